@@ -1,0 +1,19 @@
+// Package closedform computes the predicted global minimizer of the
+// bias-free UFM+ training problem (Dang, Tran, Nguyen, Ho, ICML 2024; the
+// formulas of theory.md sections 2 and 3) in arbitrary precision with
+// math/big.Float.
+//
+// Every quantity is computed at a working precision of Prec+64 bits from the
+// exact rational inputs (class counts and the decimal values of lambda_W and
+// lambda_H) and rounded once to Prec bits, so each reported number is correct
+// to about Prec bits: the few dozen roundings and the logarithms of the
+// working precision (each good to a few ulps of Prec+64 bits) stay far inside
+// the 64 guard bits. Whether a class collapses is decided exactly, in rational
+// arithmetic, not from a rounded margin.
+//
+// Two formula sets are available. FormulaPaper is theory.md section 2.
+// FormulaAuthorsCode is the margin of the authors' released evaluation code
+// (theory.md section 7); every quantity derived from the margin follows it,
+// and the reported objective is then the true objective f evaluated at the
+// point that formula predicts, so it is at or above the paper's optimum.
+package closedform

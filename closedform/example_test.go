@@ -1,0 +1,48 @@
+package closedform_test
+
+import (
+	"fmt"
+
+	"nccheck/closedform"
+	"nccheck/setting"
+)
+
+// The predicted optimum for three classes of 1000, 1000 and 2000 samples with
+// lambda_W = 1e-4 and lambda_H = 1e-5, at 256 bits.
+func ExamplePredict() {
+	s := setting.Setting{
+		Counts:  []int{1000, 1000, 2000},
+		Dim:     16,
+		LambdaW: setting.MustDecimal("1e-4"),
+		LambdaH: setting.MustDecimal("1e-5"),
+	}
+	p, err := closedform.Predict(s, closedform.Options{Prec: 256})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("f* =", closedform.FormatFloat(p.Objective, 30))
+	for k, c := range p.Classes {
+		fmt.Printf("class %d: n=%d M=%s rho=%s\n", k+1, c.N, closedform.FormatFloat(c.Margin, 20), closedform.FormatFloat(c.FeatureNormSq, 20))
+	}
+	// Output:
+	// f* = 0.0210734585852508754565239830183
+	// class 1: n=1000 M=6.4140693211783149119 rho=0.52370656705755147807
+	// class 2: n=1000 M=6.4140693211783149119 rho=0.52370656705755147807
+	// class 3: n=2000 M=6.76160217090009523 rho=0.39038128335223279341
+}
+
+// A class with too few samples collapses: n_k <= K N^2 lambda_W lambda_H / (K-1).
+func ExampleAlive() {
+	s := setting.Setting{
+		Counts:  []int{9000, 8000, 1999, 1},
+		Dim:     4,
+		LambdaW: setting.MustDecimal("5e-5"),
+		LambdaH: setting.MustDecimal("5e-5"),
+	}
+	fmt.Println(closedform.Alive(s, closedform.FormulaPaper))
+	fmt.Println(closedform.CollapseThreshold(s, closedform.FormulaPaper).FloatString(6))
+	// Output:
+	// [true true true false]
+	// 1.203333
+}

@@ -1,0 +1,119 @@
+package closedform
+
+import (
+	"fmt"
+	"math/big"
+
+	"nccheck/setting"
+)
+
+// Formula selects the margin formula.
+type Formula int
+
+const (
+	// FormulaPaper is theory.md section 2:
+	// M_k = log((K-1)(1/(c beta_k) - 1)), c = sqrt((K-1)/K),
+	// beta_k = N sqrt(lambda_W lambda_H / n_k), clipped at 0.
+	FormulaPaper Formula = iota
+	// FormulaAuthorsCode is theory.md section 7:
+	// M_k = log((K-1)(sqrt(n_k) / (N sqrt(lambda_H lambda_W / 4) sqrt((K-1) lambda_W / (K lambda_H))) - 1)),
+	// clipped at 0. It agrees with FormulaPaper only when lambda_W = 4 lambda_H.
+	FormulaAuthorsCode
+)
+
+// Formulas lists the formula sets in their canonical order.
+var formulaNames = [...]string{FormulaPaper: "paper", FormulaAuthorsCode: "authors-code"}
+
+// String returns the formula's name as the command line spells it.
+func (f Formula) String() string {
+	if f >= 0 && int(f) < len(formulaNames) {
+		return formulaNames[f]
+	}
+	return fmt.Sprintf("Formula(%d)", int(f))
+}
+
+// ParseFormula parses "paper" or "authors-code".
+func ParseFormula(name string) (Formula, error) {
+	for i, n := range formulaNames {
+		if n == name {
+			return Formula(i), nil
+		}
+	}
+	return 0, &setting.InputError{Flag: "--formula", Value: fmt.Sprintf("%q", name), Reason: "must be paper or authors-code"}
+}
+
+// MarshalText encodes the formula by name.
+func (f Formula) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
+
+// collapseCoefficient returns the exact rational a such that class k is alive
+// iff n_k > a N^2:
+//
+//	paper:        a = K lambda_W lambda_H / (K-1)
+//	authors-code: a = K lambda_W^2 / (4 (K-1))
+//
+// (the authors' margin is positive iff sqrt(n_k) / (N (lambda_W/2) c) > K/(K-1)).
+func collapseCoefficient(s setting.Setting, f Formula) *big.Rat {
+	k := int64(s.K())
+	a := new(big.Rat)
+	switch f {
+	case FormulaAuthorsCode:
+		a.Mul(s.LambdaW.Rat(), s.LambdaW.Rat())
+		a.Mul(a, big.NewRat(k, 4*(k-1)))
+	default:
+		a.Mul(s.LambdaW.Rat(), s.LambdaH.Rat())
+		a.Mul(a, big.NewRat(k, k-1))
+	}
+	return a
+}
+
+// CollapseThreshold returns, exactly, the count K N^2 lambda_W lambda_H / (K-1)
+// (for the authors' code, K N^2 lambda_W^2 / (4 (K-1))) at or below which a
+// class collapses, N including that class.
+func CollapseThreshold(s setting.Setting, f Formula) *big.Rat {
+	n := big.NewRat(int64(s.N()), 1)
+	t := collapseCoefficient(s, f)
+	t.Mul(t, n)
+	return t.Mul(t, n)
+}
+
+// Alive reports, per class, whether the formula predicts a positive margin:
+// n_k > CollapseThreshold. The test is exact (rational arithmetic).
+func Alive(s setting.Setting, f Formula) []bool {
+	t := CollapseThreshold(s, f)
+	alive := make([]bool, s.K())
+	for i, n := range s.Counts {
+		alive[i] = big.NewRat(int64(n), 1).Cmp(t) > 0
+	}
+	return alive
+}
+
+// CountAlive returns the number of classes Alive reports as alive.
+func CountAlive(s setting.Setting, f Formula) int {
+	c := 0
+	for _, a := range Alive(s, f) {
+		if a {
+			c++
+		}
+	}
+	return c
+}
+
+// CheckScope validates s for the closed form: s.Validate, no bias, and
+// d at least the number of alive classes (otherwise the theorem does not
+// apply). Errors are *setting.InputError naming the flag.
+func CheckScope(s setting.Setting, f Formula) error {
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	if s.Bias {
+		return &setting.InputError{Flag: "--bias", Reason: "the closed form of the theorem is bias-free; use solve or verify for a bias"}
+	}
+	if s.NoReLU {
+		return &setting.InputError{Flag: "--no-relu", Reason: "the closed form is for ReLU (non-negative) features"}
+	}
+	if alive := CountAlive(s, f); s.Dim < alive {
+		return &setting.InputError{Flag: "--d", Value: fmt.Sprint(s.Dim),
+			Reason: fmt.Sprintf("smaller than the number of alive classes (%d); the theorem does not apply", alive)}
+	}
+	return nil
+}

@@ -1,0 +1,139 @@
+package closedform
+
+import (
+	"math/big"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Minimizer is one explicit global minimizer of the predicted geometry: the
+// alive classes, in order, take the coordinate directions e_1, e_2, ... of
+// R^d, h_k = sqrt(rho_k) e_{c(k)}; collapsed classes have h_k = 0; every
+// sample of class k equals h_k; and
+//
+//	W = sum_{k alive} sqrt(K lambda_H n_k / ((K-1) lambda_W)) (e_k - 1/K) h_k^T.
+//
+// All entries are rounded once from the working precision to Prec bits.
+type Minimizer struct {
+	K, D, N int
+	Prec    uint
+	// W is K x d, row-major: W[j][i] is the weight of class j on coordinate i.
+	W [][]*big.Float
+	// Means is d x K, column k is the class mean h_k: Means[i][k].
+	Means [][]*big.Float
+	// Coord[k] is the coordinate of alive class k, -1 when it collapses.
+	Coord []int
+	// Labels[s] is the class of sample (column) s of the sample matrix H:
+	// class 1's n_1 samples first, then class 2's, and so on.
+	Labels []int
+}
+
+// Minimizer returns the explicit minimizer described on the type. It needs
+// d >= the number of alive classes, which Predict has checked. Values are
+// recomputed at the working precision, then rounded once.
+func (p *Prediction) Minimizer() (*Minimizer, error) {
+	s := p.Setting
+	k, d := s.K(), s.Dim
+	c := newCalc(s, p.Formula, p.Prec)
+	m := &Minimizer{K: k, D: d, N: s.N(), Prec: p.Prec, Coord: make([]int, k)}
+	zero := func() *big.Float { return new(big.Float).SetPrec(p.Prec) }
+	m.W = make([][]*big.Float, k)
+	for j := range m.W {
+		m.W[j] = make([]*big.Float, d)
+		for i := range m.W[j] {
+			m.W[j][i] = zero()
+		}
+	}
+	m.Means = make([][]*big.Float, d)
+	for i := range m.Means {
+		m.Means[i] = make([]*big.Float, k)
+		for j := range m.Means[i] {
+			m.Means[i][j] = zero()
+		}
+	}
+	kf := c.fromInt(int64(k))
+	next := 0
+	for cls, cl := range p.Classes {
+		m.Coord[cls] = -1
+		if !cl.Alive {
+			continue
+		}
+		coord := next
+		next++
+		m.Coord[cls] = coord
+		rho, err := c.rho(cls)
+		if err != nil {
+			return nil, err
+		}
+		h := c.newF().Sqrt(rho)
+		m.Means[coord][cls].Set(h)
+		// W[:, coord] = sW_k sqrt(rho_k) (e_k - 1/K)
+		col := c.newF().Mul(c.sW(cls), h)
+		off := c.newF().Quo(col, kf)
+		for j := 0; j < k; j++ {
+			v := c.newF().Neg(off)
+			if j == cls {
+				v.Add(v, col)
+			}
+			m.W[j][coord].Set(v)
+		}
+	}
+	m.Labels = make([]int, 0, m.N)
+	for cls, n := range s.Counts {
+		for i := 0; i < n; i++ {
+			m.Labels = append(m.Labels, cls)
+		}
+	}
+	return m, nil
+}
+
+// WDense returns W (K x d) rounded to float64.
+func (m *Minimizer) WDense() *mat.Dense { return denseOf(m.W) }
+
+// MeansDense returns Hbar = [h_1 ... h_K] (d x K) rounded to float64.
+func (m *Minimizer) MeansDense() *mat.Dense { return denseOf(m.Means) }
+
+// HDense returns the per-sample feature matrix H (d x N) rounded to float64:
+// column s is the mean of class Labels[s].
+func (m *Minimizer) HDense() *mat.Dense {
+	h := mat.NewDense(m.D, m.N, nil)
+	for i := 0; i < m.D; i++ {
+		row := make([]float64, m.K)
+		for k := 0; k < m.K; k++ {
+			row[k], _ = m.Means[i][k].Float64()
+		}
+		for s, cls := range m.Labels {
+			h.Set(i, s, row[cls])
+		}
+	}
+	return h
+}
+
+// H returns the per-sample feature matrix (d x N) in big.Float; entries of
+// samples of the same class share their values (do not modify them).
+func (m *Minimizer) H() [][]*big.Float {
+	h := make([][]*big.Float, m.D)
+	for i := range h {
+		h[i] = make([]*big.Float, m.N)
+		for s, cls := range m.Labels {
+			h[i][s] = m.Means[i][cls]
+		}
+	}
+	return h
+}
+
+func denseOf(a [][]*big.Float) *mat.Dense {
+	r := len(a)
+	c := 0
+	if r > 0 {
+		c = len(a[0])
+	}
+	d := mat.NewDense(r, c, nil)
+	for i := range a {
+		for j := range a[i] {
+			f, _ := a[i][j].Float64()
+			d.Set(i, j, f)
+		}
+	}
+	return d
+}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"strconv"
+
+	"nccheck/setting"
+)
+
+// settingFlags are the flags that describe one problem instance; every
+// command that takes a single setting registers them the same way.
+type settingFlags struct {
+	n       string
+	d       int
+	lambdaW string
+	lambdaH string
+	bias    bool
+	lambdaB string
+	noReLU  bool
+}
+
+// register adds the setting flags to fs. withReLU adds --no-relu (only the
+// numerical paths can drop the constraint).
+func (f *settingFlags) register(fs *flag.FlagSet, withReLU bool) {
+	fs.StringVar(&f.n, "n", "", "class counts `n1,n2,...` (K >= 2 whole numbers >= 1), e.g. 1000,1000,2000 (required)")
+	fs.IntVar(&f.d, "d", 0, "feature `dimension` d >= 1 (required)")
+	fs.StringVar(&f.lambdaW, "lambda-w", "", "weight decay on the classifier W, a positive `decimal` read exactly, e.g. 1e-4 (required)")
+	fs.StringVar(&f.lambdaH, "lambda-h", "", "weight decay on the features H, a positive `decimal` read exactly (required)")
+	fs.BoolVar(&f.bias, "bias", false, "add a bias b to the logits, penalised by (lambda_b/2)||b||^2")
+	fs.StringVar(&f.lambdaB, "lambda-b", "", "weight decay on the bias, a positive `decimal` (with --bias)")
+	if withReLU {
+		fs.BoolVar(&f.noReLU, "no-relu", false, "drop the constraint H >= 0 (the plain UFM instead of UFM+)")
+	}
+}
+
+// setting builds and validates the setting; errors are *setting.InputError
+// naming the flag and value.
+func (f *settingFlags) setting() (setting.Setting, error) {
+	var s setting.Setting
+	if f.n == "" {
+		return s, &setting.InputError{Flag: "--n", Reason: "is required (class counts, e.g. --n 1000,1000,2000)"}
+	}
+	counts, err := setting.ParseCounts(f.n)
+	if err != nil {
+		return s, err
+	}
+	s.Counts = counts
+	s.Dim = f.d
+	if f.d == 0 {
+		return s, &setting.InputError{Flag: "--d", Reason: "is required (feature dimension, e.g. --d 16)"}
+	}
+	if f.lambdaW == "" {
+		return s, &setting.InputError{Flag: "--lambda-w", Reason: "is required (e.g. --lambda-w 1e-4)"}
+	}
+	if s.LambdaW, err = setting.ParseLambda("--lambda-w", f.lambdaW); err != nil {
+		return s, err
+	}
+	if f.lambdaH == "" {
+		return s, &setting.InputError{Flag: "--lambda-h", Reason: "is required (e.g. --lambda-h 1e-5)"}
+	}
+	if s.LambdaH, err = setting.ParseLambda("--lambda-h", f.lambdaH); err != nil {
+		return s, err
+	}
+	s.Bias = f.bias
+	switch {
+	case f.bias && f.lambdaB == "":
+		return s, &setting.InputError{Flag: "--lambda-b", Reason: "is required with --bias"}
+	case !f.bias && f.lambdaB != "":
+		return s, &setting.InputError{Flag: "--lambda-b", Value: strconv.Quote(f.lambdaB), Reason: "given without --bias"}
+	case f.bias:
+		if s.LambdaB, err = setting.ParseLambda("--lambda-b", f.lambdaB); err != nil {
+			return s, err
+		}
+	}
+	s.NoReLU = f.noReLU
+	if err := s.Validate(); err != nil {
+		return s, err
+	}
+	return s, nil
+}
+
+// checkFormat validates a --format value against the allowed list.
+func checkFormat(value string, allowed ...string) error {
+	for _, a := range allowed {
+		if value == a {
+			return nil
+		}
+	}
+	return &setting.InputError{Flag: "--format", Value: strconv.Quote(value), Reason: fmt.Sprintf("must be one of %v", allowed)}
+}

@@ -1,0 +1,155 @@
+package report
+
+import (
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/olekukonko/tablewriter"
+	"github.com/olekukonko/tablewriter/renderer"
+	"github.com/olekukonko/tablewriter/tw"
+)
+
+// Table is a header and rows of cells. Cells are printed as given (no
+// case changes, no wrapping). Numeric columns are right-aligned when
+// Align[i] is AlignRight.
+type Table struct {
+	Title  string   // optional; a caption line in text, a heading comment elsewhere
+	Header []string // column names
+	Rows   [][]string
+	Align  []Align // per column; missing entries are AlignLeft
+}
+
+// Align is a column alignment.
+type Align int
+
+const (
+	AlignLeft Align = iota
+	AlignRight
+)
+
+// Formats are the table formats Write understands.
+var Formats = []string{"text", "markdown", "latex", "csv"}
+
+// Write renders t in the named format: text, markdown, latex or csv.
+func (t *Table) Write(w io.Writer, format string) error {
+	switch format {
+	case "text":
+		return t.writeTW(w, false)
+	case "markdown":
+		return t.writeTW(w, true)
+	case "latex":
+		return t.writeLaTeX(w)
+	case "csv":
+		return t.writeCSV(w)
+	}
+	return fmt.Errorf("report: unknown table format %q", format)
+}
+
+func (t *Table) aligns() []tw.Align {
+	a := make([]tw.Align, len(t.Header))
+	for i := range a {
+		a[i] = tw.AlignLeft
+		if i < len(t.Align) && t.Align[i] == AlignRight {
+			a[i] = tw.AlignRight
+		}
+	}
+	return a
+}
+
+func (t *Table) writeTW(w io.Writer, markdown bool) error {
+	if t.Title != "" {
+		if markdown {
+			fmt.Fprintf(w, "**%s**\n\n", t.Title)
+		} else {
+			fmt.Fprintln(w, t.Title)
+		}
+	}
+	opts := []tablewriter.Option{
+		tablewriter.WithHeaderAutoFormat(tw.Off),
+		tablewriter.WithRowAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAutoWrap(tw.WrapNone),
+		tablewriter.WithHeaderAlignment(tw.AlignLeft),
+		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: t.aligns()}),
+		tablewriter.WithHeaderAlignmentConfig(tw.CellAlignment{PerColumn: t.aligns()}),
+	}
+	if markdown {
+		opts = append(opts, tablewriter.WithRenderer(renderer.NewMarkdown()))
+	} else {
+		opts = append(opts, tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleASCII)})))
+	}
+	tab := tablewriter.NewTable(w, opts...)
+	header := make([]any, len(t.Header))
+	for i, h := range t.Header {
+		header[i] = h
+	}
+	tab.Header(header...)
+	for _, r := range t.Rows {
+		if err := tab.Append(r); err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
+	}
+	if err := tab.Render(); err != nil {
+		return fmt.Errorf("report: %w", err)
+	}
+	return nil
+}
+
+func (t *Table) writeCSV(w io.Writer) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(t.Header); err != nil {
+		return err
+	}
+	if err := cw.WriteAll(t.Rows); err != nil {
+		return err
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// LaTeXEscape escapes the characters LaTeX treats specially in text.
+func LaTeXEscape(s string) string {
+	r := strings.NewReplacer(`\`, `\textbackslash{}`, `&`, `\&`, `%`, `\%`, `$`, `\$`, `#`, `\#`,
+		`_`, `\_`, `{`, `\{`, `}`, `\}`, `~`, `\textasciitilde{}`, `^`, `\textasciicircum{}`)
+	return r.Replace(s)
+}
+
+// writeLaTeX writes a booktabs tabular (needs \usepackage{booktabs}).
+// Cells are escaped; a cell that is already LaTeX math ($...$) is kept.
+func (t *Table) writeLaTeX(w io.Writer) error {
+	var b strings.Builder
+	if t.Title != "" {
+		fmt.Fprintf(&b, "%% %s\n", t.Title)
+	}
+	b.WriteString("% requires \\usepackage{booktabs}\n")
+	b.WriteString("\\begin{tabular}{")
+	for _, a := range t.aligns() {
+		if a == tw.AlignRight {
+			b.WriteString("r")
+		} else {
+			b.WriteString("l")
+		}
+	}
+	b.WriteString("}\n\\toprule\n")
+	b.WriteString(latexRow(t.Header))
+	b.WriteString("\\midrule\n")
+	for _, r := range t.Rows {
+		b.WriteString(latexRow(r))
+	}
+	b.WriteString("\\bottomrule\n\\end{tabular}\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func latexRow(cells []string) string {
+	out := make([]string, len(cells))
+	for i, c := range cells {
+		if len(c) >= 2 && strings.HasPrefix(c, "$") && strings.HasSuffix(c, "$") {
+			out[i] = c
+		} else {
+			out[i] = LaTeXEscape(c)
+		}
+	}
+	return strings.Join(out, " & ") + " \\\\\n"
+}
