@@ -285,7 +285,12 @@ func TestIdentitiesNamed(t *testing.T) {
 // explicit minimizer in big-float arithmetic: every sample of class k has
 // feature h_k, so the loss sum collapses to n_k times one cross-entropy.
 func bigObjective(t *testing.T, p *Prediction, m *Minimizer) *big.Float {
-	prec := p.Prec + 64
+	return bigObjectiveAt(p, m, p.Prec+64)
+}
+
+// bigObjectiveAt is bigObjective at a chosen precision (the log-sum-exp
+// computes log(1 + x) directly, so a tiny x needs a precision above -log2 x).
+func bigObjectiveAt(p *Prediction, m *Minimizer, prec uint) *big.Float {
 	nf := func() *big.Float { return new(big.Float).SetPrec(prec) }
 	s := p.Setting
 	loss := nf()
@@ -574,5 +579,21 @@ func TestMinimizerDense(t *testing.T) {
 	}
 	if m.Coord[3] != -1 {
 		t.Errorf("collapsed class has coordinate %d", m.Coord[3])
+	}
+}
+
+// TestTinyLambdas: with lambda_W lambda_H ~ 1e-600 the loss term
+// log(1 + (K-1) exp(-M_k)) ~ 1e-297 must not vanish in 1 + x: f* equals the
+// objective evaluated directly at the explicit point.
+func TestTinyLambdas(t *testing.T) {
+	s := mkSetting([]int{1, 1, 1}, 3, "1e-300", "1e-300")
+	p := mustPredict(t, s, Options{})
+	m, err := p.Minimizer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := bigObjectiveAt(p, m, 2400) // 1 + 1e-297 is exact to ~1e-420 at 2400 bits
+	if d := relDiff(got, p.Objective, 0); d > 1e-70 {
+		t.Errorf("f* %s, objective at the point %s (rel %g)", p.Objective.Text('g', 20), got.Text('g', 20), d)
 	}
 }

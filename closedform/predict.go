@@ -204,6 +204,30 @@ func (c *calc) margin(i int) (m, kExpNeg *big.Float, err error) {
 	return bigfloat.Log(arg), kExpNeg.Quo(c.kMinus1, arg), nil
 }
 
+// log1p returns log(1 + x) for x >= 0 at working precision without losing
+// a small x to the rounding of 1 + x: below 2^-16 it sums the series
+// x - x^2/2 + x^3/3 - ... until a term drops below 2^-wp of the sum.
+func (c *calc) log1p(x *big.Float) *big.Float {
+	if x.Sign() == 0 {
+		return c.newF()
+	}
+	if x.MantExp(nil) > -16 {
+		return bigfloat.Log(c.newF().Add(c.fromInt(1), x))
+	}
+	sum := c.newF().Set(x)
+	pow := c.newF().Set(x)
+	for i := int64(2); ; i++ {
+		pow.Mul(pow, x)
+		pow.Neg(pow)
+		term := c.newF().Quo(pow, c.fromInt(i))
+		if term.Sign() == 0 || term.MantExp(nil) < sum.MantExp(nil)-int(c.wp)-2 {
+			break
+		}
+		sum.Add(sum, term)
+	}
+	return sum
+}
+
 // sH returns sqrt((K-1) lambda_W / (K lambda_H n_k)), so rho_k = M_k sH_k.
 func (c *calc) sH(i int) *big.Float {
 	r := new(big.Rat).Quo(c.lw, c.lh)
@@ -258,7 +282,7 @@ func (c *calc) predict() (*Prediction, error) {
 		// log(1 + (K-1) exp(-M_k)) = -log p_k.
 		denom := c.newF().Add(one, kExpNeg)
 		prob := c.newF().Quo(one, denom)
-		term := bigfloat.Log(denom)
+		term := c.log1p(kExpNeg)
 		term.Add(term, c.newF().Mul(cbeta, margin))
 		term.Mul(term, c.fromRat(big.NewRat(int64(ni), int64(c.n))))
 		objective.Add(objective, term)

@@ -3,5 +3,9 @@ package main
 // extraCommands lists the commands beyond predict. Each command lives in its
 // own file; add it here.
 func extraCommands() []command {
-	return []command{}
+	return []command{
+		{"kkt", "exact (big-float) KKT residual of the predicted point, optional Hessian test", runKKT},
+		{"solve", "solve the training problem numerically (projected L-BFGS, restarts, escapes)", runSolve},
+		{"verify", "compare prediction and numerical solution over settings, with verdicts", runVerify},
+	}
 }

@@ -1,0 +1,255 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/big"
+	"strconv"
+	"strings"
+
+	"nccheck/closedform"
+	"nccheck/derivation"
+	"nccheck/setting"
+)
+
+const kktDescription = `
+Evaluates the KKT conditions of the full training problem (theory.md section 5)
+at the explicit predicted minimizer, every one of the N samples included, in
+big-float arithmetic at --prec bits: stationarity in W (and b), complementarity
+min(H, grad_H) = 0, and dual feasibility grad_H >= 0 where H = 0 (the smallest
+slack; negative means violated). kkt_residual is the largest of the
+stationarity and complementarity residuals and of max(0, -min_dual_slack).
+
+The point is the closed form of theory.md section 2 (--formula paper or
+authors-code), or with --bias the Newton solution of the reduced problem of
+section 4 (orthogonal class means with a bias). At the paper's point the
+residual is at the level of 2^-prec; a formula that is not the minimizer
+(authors-code with lambda_W != 4 lambda_H) leaves a residual of its own size.
+With a bias, stationarity holds by construction and the dual slack tests the
+orthogonal structure.
+
+--hessian adds the second-order test in float64: the smallest eigenvalues of
+the Hessian on the free variables (W, b, positive entries of H), the
+symmetries that explain zero eigenvalues, the curvature into unused
+coordinates, and a verdict (local-minimum, not-kkt, saddle, degenerate).
+
+The residual is a measurement: the exit status is 0 whatever its size.`
+
+// kktJSON is the JSON output of the kkt command. Big numbers are decimal
+// strings with every digit the precision supports; null means "not
+// applicable" (no bias; no entry of H at 0).
+type kktJSON struct {
+	Setting             kktSetting                `json:"setting"`
+	Point               string                    `json:"point"`
+	PrecisionBits       uint                      `json:"precision_bits"`
+	Objective           string                    `json:"objective"`
+	PredictedObjective  string                    `json:"predicted_objective"`
+	KKTResidual         string                    `json:"kkt_residual"`
+	StationarityW       string                    `json:"stationarity_w"`
+	StationarityB       *string                   `json:"stationarity_b"`
+	Complementarity     string                    `json:"complementarity"`
+	PrimalInfeasibility string                    `json:"primal_infeasibility"`
+	MinDualSlack        *string                   `json:"min_dual_slack"`
+	MinDualSlackAt      *kktLocation              `json:"min_dual_slack_at"`
+	ZeroEntries         int                       `json:"zero_entries"`
+	Scale               string                    `json:"scale"`
+	Bias                *closedform.BiasReport    `json:"bias_prediction,omitempty"`
+	Hessian             *derivation.HessianReport `json:"hessian,omitempty"`
+}
+
+type kktSetting struct {
+	N       []int  `json:"n"`
+	D       int    `json:"d"`
+	LambdaW string `json:"lambda_w"`
+	LambdaH string `json:"lambda_h"`
+	LambdaB string `json:"lambda_b,omitempty"`
+}
+
+// kktLocation is a 1-based class and coordinate.
+type kktLocation struct {
+	Class      int `json:"class"`
+	Coordinate int `json:"coordinate"`
+}
+
+func runKKT(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("kkt", flag.ContinueOnError)
+	var sf settingFlags
+	sf.register(fs, false)
+	prec := fs.Uint("prec", closedform.DefaultPrec, fmt.Sprintf("working `bits` of mantissa, %d to %d", closedform.MinPrec, closedform.MaxPrec))
+	formula := fs.String("formula", "paper", "margin `formula` of the point: paper (theory.md section 2) or authors-code (section 7); paper only with --bias")
+	digits := fs.Int("digits", 6, "significant `digits` in text output (JSON prints all)")
+	format := fs.String("format", "text", "output `format`: text or json")
+	hess := fs.Bool("hessian", false, "also run the second-order (Hessian) test in float64")
+	setUsage(fs, "--n n1,n2,... --d D --lambda-w LW --lambda-h LH [--bias --lambda-b LB] [flags]", kktDescription)
+	if done, status := parseFlags(fs, args, stdout, stderr); done {
+		return status
+	}
+	s, err := sf.setting()
+	if err != nil {
+		return badInput(stderr, "kkt", err)
+	}
+	f, err := closedform.ParseFormula(*formula)
+	if err != nil {
+		return badInput(stderr, "kkt", err)
+	}
+	if *prec < closedform.MinPrec || *prec > closedform.MaxPrec {
+		return badInput(stderr, "kkt", &setting.InputError{Flag: "--prec", Value: strconv.FormatUint(uint64(*prec), 10),
+			Reason: fmt.Sprintf("must be between %d and %d bits", closedform.MinPrec, closedform.MaxPrec)})
+	}
+	if *digits < 1 || *digits > closedform.Digits(*prec) {
+		return badInput(stderr, "kkt", &setting.InputError{Flag: "--digits", Value: strconv.Itoa(*digits),
+			Reason: fmt.Sprintf("must be between 1 and %d (what %d bits support)", closedform.Digits(*prec), *prec)})
+	}
+	if err := checkFormat(*format, "text", "json"); err != nil {
+		return badInput(stderr, "kkt", err)
+	}
+	if s.Bias && f != closedform.FormulaPaper {
+		return badInput(stderr, "kkt", &setting.InputError{Flag: "--formula", Value: strconv.Quote(*formula),
+			Reason: "only paper applies with --bias (the bias point solves the reduced problem)"})
+	}
+
+	out := kktJSON{Setting: kktSetting{N: s.Counts, D: s.Dim, LambdaW: s.LambdaW.String(), LambdaH: s.LambdaH.String()}, PrecisionBits: *prec}
+	all := closedform.Digits(*prec)
+	var res *derivation.KKT
+	var hr *derivation.HessianReport
+	hopt := derivation.HessianOptions{}
+	if s.Bias {
+		out.Setting.LambdaB = s.LambdaB.String()
+		out.Point = "bias (Newton solution of the reduced problem, orthogonal class means)"
+		bp, err := closedform.PredictBias(s, closedform.Options{Prec: *prec})
+		if err != nil {
+			return kktError(stderr, err)
+		}
+		if res, err = derivation.AtBiasPrediction(bp); err != nil {
+			return kktError(stderr, err)
+		}
+		out.PredictedObjective = bp.Objective.Text('g', all)
+		br := bp.Report(0)
+		out.Bias = &br
+		if *hess {
+			if hr, err = derivation.HessianAtBiasPrediction(bp, hopt); err != nil {
+				return kktError(stderr, err)
+			}
+		}
+	} else {
+		if err := closedform.CheckScope(s, f); err != nil {
+			return badInput(stderr, "kkt", err)
+		}
+		out.Point = "closed form (" + f.String() + ")"
+		p, err := closedform.Predict(s, closedform.Options{Prec: *prec, Formula: f})
+		if err != nil {
+			return kktError(stderr, err)
+		}
+		if res, err = derivation.AtPrediction(p); err != nil {
+			return kktError(stderr, err)
+		}
+		out.PredictedObjective = p.Objective.Text('g', all)
+		if *hess {
+			if hr, err = derivation.HessianAtPrediction(p, hopt); err != nil {
+				return kktError(stderr, err)
+			}
+		}
+	}
+	txt := func(x *big.Float) string { return x.Text('g', all) }
+	out.Objective = txt(res.Objective)
+	out.KKTResidual = txt(res.Residual)
+	out.StationarityW = txt(res.StationarityW)
+	if res.StationarityB != nil {
+		v := txt(res.StationarityB)
+		out.StationarityB = &v
+	}
+	out.Complementarity = txt(res.Complementarity)
+	out.PrimalInfeasibility = txt(res.PrimalInfeasibility)
+	if res.MinDualSlack != nil {
+		v := txt(res.MinDualSlack)
+		out.MinDualSlack = &v
+		out.MinDualSlackAt = &kktLocation{Class: res.MinDualSlackClass + 1, Coordinate: res.MinDualSlackCoord + 1}
+	}
+	out.ZeroEntries = res.ZeroEntries
+	out.Scale = txt(res.Scale)
+	out.Hessian = hr
+	if *format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(out); err != nil {
+			return failure(stderr, "kkt", err)
+		}
+		return exitOK
+	}
+	writeKKTText(stdout, s, out, res, hr, *digits)
+	return exitOK
+}
+
+// kktError maps an error to the exit status: 2 for bad input (an
+// *setting.InputError, or a Hessian too large to form), 1 otherwise.
+func kktError(stderr io.Writer, err error) int {
+	var ie *setting.InputError
+	if errors.As(err, &ie) {
+		return badInput(stderr, "kkt", err)
+	}
+	if errors.Is(err, derivation.ErrTooLarge) {
+		return badInput(stderr, "kkt", &setting.InputError{Flag: "--hessian", Reason: err.Error()})
+	}
+	return failure(stderr, "kkt", err)
+}
+
+func writeKKTText(w io.Writer, s setting.Setting, out kktJSON, res *derivation.KKT, hr *derivation.HessianReport, digits int) {
+	num := func(x *big.Float) string { return x.Text('g', digits) }
+	fmt.Fprintf(w, "KKT conditions at the predicted point (%s, %d bits): %s\n", out.Point, out.PrecisionBits, s)
+	line := func(k, v string) { fmt.Fprintf(w, "%-22s %s\n", k+":", v) }
+	line("objective", num(res.Objective))
+	line("kkt residual", num(res.Residual))
+	line("stationarity in W", num(res.StationarityW))
+	if res.StationarityB != nil {
+		line("stationarity in b", num(res.StationarityB))
+	}
+	line("complementarity", num(res.Complementarity))
+	if res.MinDualSlack != nil {
+		line("min dual slack", fmt.Sprintf("%s (class %d, coordinate %d; over %d entries of H at 0)",
+			num(res.MinDualSlack), res.MinDualSlackClass+1, res.MinDualSlackCoord+1, res.ZeroEntries))
+	} else {
+		line("min dual slack", "none (no entry of H is 0)")
+	}
+	line("gradient term scale", num(res.Scale))
+	if out.Bias != nil {
+		b := make([]string, len(out.Bias.Bias))
+		for i, v := range out.Bias.Bias {
+			b[i] = shorten(v, digits)
+		}
+		line("bias b*", strings.Join(b, ", "))
+		alive := 0
+		for _, c := range out.Bias.Classes {
+			if c.Alive {
+				alive++
+			}
+		}
+		line("alive classes", fmt.Sprintf("%d of %d", alive, len(out.Bias.Classes)))
+	}
+	if hr == nil {
+		return
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "Second order (float64): verdict %s\n", hr.Verdict)
+	sm := make([]string, len(hr.Smallest))
+	for i, v := range hr.Smallest {
+		sm[i] = strconv.FormatFloat(v, 'g', digits, 64)
+	}
+	line("smallest eigenvalues", strings.Join(sm, ", "))
+	line("largest eigenvalue", strconv.FormatFloat(hr.Largest, 'g', digits, 64))
+	line("near-zero/expected", fmt.Sprintf("%d / %d", hr.NearZero, hr.ExpectedZero))
+	for _, e := range hr.Explanation {
+		fmt.Fprintf(w, "  - %s\n", e)
+	}
+}
+
+// shorten re-prints a decimal string with fewer significant digits.
+func shorten(s string, digits int) string {
+	x, _, err := big.ParseFloat(s, 10, 256, big.ToNearestEven)
+	if err != nil {
+		return s
+	}
+	return x.Text('g', digits)
+}

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+	"path/filepath"
+	"strings"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"nccheck/closedform"
+	"nccheck/verify"
+)
+
+// writePlots writes, as SVG and PNG: predicted vs measured rho_k and M_k over
+// every in-scope class of every row; and for the minority-collapse suite the
+// measured ||mu_4|| against n_4 with the predicted threshold marked.
+func writePlots(dir string, cases []verify.Case, rows []verify.Row, suite string) error {
+	byName := map[string]verify.Case{}
+	for _, c := range cases {
+		byName[c.Name] = c
+	}
+	var rho, margin plotter.XYs
+	for _, r := range rows {
+		if r.Verdict == verify.OutOfScope || r.Verdict == verify.Failed || r.Metrics == nil {
+			continue
+		}
+		c, ok := byName[r.Name]
+		if !ok {
+			continue
+		}
+		f, err := closedform.ParseFormula(r.Formula)
+		if err != nil {
+			return err
+		}
+		p, err := closedform.Predict(c.Setting, closedform.Options{Prec: 128, Formula: f})
+		if err != nil {
+			return err
+		}
+		for k, cl := range p.Classes {
+			pr, _ := cl.FeatureNormSq.Float64()
+			pm, _ := cl.Margin.Float64()
+			mn := r.Metrics.MeanNorm[k]
+			rho = append(rho, plotter.XY{X: pr, Y: mn * mn})
+			margin = append(margin, plotter.XY{X: pm, Y: r.Metrics.MeasuredMargin[k]})
+		}
+	}
+	if len(rho) > 0 {
+		if err := scatterVsPrediction(filepath.Join(dir, "rho"), "feature norms rho_k = ||h_k||^2", "predicted rho_k", "measured ||mu_k||^2", rho); err != nil {
+			return err
+		}
+		if err := scatterVsPrediction(filepath.Join(dir, "margin"), "margins M_k", "predicted M_k", "measured min_j (W mu_k)_k - (W mu_k)_j", margin); err != nil {
+			return err
+		}
+	}
+	if suite == "minority-collapse" {
+		return minorityPlot(filepath.Join(dir, "minority-collapse"), byName, rows)
+	}
+	return nil
+}
+
+func scatterVsPrediction(base, title, xl, yl string, pts plotter.XYs) error {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = xl
+	p.Y.Label.Text = yl
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, q := range pts {
+		lo = math.Min(lo, math.Min(q.X, q.Y))
+		hi = math.Max(hi, math.Max(q.X, q.Y))
+	}
+	line, err := plotter.NewLine(plotter.XYs{{X: lo, Y: lo}, {X: hi, Y: hi}})
+	if err != nil {
+		return err
+	}
+	line.Color = color.Gray{Y: 150}
+	line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+	sc, err := plotter.NewScatter(pts)
+	if err != nil {
+		return err
+	}
+	sc.GlyphStyle.Shape = draw.CircleGlyph{}
+	sc.GlyphStyle.Color = color.RGBA{R: 31, G: 119, B: 180, A: 255}
+	p.Add(line, sc)
+	p.Legend.Add("y = x", line)
+	p.Legend.Add("classes", sc)
+	p.Legend.Top = true
+	p.Legend.Left = true
+	return save(p, base)
+}
+
+// minorityPlot draws ||mu_K|| of the last class against its count n_K for the
+// rows named "minority-n4-*", with the prediction sqrt(rho_K) and the
+// predicted threshold n_lo marked.
+func minorityPlot(base string, byName map[string]verify.Case, rows []verify.Row) error {
+	var meas, pred plotter.XYs
+	nlo := math.NaN()
+	for _, r := range rows {
+		if !strings.HasPrefix(r.Name, "minority-n4-") || r.Metrics == nil || r.Formula != "paper" {
+			continue
+		}
+		c := byName[r.Name]
+		k := c.Setting.K() - 1
+		p, err := closedform.Predict(c.Setting, closedform.Options{Prec: 128})
+		if err != nil {
+			return err
+		}
+		n := float64(c.Setting.Counts[k])
+		pr, _ := p.Classes[k].FeatureNormSq.Float64()
+		meas = append(meas, plotter.XY{X: n, Y: r.Metrics.MeanNorm[k]})
+		pred = append(pred, plotter.XY{X: n, Y: math.Sqrt(pr)})
+		if p.Classes[k].CollapseRoots.Real {
+			nlo, _ = p.Classes[k].CollapseRoots.Lo.Float64()
+		}
+	}
+	if len(meas) == 0 {
+		return nil
+	}
+	sortXY(meas)
+	sortXY(pred)
+	p := plot.New()
+	p.Title.Text = "minority collapse: class 4"
+	p.X.Label.Text = "n_4"
+	p.Y.Label.Text = "||mu_4||"
+	pl, err := plotter.NewLine(pred)
+	if err != nil {
+		return err
+	}
+	pl.Color = color.Gray{Y: 120}
+	sc, err := plotter.NewScatter(meas)
+	if err != nil {
+		return err
+	}
+	sc.GlyphStyle.Shape = draw.CircleGlyph{}
+	sc.GlyphStyle.Color = color.RGBA{R: 214, G: 39, B: 40, A: 255}
+	p.Add(pl, sc)
+	p.Legend.Add("predicted sqrt(rho_4)", pl)
+	p.Legend.Add("measured", sc)
+	if !math.IsNaN(nlo) {
+		ymax := 0.0
+		for _, q := range append(append(plotter.XYs{}, meas...), pred...) {
+			ymax = math.Max(ymax, q.Y)
+		}
+		th, err := plotter.NewLine(plotter.XYs{{X: nlo, Y: 0}, {X: nlo, Y: ymax}})
+		if err != nil {
+			return err
+		}
+		th.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		th.Color = color.RGBA{B: 200, A: 255}
+		p.Add(th)
+		p.Legend.Add(fmt.Sprintf("threshold n_lo = %.4g", nlo), th)
+	}
+	p.Legend.Top = true
+	p.Legend.Left = true
+	return save(p, base)
+}
+
+func sortXY(xy plotter.XYs) {
+	for i := 1; i < len(xy); i++ {
+		for j := i; j > 0 && xy[j].X < xy[j-1].X; j-- {
+			xy[j], xy[j-1] = xy[j-1], xy[j]
+		}
+	}
+}
+
+func save(p *plot.Plot, base string) error {
+	for _, ext := range []string{".svg", ".png"} {
+		if err := p.Save(6*vg.Inch, 4.5*vg.Inch, base+ext); err != nil {
+			return fmt.Errorf("plot %s: %w", base+ext, err)
+		}
+	}
+	return nil
+}

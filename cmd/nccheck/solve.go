@@ -1,0 +1,263 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"gonum.org/v1/gonum/mat"
+
+	"nccheck/internal/report"
+	"nccheck/optimize"
+	"nccheck/setting"
+)
+
+const solveDescription = `
+Solves the training problem of theory.md section 1 numerically in float64,
+over all of W (K x d), H (d x N, one column per sample, classes in order) and
+b, without using the predicted structure: projected L-BFGS (L-BFGS-B family)
+for H >= 0 from --restarts random starts run in parallel, each followed by
+escapes from stationary points with dead (all-zero) classes. A run converges
+when the KKT residual of theory.md section 5,
+max(|grad_W|_inf, |grad_b|_inf, |min(H, grad_H)|_inf), is at most --tol.
+Every restart is reported; the best is returned. Same --seed, same bits.
+
+--out DIR writes W.csv, H.csv (and b.csv) and W.npy, H.npy (and b.npy).
+Exit status 1 when the objective is not finite; 0 otherwise, also when a run
+did not converge (the report says so).`
+
+func runSolve(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("solve", flag.ContinueOnError)
+	var sf settingFlags
+	sf.register(fs, true)
+	restarts := fs.Int("restarts", 4, "random `restarts`, run in parallel, >= 1")
+	seed := fs.Uint64("seed", 1, "random `seed`; restart r uses a seed derived from it")
+	tol := fs.Float64("tol", 1e-10, "stopping KKT `residual`, > 0")
+	maxIter := fs.Int("max-iter", 20000, "iteration `limit` of each local run, >= 1")
+	maxSeconds := fs.Float64("max-seconds", 0, "wall-time `limit` of the whole solve in seconds (0: none)")
+	format := fs.String("format", "text", "output `format`: text or json")
+	out := fs.String("out", "", "write W, H (and b) as .csv and .npy files into `dir` (created if missing)")
+	setUsage(fs, "--n n1,n2,... --d D --lambda-w LW --lambda-h LH [flags]", solveDescription)
+	if done, status := parseFlags(fs, args, stdout, stderr); done {
+		return status
+	}
+	s, err := sf.setting()
+	if err != nil {
+		return badInput(stderr, "solve", err)
+	}
+	switch {
+	case *restarts < 1:
+		return badInput(stderr, "solve", &setting.InputError{Flag: "--restarts", Value: strconv.Itoa(*restarts), Reason: "must be at least 1"})
+	case !(*tol > 0) || math.IsInf(*tol, 0):
+		return badInput(stderr, "solve", &setting.InputError{Flag: "--tol", Value: strconv.FormatFloat(*tol, 'g', -1, 64), Reason: "must be a finite positive number"})
+	case *maxIter < 1:
+		return badInput(stderr, "solve", &setting.InputError{Flag: "--max-iter", Value: strconv.Itoa(*maxIter), Reason: "must be at least 1"})
+	case !(*maxSeconds >= 0) || math.IsInf(*maxSeconds, 0):
+		return badInput(stderr, "solve", &setting.InputError{Flag: "--max-seconds", Value: strconv.FormatFloat(*maxSeconds, 'g', -1, 64), Reason: "must be a finite number >= 0"})
+	}
+	if err := checkFormat(*format, "text", "json"); err != nil {
+		return badInput(stderr, "solve", err)
+	}
+	if nd := float64(s.N()) * float64(s.Dim); nd > optimize.MaxVariables {
+		return badInput(stderr, "solve", &setting.InputError{Flag: "--n/--d", Value: fmt.Sprintf("N=%d d=%d", s.N(), s.Dim),
+			Reason: fmt.Sprintf("N*d = %.3g feature variables exceed the limit %d", nd, optimize.MaxVariables)})
+	}
+	p, err := optimize.NewProblem(s)
+	if err != nil {
+		return badInput(stderr, "solve", err)
+	}
+	set := optimize.Settings{Tol: *tol, MaxIter: *maxIter, Restarts: *restarts, Seed: *seed,
+		MaxTime: time.Duration(*maxSeconds * float64(time.Second))}
+	res, err := optimize.Solve(p, set)
+	if err != nil {
+		if errors.Is(err, optimize.ErrNonFinite) {
+			return failure(stderr, "solve", err)
+		}
+		return failure(stderr, "solve", fmt.Errorf("solver failed: %w", err))
+	}
+	if math.IsNaN(res.Objective) || math.IsInf(res.Objective, 0) || math.IsNaN(res.KKTResidual) {
+		return failure(stderr, "solve", fmt.Errorf("objective %v, residual %v: %w", res.Objective, res.KKTResidual, optimize.ErrNonFinite))
+	}
+	var files []string
+	if *out != "" {
+		if files, err = writeSolution(*out, res); err != nil {
+			return failure(stderr, "solve", err)
+		}
+	}
+	rep := newSolveReport(s, p, res, files)
+	if *format == "json" {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return failure(stderr, "solve", err)
+		}
+		return exitOK
+	}
+	if err := rep.writeText(stdout); err != nil {
+		return failure(stderr, "solve", err)
+	}
+	return exitOK
+}
+
+// solveRestart is one restart in the JSON report.
+type solveRestart struct {
+	Seed        uint64  `json:"seed"`
+	Objective   float64 `json:"objective"`
+	KKTResidual float64 `json:"kkt_residual"`
+	Converged   bool    `json:"converged"`
+	Status      string  `json:"status"`
+	Iterations  int     `json:"iterations"`
+	Evaluations int     `json:"evaluations"`
+	ZeroClasses int     `json:"zero_classes"`
+	Escapes     int     `json:"escapes"`
+	Seconds     float64 `json:"seconds"`
+}
+
+// solveReport is the JSON output of solve.
+type solveReport struct {
+	Setting     string         `json:"setting"`
+	Counts      []int          `json:"n"`
+	Dim         int            `json:"d"`
+	LambdaW     string         `json:"lambda_w"`
+	LambdaH     string         `json:"lambda_h"`
+	LambdaB     string         `json:"lambda_b,omitempty"`
+	Bias        bool           `json:"bias"`
+	ReLU        bool           `json:"relu"`
+	Objective   float64        `json:"objective"`
+	KKTResidual float64        `json:"kkt_residual"`
+	Tol         float64        `json:"tol"`
+	Converged   bool           `json:"converged"`
+	Iterations  int            `json:"iterations"`
+	Evaluations int            `json:"evaluations"`
+	Seconds     float64        `json:"seconds"`
+	BestRestart int            `json:"best_restart"`
+	ZeroClasses int            `json:"zero_classes"`
+	Restarts    []solveRestart `json:"restarts"`
+	HTH         [][]float64    `json:"HTH"`
+	WWT         [][]float64    `json:"WWT"`
+	WH          [][]float64    `json:"WH"`
+	B           []float64      `json:"b,omitempty"`
+	Files       []string       `json:"files,omitempty"`
+}
+
+func rows(m *mat.Dense) [][]float64 {
+	r, _ := m.Dims()
+	out := make([][]float64, r)
+	for i := range out {
+		out[i] = mat.Row(nil, i, m)
+	}
+	return out
+}
+
+func newSolveReport(s setting.Setting, p *optimize.Problem, res *optimize.Result, files []string) *solveReport {
+	hth, wwt, wh := optimize.MeanMatrices(p, res.X)
+	r := &solveReport{
+		Setting: s.String(), Counts: s.Counts, Dim: s.Dim,
+		LambdaW: s.LambdaW.String(), LambdaH: s.LambdaH.String(), Bias: s.Bias, ReLU: s.ReLU(),
+		Objective: res.Objective, KKTResidual: res.KKTResidual, Tol: 0, Converged: res.Converged,
+		Iterations: res.Stats.Iterations, Evaluations: res.Stats.Evaluations, Seconds: res.Stats.Time.Seconds(),
+		BestRestart: res.Best, ZeroClasses: res.Restarts[res.Best].ZeroClasses,
+		HTH: rows(hth), WWT: rows(wwt), WH: rows(wh), B: res.Point.B, Files: files,
+	}
+	if s.Bias {
+		r.LambdaB = s.LambdaB.String()
+	}
+	r.Tol = res.Tol
+	for _, rr := range res.Restarts {
+		r.Restarts = append(r.Restarts, solveRestart{Seed: rr.Seed, Objective: rr.Objective, KKTResidual: rr.KKTResidual,
+			Converged: rr.Converged, Status: rr.Status.String(), Iterations: rr.Iterations, Evaluations: rr.Evaluations,
+			ZeroClasses: rr.ZeroClasses, Escapes: rr.Escapes, Seconds: rr.Time.Seconds()})
+	}
+	return r
+}
+
+func (r *solveReport) writeText(w io.Writer) error {
+	conv := "converged"
+	if !r.Converged {
+		conv = fmt.Sprintf("NOT converged (residual above --tol %g)", r.Tol)
+	}
+	fmt.Fprintf(w, "setting      %s\n", r.Setting)
+	fmt.Fprintf(w, "objective    %.17g\n", r.Objective)
+	fmt.Fprintf(w, "KKT residual %.3g, %s\n", r.KKTResidual, conv)
+	fmt.Fprintf(w, "zero classes %d (classes whose mean feature is ~0)\n", r.ZeroClasses)
+	fmt.Fprintf(w, "work         %d iterations, %d gradient evaluations, %.3f s (all restarts)\n", r.Iterations, r.Evaluations, r.Seconds)
+	if len(r.B) > 0 {
+		fmt.Fprintf(w, "b            %v\n", r.B)
+	}
+	for _, f := range r.Files {
+		fmt.Fprintf(w, "wrote        %s\n", f)
+	}
+	fmt.Fprintln(w)
+	t := &report.Table{
+		Title:  fmt.Sprintf("restarts (best: %d)", r.BestRestart+1),
+		Header: []string{"restart", "seed", "objective", "KKT residual", "converged", "status", "iterations", "evaluations", "zero classes", "escapes", "seconds"},
+		Align: []report.Align{report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignLeft, report.AlignLeft,
+			report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight},
+	}
+	for i, rr := range r.Restarts {
+		conv := "yes"
+		if !rr.Converged {
+			conv = "NO"
+		}
+		t.Rows = append(t.Rows, []string{strconv.Itoa(i + 1), strconv.FormatUint(rr.Seed, 10), strconv.FormatFloat(rr.Objective, 'g', 17, 64),
+			strconv.FormatFloat(rr.KKTResidual, 'g', 3, 64), conv, rr.Status, strconv.Itoa(rr.Iterations), strconv.Itoa(rr.Evaluations),
+			strconv.Itoa(rr.ZeroClasses), strconv.Itoa(rr.Escapes), strconv.FormatFloat(rr.Seconds, 'f', 3, 64)})
+	}
+	return t.Write(w, "text")
+}
+
+// writeSolution writes W, H (and b) of the best restart into dir as CSV and
+// .npy files and returns their paths.
+func writeSolution(dir string, res *optimize.Result) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("--out %s: %w", dir, err)
+	}
+	var files []string
+	write := func(name string, fn func(io.Writer) error) error {
+		path := filepath.Join(dir, name)
+		f, err := os.Create(path)
+		if err != nil {
+			return fmt.Errorf("--out: %w", err)
+		}
+		if err := fn(f); err != nil {
+			f.Close()
+			return fmt.Errorf("--out: %s: %w", path, err)
+		}
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("--out: %s: %w", path, err)
+		}
+		files = append(files, path)
+		return nil
+	}
+	mats := []struct {
+		name string
+		m    *mat.Dense
+	}{{"W", res.Point.W}, {"H", res.Point.H}}
+	if res.Point.B != nil {
+		mats = append(mats, struct {
+			name string
+			m    *mat.Dense
+		}{"b", mat.NewDense(len(res.Point.B), 1, append([]float64(nil), res.Point.B...))})
+	}
+	for _, m := range mats {
+		m := m
+		if err := write(m.name+".csv", func(w io.Writer) error { return optimize.WriteCSV(w, m.m) }); err != nil {
+			return files, err
+		}
+		npy := func(w io.Writer) error { return optimize.WriteNPY(w, m.m) }
+		if m.name == "b" {
+			npy = func(w io.Writer) error { return optimize.WriteNPYVector(w, res.Point.B) }
+		}
+		if err := write(m.name+".npy", npy); err != nil {
+			return files, err
+		}
+	}
+	return files, nil
+}

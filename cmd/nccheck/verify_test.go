@@ -1,0 +1,147 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+const smallGrid = `{
+  "name": "small",
+  "settings": [
+    {"name": "two", "n": [12, 6], "d": 2, "lambda_w": "5e-3", "lambda_h": "5e-3"},
+    {"name": "three", "n": [10, 8, 3], "d": 3, "lambda_w": 1e-2, "lambda_h": "1e-2"},
+    {"name": "collapsed", "n": [20, 10, 1], "d": 3, "lambda_w": "5e-2", "lambda_h": "5e-2"}
+  ]
+}`
+
+func writeGrid(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "grid.json")
+	if err := os.WriteFile(path, []byte(smallGrid), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func readLines(t *testing.T, path string) []string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSpace(string(b)), "\n")
+}
+
+// TestVerifyEndToEnd runs a small grid through both paths and checks the
+// table, the streamed file, --resume and the exit codes.
+func TestVerifyEndToEnd(t *testing.T) {
+	grid := writeGrid(t)
+	out := filepath.Join(t.TempDir(), "rows.jsonl")
+	stdout, stderr, status := runCmd("verify", "--grid", grid, "--out", out, "-j", "2")
+	if status != 0 {
+		t.Fatalf("status %d\n%s\n%s", status, stdout, stderr)
+	}
+	for _, want := range []string{"two", "three", "collapsed", "agree", "3 rows: 3 agree", "NC2_WWT", "exact KKT", "|     2 |"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("table lacks %q:\n%s", want, stdout)
+		}
+	}
+	lines := readLines(t, out)
+	if len(lines) != 3 {
+		t.Fatalf("streamed %d rows, want 3", len(lines))
+	}
+	for _, l := range lines {
+		var r map[string]any
+		if err := json.Unmarshal([]byte(l), &r); err != nil {
+			t.Fatalf("row is not JSON: %v", err)
+		}
+		for _, key := range []string{"verdict", "setting", "metrics", "objective_gap", "solver_kkt_residual", "predicted_objective", "numeric_objective"} {
+			if _, ok := r[key]; !ok {
+				t.Errorf("row lacks %q", key)
+			}
+		}
+	}
+
+	// Drop the last streamed row and a tear a line, as an interrupted run
+	// would; --resume must run only the missing row and keep the others
+	// byte for byte.
+	kept := lines[:2]
+	if err := os.WriteFile(out, []byte(strings.Join(kept, "\n")+"\n"+`{"index": 2, "na`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// A torn last line is tolerated only at the end; here it is at the end.
+	stdout, stderr, status = runCmd("verify", "--grid", grid, "--out", out, "--resume")
+	if status != 0 {
+		t.Fatalf("resume status %d: %s", status, stderr)
+	}
+	if !strings.Contains(stdout, "3 rows: 3 agree") {
+		t.Errorf("resumed table: %s", stdout)
+	}
+	after := readLines(t, out)
+	var valid []string
+	for _, l := range after {
+		if json.Valid([]byte(l)) {
+			valid = append(valid, l)
+		}
+	}
+	if len(valid) != 3 || valid[0] != kept[0] || valid[1] != kept[1] {
+		t.Fatalf("resume rewrote kept rows or missed one: %d valid rows", len(valid))
+	}
+}
+
+func TestVerifyExitCodes(t *testing.T) {
+	// The authors' formula with lambda_W != 4 lambda_H: the solver finds a
+	// lower objective than that formula's point, so the row is not agree.
+	_, _, status := runCmd("verify", "--n", "12,6", "--d", "2", "--lambda-w", "5e-3", "--lambda-h", "5e-3", "--formula", "authors-code")
+	if status != 1 {
+		t.Errorf("authors-code mismatch: status %d, want 1", status)
+	}
+	stdout, _, status := runCmd("verify", "--n", "12,6", "--d", "2", "--lambda-w", "5e-3", "--lambda-h", "5e-3", "--formula", "both", "--format", "csv")
+	if status != 1 || !strings.Contains(stdout, "authors-code") || !strings.Contains(stdout, "paper") {
+		t.Errorf("both: status %d\n%s", status, stdout)
+	}
+	for _, args := range [][]string{
+		{"verify"},
+		{"verify", "--suite", "nope"},
+		{"verify", "--suite", "balanced", "--n", "1,2"},
+		{"verify", "--grid", "/does/not/exist.json"},
+		{"verify", "--suite", "balanced", "--formula", "x"},
+		{"verify", "--suite", "balanced", "--tol-geometry", "-1"},
+		{"verify", "--suite", "balanced", "--resume"},
+		{"verify", "--suite", "balanced", "-j", "0"},
+		{"verify", "--suite", "balanced", "--restarts", "0"},
+		{"verify", "--suite", "balanced", "--tol", "0"},
+		{"verify", "--suite", "balanced", "--format", "xml"},
+	} {
+		_, stderr, status := runCmd(args...)
+		if status != 2 || strings.Count(strings.TrimSpace(stderr), "\n") != 0 || stderr == "" {
+			t.Errorf("%v: status %d stderr %q", args, status, stderr)
+		}
+	}
+}
+
+func TestVerifyFormats(t *testing.T) {
+	grid := writeGrid(t)
+	for format, needle := range map[string]string{"markdown": "|:----", "latex": "\\toprule", "csv": "setting,K,N,d", "json": `"verdict":"agree"`} {
+		stdout, stderr, status := runCmd("verify", "--grid", grid, "--format", format, "--kkt=false")
+		if status != 0 || !strings.Contains(stdout, needle) {
+			t.Errorf("%s: status %d, lacks %q\n%s%s", format, status, needle, stdout, stderr)
+		}
+	}
+}
+
+func TestVerifyPlots(t *testing.T) {
+	dir := t.TempDir()
+	_, stderr, status := runCmd("verify", "--grid", writeGrid(t), "--plot", dir, "--kkt=false")
+	if status != 0 {
+		t.Fatalf("status %d %s", status, stderr)
+	}
+	for _, f := range []string{"rho.svg", "rho.png", "margin.svg", "margin.png"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s missing or empty", f)
+		}
+	}
+}

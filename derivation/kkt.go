@@ -1,0 +1,517 @@
+package derivation
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/big"
+
+	"gonum.org/v1/gonum/mat"
+
+	"nccheck/closedform"
+	"nccheck/setting"
+)
+
+// ErrNonFinite reports an input or intermediate value that is infinite or
+// NaN.
+var ErrNonFinite = errors.New("derivation: non-finite value")
+
+// Point is a point (W, H, b) of the training problem in big.Float, with the
+// sample columns of H grouped: column g of Columns stands for Mult[g]
+// samples of class Labels[g], all with the same features. A point with
+// per-sample features simply has Mult[g] = 1 for every column.
+//
+// The precision of the entries does not matter; Evaluate reads them exactly.
+type Point struct {
+	// W is K x d, row-major: W[j][i] is the weight of class j on coordinate i.
+	W [][]*big.Float
+	// B is the bias, length K; nil for a bias-free point.
+	B []*big.Float
+	// Columns holds the G distinct feature columns, each of length d:
+	// Columns[g][i] is coordinate i of column g.
+	Columns [][]*big.Float
+	// Labels[g] is the 0-based class of column g.
+	Labels []int
+	// Mult[g] >= 1 is the number of samples column g stands for.
+	Mult []int
+}
+
+// KKT is the result of Evaluate: the objective and the residuals of the KKT
+// conditions of theory.md section 5 at one point. Every *big.Float has
+// precision Prec. Norms are infinity norms (largest absolute entry).
+type KKT struct {
+	Prec uint // bits of mantissa of the arithmetic and of every result
+	// Objective is f(W, H, b) of theory.md section 1.
+	Objective *big.Float
+	// StationarityW is ||grad_W||_inf, grad_W = G H^T + lambda_W W.
+	StationarityW *big.Float
+	// StationarityB is ||grad_b||_inf, grad_b = G 1 + lambda_b b; nil without
+	// a bias.
+	StationarityB *big.Float
+	// Complementarity is ||min(H, grad_H)||_inf with the ReLU constraint, and
+	// ||grad_H||_inf without it (plain UFM), grad_H = W^T G + lambda_H H.
+	Complementarity *big.Float
+	// MinDualSlack is the smallest entry of grad_H over the entries with
+	// H = 0 (negative means dual feasibility is violated there); nil when no
+	// entry of H is 0 or there is no ReLU constraint.
+	MinDualSlack *big.Float
+	// MinDualSlackClass and MinDualSlackCoord locate MinDualSlack: the
+	// 0-based class of the sample and the coordinate of the feature (-1 when
+	// MinDualSlack is nil).
+	MinDualSlackClass, MinDualSlackCoord int
+	// ZeroEntries is the number of entries of H (counting every sample) equal
+	// to 0, the entries over which MinDualSlack is taken.
+	ZeroEntries int
+	// PrimalInfeasibility is max(0, -min H): how far H is from H >= 0 (0
+	// without the ReLU constraint).
+	PrimalInfeasibility *big.Float
+	// Residual is the overall KKT residual: the largest of StationarityW,
+	// StationarityB, Complementarity, PrimalInfeasibility and
+	// max(0, -MinDualSlack).
+	Residual *big.Float
+	// Scale is the largest of ||lambda_W W||_inf, ||lambda_H H||_inf and
+	// ||lambda_b b||_inf: the size of the terms that cancel in the gradient,
+	// against which Residual can be read as a relative error.
+	Scale *big.Float
+
+	// GradW (K x d), GradB (K, nil without bias) and GradH (one gradient
+	// column per distinct column of the point, the gradient with respect to
+	// the features of each single sample of that column) are the gradient.
+	GradW   [][]*big.Float
+	GradB   []*big.Float
+	GradH   [][]*big.Float
+	Columns int // number of distinct columns G evaluated
+}
+
+// Evaluate computes the objective, the gradient and the KKT residuals of the
+// problem s at pt, in big.Float arithmetic at prec bits of mantissa (prec in
+// [closedform.MinPrec, closedform.MaxPrec]). Softmax and cross-entropy use
+// closedform.SoftmaxCE: max-shifted log-sum-exp, with 1 - p_y and CE formed
+// without cancellation, so the residual stays at 2^-prec relative to the
+// gradient terms even when p_y is within 2^-prec of 1. The point must match s: W is K x d, every
+// column has length d, the multiplicities of each class sum to its count n_k,
+// and B is present exactly when s.Bias is set.
+//
+// Cost: O(G K d) multiplications and O(G K) exponentials at prec bits, for G
+// distinct columns.
+func Evaluate(s setting.Setting, pt *Point, prec uint) (res *KKT, err error) {
+	if prec < closedform.MinPrec || prec > closedform.MaxPrec {
+		return nil, &setting.InputError{Flag: "--prec", Value: fmt.Sprint(prec),
+			Reason: fmt.Sprintf("must be between %d and %d bits", closedform.MinPrec, closedform.MaxPrec)}
+	}
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	if err := pt.check(s); err != nil {
+		return nil, err
+	}
+	defer func() {
+		// big.Float panics with ErrNaN on Inf-Inf and similar; the inputs are
+		// checked finite, so this is a safety net that turns it into an error.
+		if r := recover(); r != nil {
+			if _, ok := r.(big.ErrNaN); ok {
+				res, err = nil, fmt.Errorf("derivation: evaluate %s: %w", s, ErrNonFinite)
+				return
+			}
+			panic(r)
+		}
+	}()
+	e := newEvaluator(s, prec)
+	return e.run(pt)
+}
+
+// check validates the shapes and values of pt against s.
+func (pt *Point) check(s setting.Setting) error {
+	k, d := s.K(), s.Dim
+	if pt == nil {
+		return errors.New("derivation: nil point")
+	}
+	if len(pt.W) != k {
+		return fmt.Errorf("derivation: W has %d rows, want K = %d", len(pt.W), k)
+	}
+	for j, row := range pt.W {
+		if len(row) != d {
+			return fmt.Errorf("derivation: W row %d has %d entries, want d = %d", j+1, len(row), d)
+		}
+		if err := checkFinite(row); err != nil {
+			return fmt.Errorf("derivation: W row %d: %w", j+1, err)
+		}
+	}
+	if s.Bias != (pt.B != nil) {
+		return fmt.Errorf("derivation: bias given %t, setting has bias %t", pt.B != nil, s.Bias)
+	}
+	if pt.B != nil {
+		if len(pt.B) != k {
+			return fmt.Errorf("derivation: b has length %d, want K = %d", len(pt.B), k)
+		}
+		if err := checkFinite(pt.B); err != nil {
+			return fmt.Errorf("derivation: b: %w", err)
+		}
+	}
+	if len(pt.Labels) != len(pt.Columns) || len(pt.Mult) != len(pt.Columns) {
+		return fmt.Errorf("derivation: %d columns, %d labels, %d multiplicities", len(pt.Columns), len(pt.Labels), len(pt.Mult))
+	}
+	per := make([]int, k)
+	for g, col := range pt.Columns {
+		if len(col) != d {
+			return fmt.Errorf("derivation: column %d has %d entries, want d = %d", g+1, len(col), d)
+		}
+		if err := checkFinite(col); err != nil {
+			return fmt.Errorf("derivation: column %d: %w", g+1, err)
+		}
+		if pt.Labels[g] < 0 || pt.Labels[g] >= k {
+			return fmt.Errorf("derivation: column %d has label %d, want 0..%d", g+1, pt.Labels[g], k-1)
+		}
+		if pt.Mult[g] < 1 {
+			return fmt.Errorf("derivation: column %d has multiplicity %d, want >= 1", g+1, pt.Mult[g])
+		}
+		per[pt.Labels[g]] += pt.Mult[g]
+	}
+	for c, n := range s.Counts {
+		if per[c] != n {
+			return fmt.Errorf("derivation: class %d has %d samples in the point, want n_%d = %d", c+1, per[c], c+1, n)
+		}
+	}
+	return nil
+}
+
+func checkFinite(xs []*big.Float) error {
+	for i, x := range xs {
+		if x == nil {
+			return fmt.Errorf("entry %d is nil", i+1)
+		}
+		if x.IsInf() {
+			return fmt.Errorf("entry %d: %w", i+1, ErrNonFinite)
+		}
+	}
+	return nil
+}
+
+// evaluator holds the exact problem data at the working precision.
+type evaluator struct {
+	s          setting.Setting
+	prec       uint
+	k, d       int
+	lw, lh, lb *big.Float
+	invN       *big.Float
+}
+
+func newEvaluator(s setting.Setting, prec uint) *evaluator {
+	e := &evaluator{s: s, prec: prec, k: s.K(), d: s.Dim}
+	e.lw = s.LambdaW.Float(prec)
+	e.lh = s.LambdaH.Float(prec)
+	e.lb = s.LambdaB.Float(prec)
+	e.invN = e.newF().Quo(e.fromInt(1), e.fromInt(int64(s.N())))
+	return e
+}
+
+func (e *evaluator) newF() *big.Float           { return new(big.Float).SetPrec(e.prec) }
+func (e *evaluator) fromInt(i int64) *big.Float { return e.newF().SetInt64(i) }
+
+func (e *evaluator) zeros(n int) []*big.Float {
+	v := make([]*big.Float, n)
+	for i := range v {
+		v[i] = e.newF()
+	}
+	return v
+}
+
+func (e *evaluator) run(pt *Point) (*KKT, error) {
+	k, d := e.k, e.d
+	relu := e.s.ReLU()
+	r := &KKT{Prec: e.prec, Columns: len(pt.Columns), MinDualSlackClass: -1, MinDualSlackCoord: -1}
+	gradW := make([][]*big.Float, k)
+	for j := range gradW {
+		gradW[j] = e.zeros(d)
+	}
+	var gradB []*big.Float
+	if pt.B != nil {
+		gradB = e.zeros(k)
+	}
+	loss := e.newF()
+	hNormSq := e.newF()
+	gradH := make([][]*big.Float, len(pt.Columns))
+	t := e.newF()
+	z := e.zeros(k)
+	for g, h := range pt.Columns {
+		y, m := pt.Labels[g], e.fromInt(int64(pt.Mult[g]))
+		for j := 0; j < k; j++ {
+			z[j].SetInt64(0)
+			for i := 0; i < d; i++ {
+				if h[i].Sign() == 0 || pt.W[j][i].Sign() == 0 {
+					continue
+				}
+				z[j].Add(z[j], t.Mul(pt.W[j][i], h[i]))
+			}
+			if pt.B != nil {
+				z[j].Add(z[j], pt.B[j])
+			}
+		}
+		p, comp, ce := closedform.SoftmaxCE(z, y, e.prec)
+		loss.Add(loss, ce.Mul(ce, m))
+		// G column for one sample: (p - e_y) / N, with p_y - 1 = -comp.
+		gc := p
+		gc[y].Neg(comp)
+		for j := range gc {
+			gc[j].Mul(gc[j], e.invN)
+		}
+		mg := e.zeros(k) // m * gc
+		for j := range gc {
+			mg[j].Mul(gc[j], m)
+			if gradB != nil {
+				gradB[j].Add(gradB[j], mg[j])
+			}
+			for i := 0; i < d; i++ {
+				if h[i].Sign() != 0 {
+					gradW[j][i].Add(gradW[j][i], t.Mul(mg[j], h[i]))
+				}
+			}
+		}
+		gh := e.zeros(d)
+		for i := 0; i < d; i++ {
+			for j := 0; j < k; j++ {
+				if pt.W[j][i].Sign() != 0 {
+					gh[i].Add(gh[i], t.Mul(pt.W[j][i], gc[j]))
+				}
+			}
+			gh[i].Add(gh[i], t.Mul(e.lh, h[i]))
+			hNormSq.Add(hNormSq, t.Mul(m, t.Mul(h[i], h[i])))
+		}
+		gradH[g] = gh
+	}
+
+	// Objective.
+	obj := e.newF().Mul(loss, e.invN)
+	half := e.newF().SetFloat64(0.5)
+	wNormSq := e.newF()
+	for j := 0; j < k; j++ {
+		for i := 0; i < d; i++ {
+			wNormSq.Add(wNormSq, t.Mul(pt.W[j][i], pt.W[j][i]))
+		}
+	}
+	obj.Add(obj, t.Mul(half, t.Mul(e.lw, wNormSq)))
+	obj.Add(obj, t.Mul(half, t.Mul(e.lh, hNormSq)))
+	if pt.B != nil {
+		bNormSq := e.newF()
+		for _, v := range pt.B {
+			bNormSq.Add(bNormSq, t.Mul(v, v))
+		}
+		obj.Add(obj, t.Mul(half, t.Mul(e.lb, bNormSq)))
+	}
+	r.Objective = obj
+
+	// Finish the gradients and take the norms.
+	scale := e.newF()
+	upd := func(dst *big.Float, v *big.Float) {
+		if new(big.Float).Abs(v).Cmp(dst) > 0 {
+			dst.Abs(v)
+		}
+	}
+	r.StationarityW = e.newF()
+	for j := 0; j < k; j++ {
+		for i := 0; i < d; i++ {
+			lw := e.newF().Mul(e.lw, pt.W[j][i])
+			upd(scale, lw)
+			gradW[j][i].Add(gradW[j][i], lw)
+			upd(r.StationarityW, gradW[j][i])
+		}
+	}
+	if pt.B != nil {
+		r.StationarityB = e.newF()
+		for j := 0; j < k; j++ {
+			lb := e.newF().Mul(e.lb, pt.B[j])
+			upd(scale, lb)
+			gradB[j].Add(gradB[j], lb)
+			upd(r.StationarityB, gradB[j])
+		}
+	}
+	r.Complementarity = e.newF()
+	r.PrimalInfeasibility = e.newF()
+	for g, h := range pt.Columns {
+		for i := 0; i < d; i++ {
+			upd(scale, t.Mul(e.lh, h[i]))
+			gh := gradH[g][i]
+			if !relu {
+				upd(r.Complementarity, gh)
+				continue
+			}
+			if h[i].Sign() < 0 {
+				upd(r.PrimalInfeasibility, h[i])
+			}
+			if h[i].Cmp(gh) < 0 {
+				upd(r.Complementarity, h[i])
+			} else {
+				upd(r.Complementarity, gh)
+			}
+			if h[i].Sign() == 0 {
+				r.ZeroEntries += pt.Mult[g]
+				if r.MinDualSlack == nil || gh.Cmp(r.MinDualSlack) < 0 {
+					r.MinDualSlack = e.newF().Set(gh)
+					r.MinDualSlackClass, r.MinDualSlackCoord = pt.Labels[g], i
+				}
+			}
+		}
+	}
+	r.Residual = e.newF().Set(r.StationarityW)
+	for _, v := range []*big.Float{r.StationarityB, r.Complementarity, r.PrimalInfeasibility} {
+		if v != nil && v.Cmp(r.Residual) > 0 {
+			r.Residual.Set(v)
+		}
+	}
+	if r.MinDualSlack != nil && r.MinDualSlack.Sign() < 0 {
+		upd(r.Residual, r.MinDualSlack)
+	}
+	r.Scale = scale
+	r.GradW, r.GradB, r.GradH = gradW, gradB, gradH
+	for _, v := range []*big.Float{r.Objective, r.Residual, r.Scale} {
+		if v.IsInf() {
+			return nil, fmt.Errorf("derivation: evaluate %s: %w", e.s, ErrNonFinite)
+		}
+	}
+	return r, nil
+}
+
+// MinimizerPoint returns the point of an explicit minimizer of package
+// closedform with one column per class (class k's mean h_k, multiplicity n_k)
+// and no bias. Entries are shared with m, not copied.
+func MinimizerPoint(m *closedform.Minimizer) *Point {
+	pt := &Point{W: m.W, Columns: make([][]*big.Float, m.K), Labels: make([]int, m.K), Mult: make([]int, m.K)}
+	for _, c := range m.Labels {
+		pt.Mult[c]++
+	}
+	for c := 0; c < m.K; c++ {
+		col := make([]*big.Float, m.D)
+		for i := range col {
+			col[i] = m.Means[i][c]
+		}
+		pt.Columns[c] = col
+		pt.Labels[c] = c
+	}
+	return pt
+}
+
+// MaxPointEntries bounds K d, the number of big.Float entries of W (and of
+// the class means) that AtPrediction and AtBiasPrediction build.
+const MaxPointEntries = 1_000_000
+
+func checkPointSize(s setting.Setting) error {
+	if s.K()*s.Dim > MaxPointEntries {
+		return &setting.InputError{Flag: "--d", Value: fmt.Sprint(s.Dim),
+			Reason: fmt.Sprintf("K d = %d exceeds %d big-float entries, the limit of the exact KKT evaluation", s.K()*s.Dim, MaxPointEntries)}
+	}
+	return nil
+}
+
+// AtPrediction evaluates the KKT conditions at the explicit minimizer of p
+// (p.Minimizer(), every one of the N samples, grouped by class) at p.Prec
+// bits. K d must be at most MaxPointEntries.
+func AtPrediction(p *closedform.Prediction) (*KKT, error) {
+	if err := checkPointSize(p.Setting); err != nil {
+		return nil, err
+	}
+	m, err := p.Minimizer()
+	if err != nil {
+		return nil, fmt.Errorf("derivation: minimizer of %s: %w", p.Setting, err)
+	}
+	return Evaluate(p.Setting, MinimizerPoint(m), p.Prec)
+}
+
+// SamplePoint converts a float64 point with per-sample features into a
+// Point, exactly (every float64 is a big.Float value). W is K x d, H is d x N
+// with labels[s] the 0-based class of column s, b has length K or is nil.
+// Identical columns of the same class are merged into one column with its
+// multiplicity. Non-finite entries are an error.
+func SamplePoint(w, h *mat.Dense, b []float64, labels []int) (*Point, error) {
+	k, d := w.Dims()
+	hd, n := h.Dims()
+	if hd != d {
+		return nil, fmt.Errorf("derivation: H has %d rows, W has %d columns", hd, d)
+	}
+	if len(labels) != n {
+		return nil, fmt.Errorf("derivation: %d labels for %d samples", len(labels), n)
+	}
+	conv := func(x float64) (*big.Float, error) {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, ErrNonFinite
+		}
+		return new(big.Float).SetFloat64(x), nil
+	}
+	pt := &Point{W: make([][]*big.Float, k)}
+	var err error
+	for j := 0; j < k; j++ {
+		pt.W[j] = make([]*big.Float, d)
+		for i := 0; i < d; i++ {
+			if pt.W[j][i], err = conv(w.At(j, i)); err != nil {
+				return nil, fmt.Errorf("derivation: W(%d,%d): %w", j+1, i+1, err)
+			}
+		}
+	}
+	if b != nil {
+		if len(b) != k {
+			return nil, fmt.Errorf("derivation: b has length %d, want K = %d", len(b), k)
+		}
+		pt.B = make([]*big.Float, k)
+		for j, v := range b {
+			if pt.B[j], err = conv(v); err != nil {
+				return nil, fmt.Errorf("derivation: b(%d): %w", j+1, err)
+			}
+		}
+	}
+	index := map[string]int{}
+	key := make([]byte, 0, 8*(d+1))
+	for s := 0; s < n; s++ {
+		key = key[:0]
+		key = appendUint64(key, uint64(labels[s]))
+		for i := 0; i < d; i++ {
+			v := h.At(i, s)
+			if v == 0 {
+				v = 0 // merge -0 and +0
+			}
+			key = appendUint64(key, math.Float64bits(v))
+		}
+		if g, ok := index[string(key)]; ok {
+			pt.Mult[g]++
+			continue
+		}
+		col := make([]*big.Float, d)
+		for i := range col {
+			if col[i], err = conv(h.At(i, s)); err != nil {
+				return nil, fmt.Errorf("derivation: H(%d,%d): %w", i+1, s+1, err)
+			}
+		}
+		index[string(key)] = len(pt.Columns)
+		pt.Columns = append(pt.Columns, col)
+		pt.Labels = append(pt.Labels, labels[s])
+		pt.Mult = append(pt.Mult, 1)
+	}
+	return pt, nil
+}
+
+func appendUint64(b []byte, v uint64) []byte {
+	for i := 0; i < 8; i++ {
+		b = append(b, byte(v>>(8*i)))
+	}
+	return b
+}
+
+// BiasMinimizerPoint returns the point of an explicit minimizer with a bias
+// (closedform.BiasPrediction.Minimizer): one column per class, multiplicity
+// n_k, and the bias b*. Entries are shared with m, not copied.
+func BiasMinimizerPoint(m *closedform.BiasMinimizer) *Point {
+	pt := MinimizerPoint(&m.Minimizer)
+	pt.B = m.B
+	return pt
+}
+
+// AtBiasPrediction evaluates the KKT conditions of the full problem with a
+// bias at the explicit point of p (p.Minimizer()) at p.Prec bits. The
+// stationarity residuals are at the level of 2^-Prec by construction (the
+// point solves the reduced problem); the dual slack is not implied by the
+// reduction and is a real test of the orthogonal structure.
+func AtBiasPrediction(p *closedform.BiasPrediction) (*KKT, error) {
+	m, err := p.Minimizer()
+	if err != nil {
+		return nil, fmt.Errorf("derivation: bias minimizer of %s: %w", p.Setting, err)
+	}
+	return Evaluate(p.Setting, BiasMinimizerPoint(m), p.Prec)
+}

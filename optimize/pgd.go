@@ -1,0 +1,68 @@
+package optimize
+
+import (
+	"fmt"
+	"time"
+)
+
+// ProjectedGradient is the baseline: fixed-step projected gradient descent,
+// x <- P(x - Step * grad f(x)), with P the projection onto H >= 0 (the
+// plain gradient step for the UFM). This is what published code for this
+// model runs (full-batch gradient descent with weight decay and a fixed
+// learning rate); it is kept for the benchmarks.
+//
+// A step that makes f non-finite is an error: a fixed-step method has no way
+// to recover from it.
+type ProjectedGradient struct {
+	// Step is the fixed step size (learning rate). Default 1.
+	Step float64
+}
+
+// Minimize implements Method.
+func (m ProjectedGradient) Minimize(e *Evaluator, x []float64, lim Limits) (Local, error) {
+	p := e.p
+	if len(x) != p.NumVars() {
+		return Local{}, fmt.Errorf("optimize: projected gradient: x has length %d, want %d", len(x), p.NumVars())
+	}
+	step := m.Step
+	if step == 0 {
+		step = 1
+	}
+	if !(step > 0) {
+		return Local{}, fmt.Errorf("optimize: projected gradient: step %v must be positive", step)
+	}
+	start := e.evals
+	project(p, x)
+	g := make([]float64, len(x))
+	f, err := e.FuncGrad(x, g)
+	if err != nil {
+		return Local{}, fmt.Errorf("optimize: projected gradient: start point: %w", err)
+	}
+	res := p.Residual(x, g)
+	it := 0
+	status := Converged
+	for {
+		if res <= lim.Tol {
+			status = Converged
+			break
+		}
+		if lim.MaxIter > 0 && it >= lim.MaxIter {
+			status = IterationLimit
+			break
+		}
+		if !lim.Deadline.IsZero() && it%16 == 0 && time.Now().After(lim.Deadline) {
+			status = TimeLimit
+			break
+		}
+		it++
+		axpy(-step, g, x)
+		project(p, x)
+		f, err = e.FuncGrad(x, g)
+		if err != nil {
+			return Local{F: f, Residual: res, Iterations: it, Evaluations: e.evals - start},
+				fmt.Errorf("optimize: projected gradient: iteration %d (step %v): %w", it, step, err)
+		}
+		res = p.Residual(x, g)
+	}
+	return Local{F: f, Residual: res, Status: status, Iterations: it, Evaluations: e.evals - start}, nil
+}
