@@ -21,8 +21,10 @@
 //
 // The methods work on a flat variable vector x = [W row-major | H column by
 // column | b] through an Evaluator, which computes f and its exact gradient
-// with a max-shifted log-sum-exp, the K x d by d x N products by gonum BLAS,
-// and no allocation. A non-finite objective or gradient is an error wrapping
+// with a max-shifted log-sum-exp, in blocks of samples (logits and feature
+// gradients fused per sample, the block's G H^T by gonum BLAS), without
+// allocation on one thread, optionally on several goroutines with the same
+// bits. A non-finite objective or gradient is an error wrapping
 // ErrNonFinite, never a NaN result.
 //
 // # Methods

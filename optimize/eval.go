@@ -6,8 +6,6 @@ import (
 	"math"
 	"sync"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/floats"
 )
 
@@ -18,7 +16,7 @@ var ErrNonFinite = errors.New("non-finite objective or gradient")
 // evalBlock is the number of samples per block of the evaluation. The
 // blocks are fixed by N alone, and their partial sums are reduced in block
 // order, so the result does not depend on how many threads evaluate them.
-const evalBlock = 2048
+const evalBlock = 512
 
 // Evaluator computes the objective and its gradient on variable vectors
 // (layout: see Problem.Vector). It owns preallocated workspaces, so
@@ -178,22 +176,40 @@ func (e *Evaluator) block(b int, x, grad []float64) {
 	for i := r0; i < r1; i++ {
 		h := x[oh+i*d : oh+(i+1)*d]
 		row := e.z[i*k : (i+1)*k]
-		for j := range row {
-			wj := w[j*d : (j+1)*d]
-			wj = wj[:len(h)]
-			var s0, s1 float64
-			if bias != nil {
-				s0 = bias[j]
-			}
+		// Logits, two classes at a time with two accumulators each (four
+		// independent chains of additions).
+		j := 0
+		for ; j+2 <= k; j += 2 {
+			wa := w[j*d : (j+1)*d]
+			wb := w[(j+1)*d : (j+2)*d]
+			wa, wb = wa[:len(h)], wb[:len(h)]
+			var a0, a1, b0, b1 float64
 			l := 0
 			for ; l+2 <= len(h); l += 2 {
-				s0 += wj[l] * h[l]
-				s1 += wj[l+1] * h[l+1]
+				a0 += wa[l] * h[l]
+				b0 += wb[l] * h[l]
+				a1 += wa[l+1] * h[l+1]
+				b1 += wb[l+1] * h[l+1]
 			}
 			if l < len(h) {
-				s0 += wj[l] * h[l]
+				a0 += wa[l] * h[l]
+				b0 += wb[l] * h[l]
 			}
-			row[j] = s0 + s1
+			row[j], row[j+1] = a0+a1, b0+b1
+		}
+		if j < k {
+			wa := w[j*d : (j+1)*d]
+			wa = wa[:len(h)]
+			var a0 float64
+			for l, v := range h {
+				a0 += wa[l] * v
+			}
+			row[j] = a0
+		}
+		if bias != nil {
+			for j := range row {
+				row[j] += bias[j]
+			}
 		}
 		am := 0
 		for j, v := range row {
@@ -221,14 +237,30 @@ func (e *Evaluator) block(b int, x, grad []float64) {
 		row[y] -= invN
 		// grad_h = W^T g + lH h (W^T is kept in e.wt, d x K).
 		gh := grad[oh+i*d : oh+(i+1)*d]
-		for l, v := range h {
-			wl := wt[l*k : (l+1)*k]
-			wl = wl[:len(row)]
-			s := lh * v
+		gh = gh[:len(h)]
+		l := 0
+		for ; l+2 <= len(h); l += 2 {
+			wa := wt[l*k : (l+1)*k]
+			wb := wt[(l+1)*k : (l+2)*k]
+			wa, wb = wa[:len(row)], wb[:len(row)]
+			va, vb := h[l], h[l+1]
+			a, b := lh*va, lh*vb
 			for j, gj := range row {
-				s += gj * wl[j]
+				a += gj * wa[j]
+				b += gj * wb[j]
 			}
-			gh[l] = s
+			gh[l], gh[l+1] = a, b
+			sh += va*va + vb*vb
+		}
+		if l < len(h) {
+			wa := wt[l*k : (l+1)*k]
+			wa = wa[:len(row)]
+			v := h[l]
+			a := lh * v
+			for j, gj := range row {
+				a += gj * wa[j]
+			}
+			gh[l] = a
 			sh += v * v
 		}
 		if gb != nil {
@@ -237,12 +269,42 @@ func (e *Evaluator) block(b int, x, grad []float64) {
 			}
 		}
 	}
-	// Partial G H^T = (Z^T)^T H^T over the block.
-	rows := r1 - r0
-	blas64.Gemm(blas.Trans, blas.NoTrans, 1,
-		blas64.General{Rows: rows, Cols: k, Stride: k, Data: e.z[r0*k : r1*k]},
-		blas64.General{Rows: rows, Cols: d, Stride: d, Data: x[oh+r0*d : oh+r1*d]}, 0,
-		blas64.General{Rows: k, Cols: d, Stride: d, Data: gw})
+	// Partial G H^T = sum_i g_i h_i^T over the block, four samples at a
+	// time (one load and store of G H^T per four products).
+	for j := range gw {
+		gw[j] = 0
+	}
+	i := r0
+	for ; i+4 <= r1; i += 4 {
+		h0 := x[oh+i*d : oh+(i+1)*d]
+		h1 := x[oh+(i+1)*d : oh+(i+2)*d]
+		h2 := x[oh+(i+2)*d : oh+(i+3)*d]
+		h3 := x[oh+(i+3)*d : oh+(i+4)*d]
+		h1, h2, h3 = h1[:len(h0)], h2[:len(h0)], h3[:len(h0)]
+		z0 := e.z[i*k : (i+1)*k]
+		z1 := e.z[(i+1)*k : (i+2)*k]
+		z2 := e.z[(i+2)*k : (i+3)*k]
+		z3 := e.z[(i+3)*k : (i+4)*k]
+		z1, z2, z3 = z1[:len(z0)], z2[:len(z0)], z3[:len(z0)]
+		for j, a0 := range z0 {
+			a1, a2, a3 := z1[j], z2[j], z3[j]
+			gwj := gw[j*d : (j+1)*d]
+			gwj = gwj[:len(h0)]
+			for l, v := range h0 {
+				gwj[l] += a0*v + a1*h1[l] + a2*h2[l] + a3*h3[l]
+			}
+		}
+	}
+	for ; i < r1; i++ {
+		h := x[oh+i*d : oh+(i+1)*d]
+		for j, a := range e.z[i*k : (i+1)*k] {
+			gwj := gw[j*d : (j+1)*d]
+			gwj = gwj[:len(h)]
+			for l, v := range h {
+				gwj[l] += a * v
+			}
+		}
+	}
 	e.loss[b] = loss
 	e.sh[b] = sh
 }

@@ -219,3 +219,35 @@ func TestNewProblem(t *testing.T) {
 		t.Errorf("one class: error %v, want an InputError on --n", err)
 	}
 }
+
+func TestEvaluatorThreadsSameBits(t *testing.T) {
+	// Several evaluation blocks: N = 7000 > 3 * evalBlock.
+	p := &Problem{Counts: []int{3000, 2500, 1500}, Dim: 6, LambdaW: 1e-4, LambdaH: 1e-5, Bias: true, LambdaB: 1e-3, ReLU: true}
+	x := randomPoint(p, 9)
+	var ref []float64
+	var fref float64
+	for _, threads := range []int{1, 2, 3, 8} {
+		e, err := NewEvaluator(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.SetThreads(threads)
+		g := make([]float64, len(x))
+		f, err := e.FuncGrad(x, g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ref == nil {
+			ref, fref = g, f
+			continue
+		}
+		if math.Float64bits(f) != math.Float64bits(fref) {
+			t.Errorf("threads %d: f = %v, one thread %v", threads, f, fref)
+		}
+		for i := range g {
+			if math.Float64bits(g[i]) != math.Float64bits(ref[i]) {
+				t.Fatalf("threads %d: grad[%d] = %v, one thread %v", threads, i, g[i], ref[i])
+			}
+		}
+	}
+}

@@ -11,8 +11,10 @@ import (
 // LBFGSB is a projected limited-memory BFGS method for the bound H >= 0,
 // in the L-BFGS-B family (two-metric projection form, Bertsekas 1982):
 //
-//   - variables at (or within eps of) the bound H = 0 whose gradient pushes
-//     them out of the box are held fixed for the iteration;
+//   - variables at (or within eps = min(1e-3, ||x - P(x - gamma g)||_inf)
+//     of) the bound H = 0 whose gradient pushes them out of the box form
+//     the binding set: they are excluded from the quasi-Newton step and
+//     moved straight to the bound (d_i = -x_i);
 //   - on the others the direction is the L-BFGS two-loop recursion applied
 //     to the gradient, with the initial matrix gamma*I, gamma = s'y/y'y of
 //     the last pair (a per-block scaling of features by N was measured and
@@ -20,7 +22,13 @@ import (
 //   - the step is a backtracking search along the projected path
 //     P(x + t d), accepting Armijo sufficient decrease, or, once the decrease
 //     is at the rounding level of f, an approximate-Wolfe condition on the
-//     slope; a non-finite trial value is never accepted.
+//     slope; a non-finite trial value is never accepted. If no step is
+//     found the memory is dropped and a scaled gradient step is tried; if
+//     that fails too the run stops with LineSearchFailed.
+//
+// The vector loops run on the evaluator's threads (Evaluator.SetThreads)
+// over chunks fixed by the vector length, reduced in order: the iterates do
+// not depend on the thread count.
 //
 // The zero value uses the defaults.
 type LBFGSB struct {
@@ -71,7 +79,8 @@ func (m LBFGSB) Minimize(e *Evaluator, x0 []float64, lim Limits) (Local, error) 
 	fixed := make([]bool, nv)
 	oh, ob := p.offH(), p.offB()
 
-	res, eps := residualEps(p, x, g, gamma)
+	ch := &chunker{threads: e.threads}
+	res, eps := residualEps(ch, p, x, g, gamma)
 	it := 0
 	status := Converged
 	for {
@@ -90,19 +99,19 @@ func (m LBFGSB) Minimize(e *Evaluator, x0 []float64, lim Limits) (Local, error) 
 		it++
 		// Binding set: H entries within eps of the bound whose gradient
 		// points out of the box. eps = min(1e-3, ||x - P(x - gamma g)||_inf).
-		for i := range d {
-			d[i] = g[i]
-		}
-		if p.ReLU {
-			h, gh, fh := x[oh:ob], g[oh:ob], fixed[oh:ob]
-			for i, v := range h {
-				f := v <= eps && gh[i] > 0
-				fh[i] = f
+		ch.run(nv, func(c, lo, hi int) {
+			copy(d[lo:hi], g[lo:hi])
+			if !p.ReLU {
+				return
+			}
+			for i := max(lo, oh); i < min(hi, ob); i++ {
+				f := x[i] <= eps && g[i] > 0
+				fixed[i] = f
 				if f {
-					d[oh+i] = 0
+					d[i] = 0
 				}
 			}
-		}
+		})
 		accepted := false
 		for attempt := 0; attempt < 2 && !accepted; attempt++ {
 			// d = H g by the two-loop recursion (on the free variables).
@@ -115,19 +124,24 @@ func (m LBFGSB) Minimize(e *Evaluator, x0 []float64, lim Limits) (Local, error) 
 					}
 				}
 			}
-			twoLoop(d, s, y, rho, alpha, pairs, gamma)
+			twoLoop(ch, d, s, y, rho, alpha, pairs, gamma)
 			// Search direction: -H g on free variables, straight to the
 			// bound on binding ones.
-			gd := 0.0
-			for i, v := range d {
-				if fixed[i] {
-					v = -x[i]
-				} else {
+			ch.run(nv, func(c, lo, hi int) {
+				ds, fs, xs, gs := d[lo:hi], fixed[lo:hi], x[lo:hi], g[lo:hi]
+				fs, xs, gs = fs[:len(ds)], xs[:len(ds)], gs[:len(ds)]
+				gd := 0.0
+				for i, v := range ds {
 					v = -v
+					if fs[i] {
+						v = -xs[i]
+					}
+					ds[i] = v
+					gd += gs[i] * v
 				}
-				d[i] = v
-				gd += g[i] * v
-			}
+				ch.part[c][0] = gd
+			})
+			gd := ch.sum(nv, 0)
 			if !(gd < 0) {
 				// Not a descent direction: scaled steepest descent.
 				gd = 0
@@ -152,10 +166,18 @@ func (m LBFGSB) Minimize(e *Evaluator, x0 []float64, lim Limits) (Local, error) 
 			si, yi := s[slot], y[slot]
 			var ft, sy, yy, ss float64
 			for trial := 0; trial < maxTrials; trial++ {
-				for i, v := range x {
-					xt[i] = v + t*d[i]
-				}
-				project(p, xt)
+				ch.run(nv, func(c, lo, hi int) {
+					xs, xts, ds := x[lo:hi], xt[lo:hi], d[lo:hi]
+					xts, ds = xts[:len(xs)], ds[:len(xs)]
+					for i, v := range xs {
+						xts[i] = v + t*ds[i]
+					}
+					if p.ReLU {
+						for i := max(lo, oh); i < min(hi, ob); i++ {
+							xt[i] = max(xt[i], 0)
+						}
+					}
+				})
 				ft, err = e.FuncGrad(xt, gt)
 				if err != nil {
 					t *= 0.1
@@ -163,19 +185,26 @@ func (m LBFGSB) Minimize(e *Evaluator, x0 []float64, lim Limits) (Local, error) 
 				}
 				// One pass: the decrease g.(xt-x), the slope gt.(xt-x),
 				// and the pair (s, y) with its inner products.
-				var dec, slope float64
-				sy, yy, ss = 0, 0, 0
-				for i, v := range xt {
-					st := v - x[i]
-					yv := gt[i] - g[i]
-					si[i] = st
-					yi[i] = yv
-					dec += g[i] * st
-					slope += gt[i] * st
-					sy += st * yv
-					yy += yv * yv
-					ss += st * st
-				}
+				ch.run(nv, func(c, lo, hi int) {
+					xs, xts, gs, gts, sis, yis := x[lo:hi], xt[lo:hi], g[lo:hi], gt[lo:hi], si[lo:hi], yi[lo:hi]
+					n := len(xs)
+					xts, gs, gts, sis, yis = xts[:n], gs[:n], gts[:n], sis[:n], yis[:n]
+					var dec, slope, sy, yy, ss float64
+					for i, xv := range xs {
+						st := xts[i] - xv
+						yv := gts[i] - gs[i]
+						sis[i] = st
+						yis[i] = yv
+						dec += gs[i] * st
+						slope += gts[i] * st
+						sy += st * yv
+						yy += yv * yv
+						ss += st * st
+					}
+					ch.part[c] = [5]float64{dec, slope, sy, yy, ss}
+				})
+				dec, slope := ch.sum(nv, 0), ch.sum(nv, 1)
+				sy, yy, ss = ch.sum(nv, 2), ch.sum(nv, 3), ch.sum(nv, 4)
 				if dec >= 0 {
 					break // the projection killed the step
 				}
@@ -223,7 +252,7 @@ func (m LBFGSB) Minimize(e *Evaluator, x0 []float64, lim Limits) (Local, error) 
 			status = LineSearchFailed
 			break
 		}
-		res, eps = residualEps(p, x, g, gamma)
+		res, eps = residualEps(ch, p, x, g, gamma)
 	}
 	if &x[0] != &x0[0] {
 		copy(x0, x)
@@ -235,30 +264,30 @@ func (m LBFGSB) Minimize(e *Evaluator, x0 []float64, lim Limits) (Local, error) 
 // the pairs (oldest first) and initial matrix gamma*I. Each dot product is
 // fused with the preceding update of d, so the recursion makes 2L+1 passes
 // over memory instead of 4L+1.
-func twoLoop(d []float64, s, y [][]float64, rho, alpha []float64, pairs []int, gamma float64) {
+func twoLoop(ch *chunker, d []float64, s, y [][]float64, rho, alpha []float64, pairs []int, gamma float64) {
 	L := len(pairs)
 	if L == 0 {
-		floats.Scale(gamma, d)
+		ch.scale(gamma, d)
 		return
 	}
-	acc := dot(s[pairs[L-1]], d)
+	acc := ch.dot(s[pairs[L-1]], d)
 	for j := L - 1; j >= 0; j-- {
 		k := pairs[j]
 		a := rho[k] * acc
 		alpha[k] = a
 		if j > 0 {
-			acc = axpyDot(1, -a, y[k], d, s[pairs[j-1]])
+			acc = ch.axpyDot(1, -a, y[k], d, s[pairs[j-1]])
 		} else {
-			acc = axpyDot(gamma, -gamma*a, y[k], d, y[pairs[0]])
+			acc = ch.axpyDot(gamma, -gamma*a, y[k], d, y[pairs[0]])
 		}
 	}
 	for j := 0; j < L; j++ {
 		k := pairs[j]
 		c := alpha[k] - rho[k]*acc
 		if j < L-1 {
-			acc = axpyDot(1, c, s[k], d, y[pairs[j+1]])
+			acc = ch.axpyDot(1, c, s[k], d, y[pairs[j+1]])
 		} else {
-			axpy(c, s[k], d)
+			ch.axpy(c, s[k], d)
 		}
 	}
 }
@@ -304,28 +333,40 @@ func freeSlot(pairs []int, n int) int {
 	panic("optimize: no free L-BFGS slot") // unreachable: len(pairs) < n
 }
 
-// residualEps returns the KKT residual of (x, g) and, for the binding set,
-// eps = min(1e-3, ||x_H - P(x_H - gamma g_H)||_inf).
-func residualEps(p *Problem, x, g []float64, gamma float64) (res, eps float64) {
-	res = p.Residual(x, g)
-	if !p.ReLU {
-		return res, 0
-	}
+// residualEps returns the KKT residual of (x, g) (as Problem.Residual) and,
+// for the binding set, eps = min(1e-3, ||x_H - P(x_H - gamma g_H)||_inf),
+// in one pass.
+func residualEps(ch *chunker, p *Problem, x, g []float64, gamma float64) (res, eps float64) {
 	oh, ob := p.offH(), p.offB()
-	h, gh := x[oh:ob], g[oh:ob]
-	for i, v := range h {
-		st := gamma * gh[i]
-		if st > v {
-			st = v
-		}
-		if st < 0 {
-			st = -st
-		}
-		if st > eps {
-			eps = st
-		}
+	res = max(absMax(g[:oh]), absMax(g[ob:]))
+	if !p.ReLU {
+		return max(res, absMax(g[oh:ob])), 0
 	}
-	return res, min(eps, 1e-3)
+	h, gh := x[oh:ob], g[oh:ob]
+	ch.run(len(h), func(c, lo, hi int) {
+		hs, ghs := h[lo:hi], gh[lo:hi]
+		ghs = ghs[:len(hs)]
+		r, e := 0.0, 0.0
+		for i, v := range hs {
+			gi := ghs[i]
+			a, b := gi, gamma*gi // |min(v, g)| and |min(gamma g, v)|
+			if v < a {
+				a = v
+			}
+			if v < b {
+				b = v
+			}
+			a, b = math.Abs(a), math.Abs(b)
+			if a > r || a != a {
+				r = a
+			}
+			if b > e {
+				e = b
+			}
+		}
+		ch.part[c][0], ch.part[c][1] = r, e
+	})
+	return max(res, ch.max(len(h), 0)), min(ch.max(len(h), 1), 1e-3)
 }
 
 func dot(a, b []float64) float64 { return floats.Dot(a, b) }

@@ -2,6 +2,7 @@ package optimize
 
 import (
 	"fmt"
+	"math"
 	"time"
 )
 
@@ -59,7 +60,7 @@ func (m ProjectedGradient) Minimize(e *Evaluator, x []float64, lim Limits) (Loca
 		project(p, x)
 		f, err = e.FuncGrad(x, g)
 		if err != nil {
-			return Local{F: f, Residual: res, Iterations: it, Evaluations: e.evals - start},
+			return Local{F: f, Residual: math.NaN(), Status: IterationLimit, Iterations: it, Evaluations: e.evals - start},
 				fmt.Errorf("optimize: projected gradient: iteration %d (step %v): %w", it, step, err)
 		}
 		res = p.Residual(x, g)

@@ -269,18 +269,35 @@ func (p *Problem) Residual(x, g []float64) float64 {
 	r := absMax(g[:oh])
 	if p.ReLU {
 		h, gh := x[oh:ob], g[oh:ob:ob]
-		for i, v := range h {
-			m := gh[i]
-			if v < m {
-				m = v
+		gh = gh[:len(h)]
+		r0, r1 := r, r
+		i := 0
+		for ; i+2 <= len(h); i += 2 {
+			a, b := gh[i], gh[i+1]
+			if h[i] < a {
+				a = h[i]
 			}
-			if m < 0 {
-				m = -m
+			if h[i+1] < b {
+				b = h[i+1]
 			}
-			if m > r || m != m {
-				r = m
+			a, b = math.Abs(a), math.Abs(b)
+			if a > r0 || a != a {
+				r0 = a
+			}
+			if b > r1 || b != b {
+				r1 = b
 			}
 		}
+		for ; i < len(h); i++ {
+			a := gh[i]
+			if h[i] < a {
+				a = h[i]
+			}
+			if a = math.Abs(a); a > r0 || a != a {
+				r0 = a
+			}
+		}
+		r = max(r0, r1)
 	} else {
 		r = max(r, absMax(g[oh:ob]))
 	}
@@ -291,12 +308,7 @@ func (p *Problem) Residual(x, g []float64) float64 {
 func absMax(v []float64) float64 {
 	r := 0.0
 	for _, a := range v {
-		if a < 0 {
-			a = -a
-		}
-		if a > r || a != a {
-			r = a
-		}
+		r = max(r, math.Abs(a))
 	}
 	return r
 }

@@ -154,8 +154,7 @@ func minorityPlot(base string, byName map[string]verify.Case, rows []verify.Row)
 		p.Add(th)
 		p.Legend.Add(fmt.Sprintf("threshold n_lo = %.4g", nlo), th)
 	}
-	p.Legend.Top = true
-	p.Legend.Left = true
+	p.Legend.Top = false // bottom right, clear of the threshold line
 	return save(p, base)
 }
 

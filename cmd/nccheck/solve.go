@@ -161,7 +161,7 @@ func newSolveReport(s setting.Setting, p *optimize.Problem, res *optimize.Result
 	r := &solveReport{
 		Setting: s.String(), Counts: s.Counts, Dim: s.Dim,
 		LambdaW: s.LambdaW.String(), LambdaH: s.LambdaH.String(), Bias: s.Bias, ReLU: s.ReLU(),
-		Objective: res.Objective, KKTResidual: res.KKTResidual, Tol: 0, Converged: res.Converged,
+		Objective: res.Objective, KKTResidual: res.KKTResidual, Tol: res.Tol, Converged: res.Converged,
 		Iterations: res.Stats.Iterations, Evaluations: res.Stats.Evaluations, Seconds: res.Stats.Time.Seconds(),
 		BestRestart: res.Best, ZeroClasses: res.Restarts[res.Best].ZeroClasses,
 		HTH: rows(hth), WWT: rows(wwt), WH: rows(wh), B: res.Point.B, Files: files,
@@ -169,7 +169,6 @@ func newSolveReport(s setting.Setting, p *optimize.Problem, res *optimize.Result
 	if s.Bias {
 		r.LambdaB = s.LambdaB.String()
 	}
-	r.Tol = res.Tol
 	for _, rr := range res.Restarts {
 		r.Restarts = append(r.Restarts, solveRestart{Seed: rr.Seed, Objective: rr.Objective, KKTResidual: rr.KKTResidual,
 			Converged: rr.Converged, Status: rr.Status.String(), Iterations: rr.Iterations, Evaluations: rr.Evaluations,
