@@ -932,25 +932,10 @@ func (p *BiasPrediction) Minimizer() (*BiasMinimizer, error) {
 		return nil, &setting.InputError{Flag: "--d", Value: fmt.Sprint(d), Reason: fmt.Sprintf("smaller than the number of alive classes (%d)", a)}
 	}
 	r := newReduced(s, p.wp)
-	m := &BiasMinimizer{Minimizer: Minimizer{K: k, D: d, N: s.N(), Prec: p.Prec, Coord: make([]int, k)}}
+	m := &BiasMinimizer{Minimizer: *newZeroMinimizer(s, p.Prec)}
 	zero := func() *big.Float { return new(big.Float).SetPrec(p.Prec) }
-	m.W = make([][]*big.Float, k)
-	for j := range m.W {
-		m.W[j] = make([]*big.Float, d)
-		for i := range m.W[j] {
-			m.W[j][i] = zero()
-		}
-	}
-	m.Means = make([][]*big.Float, d)
-	for i := range m.Means {
-		m.Means[i] = make([]*big.Float, k)
-		for j := range m.Means[i] {
-			m.Means[i][j] = zero()
-		}
-	}
 	next := 0
 	for cls := 0; cls < k; cls++ {
-		m.Coord[cls] = -1
 		if !p.alive[cls] {
 			continue
 		}
@@ -962,12 +947,6 @@ func (p *BiasPrediction) Minimizer() (*BiasMinimizer, error) {
 		m.Means[coord][cls].Set(tk)
 		for j := 0; j < k; j++ {
 			m.W[j][coord].Set(r.newF().Quo(p.ys[cls][j], tk))
-		}
-	}
-	m.Labels = make([]int, 0, m.N)
-	for cls, n := range s.Counts {
-		for i := 0; i < n; i++ {
-			m.Labels = append(m.Labels, cls)
 		}
 	}
 	m.B = make([]*big.Float, k)

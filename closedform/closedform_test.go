@@ -30,7 +30,7 @@ func f64(x *big.Float) float64 { v, _ := x.Float64(); return v }
 
 // relDiff returns |a-b| / max(|b|, floor) in big-float arithmetic.
 func relDiff(a, b *big.Float, floor float64) float64 {
-	d := new(big.Float).SetPrec(a.Prec() + 64).Sub(a, b)
+	d := new(big.Float).SetPrec(a.Prec()+64).Sub(a, b)
 	d.Abs(d)
 	den := new(big.Float).Abs(b)
 	if den.Cmp(big.NewFloat(floor)) < 0 {

@@ -4,6 +4,8 @@ import (
 	"math/big"
 
 	"gonum.org/v1/gonum/mat"
+
+	"nccheck/setting"
 )
 
 // Minimizer is one explicit global minimizer of the predicted geometry: the
@@ -33,28 +35,12 @@ type Minimizer struct {
 // recomputed at the working precision, then rounded once.
 func (p *Prediction) Minimizer() (*Minimizer, error) {
 	s := p.Setting
-	k, d := s.K(), s.Dim
+	k := s.K()
 	c := newCalc(s, p.Formula, p.Prec)
-	m := &Minimizer{K: k, D: d, N: s.N(), Prec: p.Prec, Coord: make([]int, k)}
-	zero := func() *big.Float { return new(big.Float).SetPrec(p.Prec) }
-	m.W = make([][]*big.Float, k)
-	for j := range m.W {
-		m.W[j] = make([]*big.Float, d)
-		for i := range m.W[j] {
-			m.W[j][i] = zero()
-		}
-	}
-	m.Means = make([][]*big.Float, d)
-	for i := range m.Means {
-		m.Means[i] = make([]*big.Float, k)
-		for j := range m.Means[i] {
-			m.Means[i][j] = zero()
-		}
-	}
+	m := newZeroMinimizer(s, p.Prec)
 	kf := c.fromInt(int64(k))
 	next := 0
 	for cls, cl := range p.Classes {
-		m.Coord[cls] = -1
 		if !cl.Alive {
 			continue
 		}
@@ -78,13 +64,40 @@ func (p *Prediction) Minimizer() (*Minimizer, error) {
 			m.W[j][coord].Set(v)
 		}
 	}
+	return m, nil
+}
+
+// newZeroMinimizer returns a Minimizer of the setting's shape with W and the
+// means all zero at prec bits, every Coord -1, and the sample labels laid out
+// class by class.
+func newZeroMinimizer(s setting.Setting, prec uint) *Minimizer {
+	k, d := s.K(), s.Dim
+	m := &Minimizer{K: k, D: d, N: s.N(), Prec: prec, Coord: make([]int, k)}
+	zero := func() *big.Float { return new(big.Float).SetPrec(prec) }
+	m.W = make([][]*big.Float, k)
+	for j := range m.W {
+		m.W[j] = make([]*big.Float, d)
+		for i := range m.W[j] {
+			m.W[j][i] = zero()
+		}
+	}
+	m.Means = make([][]*big.Float, d)
+	for i := range m.Means {
+		m.Means[i] = make([]*big.Float, k)
+		for j := range m.Means[i] {
+			m.Means[i][j] = zero()
+		}
+	}
+	for c := range m.Coord {
+		m.Coord[c] = -1
+	}
 	m.Labels = make([]int, 0, m.N)
 	for cls, n := range s.Counts {
 		for i := 0; i < n; i++ {
 			m.Labels = append(m.Labels, cls)
 		}
 	}
-	return m, nil
+	return m
 }
 
 // WDense returns W (K x d) rounded to float64.
