@@ -38,17 +38,26 @@
 //
 // # Global minima
 //
-// The problem has stationary points where the features of whole classes are
-// zero ("dead" classes), above the global minimum; first-order methods from
-// small starts stop there. Solve therefore (1) starts from InitialPoint,
-// whose scales balance the two penalties and make the logits of order one,
-// (2) runs Settings.Restarts restarts in parallel, each with a seed derived
-// from Settings.Seed by RestartSeed, and (3) after each local run tries to
-// escape dead classes by a rank-one revival along an unused coordinate
-// (freeing one by a reflection when a class owns several), or by a random
-// revival, and continues from any point with a lower objective. Every
-// restart is reported (RestartReport: seed, objective, residual, iterations,
-// zero classes, escapes); the best is returned.
+// The problem has stationary points above the global minimum where a
+// class could gain from features on a coordinate no class uses: classes
+// whose features are zero ("dead" classes; first-order methods from small
+// starts stop there), and, with d close to K and many classes, live classes
+// that share feature coordinates with other classes while larger classes
+// spread over two coordinates. Solve therefore (1) starts from
+// InitialPoint, whose scales balance the two penalties and make the logits
+// of order one, (2) runs Settings.Restarts restarts in parallel, each with a
+// seed derived from Settings.Seed by RestartSeed, and (3) after each local
+// run applies a second-order test to every class: with G = (P - Y)/N and
+// q_k its sum over the samples of class k, r_k = ||q_k||^2 /
+// (lambda_W lambda_H n_k) > 1 means that features of class k on an unused
+// coordinate, with the matching column of W along -q_k, lower f (negative
+// curvature). If such a class exists, an unused coordinate is found (or
+// freed by a reflection when a class owns several), the move is tried on a
+// grid of step sizes and, when f decreases, the local method continues from
+// it; dead classes left over get one random revival. The test uses the
+// point only, never the predicted minimizer, and a move is kept only if it
+// lowers f. Every restart is reported (RestartReport: seed, objective,
+// residual, iterations, zero classes, escapes); the best is returned.
 //
 // # Determinism
 //

@@ -4,36 +4,55 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sort"
 	"time"
 )
 
-// escaper moves a converged restart off stationary points where whole
-// classes have zero features ("dead" ReLU classes), when that lowers the
-// objective.
+// escaper moves a converged restart off stationary points that are not
+// local minima because a class would gain from features on a coordinate
+// that no class uses: classes whose features are all zero ("dead" ReLU
+// classes), and live classes that share their feature coordinates with
+// other classes while a coordinate is unused or can be freed.
 //
-// Two moves are tried, in order:
+// The test is one of second order, computed from the point, not from the
+// predicted minimizer. Let j be an unused coordinate (row j of H is zero,
+// hence column j of W is zero at a stationary point), G = (P - Y)/N the
+// K x N matrix of the gradient of the loss with respect to the logits, and
+// q_k = G 1_k its sum over the samples of class k. Moving along
 //
-//  1. Rank-one revival along an unused coordinate j (row j of H is zero,
-//     hence column j of W is zero at a stationary point): every feature of
-//     the dead class k gets h[j] = t, and W[:, j] = t c (e_k - 1/K 1) with
-//     c^2 = lambda_H n_k K / (lambda_W (K-1)), which balances the two
-//     penalties. The change of f is of order t^2 and negative exactly when
-//     the class can carry a positive margin, so f is evaluated on a grid of
-//     t and the best point is kept if it is lower. All unused coordinates
-//     are equivalent, so one is tried.
-//     When no coordinate is unused (ReLU), one is freed first if a class
+//	h_{k,i}[j] = t (every sample of class k),   W[:, j] = -t a q_k,
+//
+// changes f by t^2 (-a ||q_k||^2 + (lambda_W/2) a^2 ||q_k||^2 +
+// (lambda_H/2) n_k) + O(t^3), which with the balancing
+// a = sqrt(lambda_H n_k / lambda_W) / ||q_k|| is
+//
+//	t^2 lambda_H n_k (1 - sqrt(r_k)),   r_k = ||q_k||^2 / (lambda_W lambda_H n_k).
+//
+// So r_k > 1 is a direction of negative curvature (the point is a saddle).
+// At a true minimum every class has r_k <= 1, and a minimum whose classes
+// share coordinates would be kept: a move is accepted only if it lowers f.
+// (For a dead class, whose probabilities are uniform, the direction of W is
+// (e_k - 1/K 1): the classical rank-one revival.)
+//
+// Escape steps, repeated at most Settings.MaxEscapes times per restart:
+//
+//  1. Compute r_k for every class; the candidates are the classes with
+//     r_k above 1 by more than the noise that the KKT residual allows
+//     (see candidates), largest first (ties by index). None: stop.
+//  2. Find an unused coordinate. When none is (ReLU), free one if a class
 //     owns several coordinates that no other class uses: a Householder
 //     reflection of those coordinates, applied to the class's features and
 //     to the same columns of W, maps the class mean onto one coordinate.
 //     This leaves W H, the norms and so f unchanged (up to rounding, and
 //     up to clipping negative entries when the class is not collapsed).
-//  2. If no unused coordinate exists or move 1 fails everywhere, once per
-//     restart: random revival of all dead classes (random non-negative
-//     features of the size of the live classes' means, the matching
-//     classifier row along their mean), followed by a local run; kept only
-//     if its final objective is lower.
-//
-// Every accepted move is followed by a local run from the new point.
+//  3. For each candidate, scan t on a grid of created logit margins and
+//     keep the best trial point if f is lower than at the stationary
+//     point; then run the local method from it.
+//  4. If no move was accepted and dead classes remain, once per restart:
+//     random revival of all dead classes (random non-negative features of
+//     the size of the live classes' means, the matching classifier row
+//     along their mean), followed by a local run; kept only if its final
+//     objective is lower.
 type escaper struct {
 	p   *Problem
 	e   *Evaluator
@@ -42,8 +61,18 @@ type escaper struct {
 	rng *rand.Rand
 }
 
+// curvatureTol is the least margin by which r_k must exceed 1 for class k
+// to be an escape candidate (see escaper.candidates).
+const curvatureTol = 1e-9
+
 // lower reports whether a is below b by more than the rounding level.
 func lower(a, b float64) bool { return a < b-1e-13*math.Abs(b) }
+
+// candidate is a class with a direction of negative curvature.
+type candidate struct {
+	k int
+	r float64 // the ratio r_k > 1
+}
 
 func (s *escaper) run(x []float64, loc Local, rep *RestartReport) (Local, error) {
 	p := s.p
@@ -51,19 +80,27 @@ func (s *escaper) run(x []float64, loc Local, rep *RestartReport) (Local, error)
 	xt := make([]float64, nv)
 	xc := make([]float64, nv)
 	g := make([]float64, nv)
+	q := make([][]float64, p.K())
+	for k := range q {
+		q[k] = make([]float64, p.K())
+	}
 	triedRandom := false
 	for rep.Escapes < s.set.MaxEscapes {
 		if !s.lim.Deadline.IsZero() && time.Now().After(s.lim.Deadline) {
 			break
 		}
+		if _, err := s.e.FuncGrad(x, g); err != nil {
+			break // cannot happen at a point the local method accepted
+		}
+		cands := s.candidates(x, g, q)
 		zero := ZeroClasses(p, x)
-		if len(zero) == 0 {
+		if len(cands) == 0 && len(zero) == 0 {
 			break
 		}
 		moved := false
 		base := x
 		j, ok := unusedCoordinate(p, x)
-		if !ok && p.ReLU {
+		if !ok && p.ReLU && len(cands) > 0 {
 			// Free a coordinate first: rotate a class that owns several
 			// coordinates onto one of them (f is unchanged).
 			copy(xc, x)
@@ -71,12 +108,13 @@ func (s *escaper) run(x []float64, loc Local, rep *RestartReport) (Local, error)
 				if _, err := s.e.FuncGrad(xc, g); err == nil {
 					base = xc
 					j, ok = unusedCoordinate(p, xc)
+					cands = s.candidates(xc, g, q)
 				}
 			}
 		}
 		if ok {
-			for _, k := range zero {
-				ft, ok, err := s.rankOne(base, xt, g, loc.F, k, j)
+			for _, c := range cands {
+				ft, ok, err := s.rankOne(base, xt, g, loc.F, c.k, j, q[c.k])
 				if err != nil {
 					return loc, err
 				}
@@ -90,14 +128,14 @@ func (s *escaper) run(x []float64, loc Local, rep *RestartReport) (Local, error)
 		if moved {
 			l, err := s.set.Method.Minimize(s.e, x, s.lim)
 			if err != nil {
-				return loc, fmt.Errorf("local run after rank-one revival: %w", err)
+				return loc, fmt.Errorf("local run after rank-one escape: %w", err)
 			}
 			rep.Iterations += l.Iterations
 			rep.Escapes++
 			loc = l
 			continue
 		}
-		if triedRandom {
+		if triedRandom || len(zero) == 0 {
 			break
 		}
 		triedRandom = true
@@ -118,6 +156,51 @@ func (s *escaper) run(x []float64, loc Local, rep *RestartReport) (Local, error)
 		break
 	}
 	return loc, nil
+}
+
+// candidates stores q_k = G 1_k in q[k] (from the evaluator's last
+// FuncGrad, which must have been at x, with gradient g) and returns the
+// classes with r_k = ||q_k||^2 / (lambda_W lambda_H n_k) above 1 by more
+// than its noise, largest r_k first, ties by class index.
+//
+// At a stationary point a live class whose features lie on coordinates of
+// its own has r_k = 1 exactly; with a KKT residual eps the stationarity
+// equations of its columns of W and of its features give
+//
+//	|r_k - 1| <= delta_k = eps (sqrt(K) ||q_k|| / (v_k lambda_W lambda_H n_k) + 1/(v_k lambda_H)),
+//
+// v_k the norm of its mean feature (measured at global minima: |r_k - 1|
+// up to 0.65 delta_k). A class counts when r_k > 1 + max(1e-9, 4 delta_k);
+// delta_k = 0 for a class whose mean is ~0 (see ZeroClasses), whose r_k
+// does not depend on the accuracy of its own features.
+func (s *escaper) candidates(x, g []float64, q [][]float64) []candidate {
+	p := s.p
+	K := p.K()
+	s.e.classGradients(q)
+	eps := p.Residual(x, g)
+	means := ClassMeans(p, x)
+	norms := make([]float64, K)
+	big := 0.0
+	for k, m := range means {
+		norms[k] = math.Sqrt(dot(m, m))
+		big = math.Max(big, norms[k])
+	}
+	var c []candidate
+	for k, n := range p.Counts {
+		nk := float64(n)
+		qq := dot(q[k], q[k])
+		r := qq / (p.LambdaW * p.LambdaH * nk)
+		tol := curvatureTol
+		if v := norms[k]; v > 1e-6*big {
+			delta := eps * (math.Sqrt(float64(K)*qq)/(v*p.LambdaW*p.LambdaH*nk) + 1/(v*p.LambdaH))
+			tol = max(tol, 4*delta)
+		}
+		if r > 1+tol {
+			c = append(c, candidate{k, r})
+		}
+	}
+	sort.SliceStable(c, func(a, b int) bool { return c[a].r > c[b].r })
+	return c
 }
 
 // unusedCoordinate returns a coordinate j whose row of H is zero (at most
@@ -141,19 +224,24 @@ func unusedCoordinate(p *Problem, x []float64) (int, bool) {
 	return 0, false
 }
 
-// rankOne tries the rank-one revival of class k along coordinate j from x
-// (objective f). It leaves the best trial point in xt and returns its value.
-func (s *escaper) rankOne(x, xt, g []float64, f float64, k, j int) (float64, bool, error) {
+// rankOne tries the escape of class k along the unused coordinate j from x
+// (objective f), with qk = G 1_k at x. It leaves the best trial point in
+// xt and returns its value.
+func (s *escaper) rankOne(x, xt, g []float64, f float64, k, j int, qk []float64) (float64, bool, error) {
 	p := s.p
-	K := p.K()
 	nk := float64(p.Counts[k])
-	c := math.Sqrt(p.LambdaH * nk * float64(K) / (p.LambdaW * float64(K-1)))
+	qn := math.Sqrt(dot(qk, qk))
+	if !(qn > 0) {
+		return f, false, nil
+	}
+	// Balanced scales: W[:, j] = -t c qk/||qk||, h[j] = t.
+	c := math.Sqrt(p.LambdaH * nk / p.LambdaW)
 	best, bestT := f, 0.0
 	found := false
-	// The logit margin created is about t^2 c: scan it from 1e-3 to 1e2.
+	// The logit change created is about t^2 c: scan it from 1e-3 to 1e2.
 	for m := -3.0; m <= 2; m += 0.5 {
 		t := math.Sqrt(math.Pow(10, m) / c)
-		s.shift(x, xt, k, j, t, c)
+		s.shift(x, xt, k, j, t, -c/qn, qk)
 		ft, err := s.e.FuncGrad(xt, g)
 		if err != nil {
 			continue // a non-finite trial is not a move
@@ -165,21 +253,17 @@ func (s *escaper) rankOne(x, xt, g []float64, f float64, k, j int) (float64, boo
 	if !found {
 		return f, false, nil
 	}
-	s.shift(x, xt, k, j, bestT, c)
+	s.shift(x, xt, k, j, bestT, -c/qn, qk)
 	return best, true, nil
 }
 
-// shift sets xt = x + t * (direction of the rank-one revival of class k along j).
-func (s *escaper) shift(x, xt []float64, k, j int, t, c float64) {
+// shift sets xt = x + (h[j] = t on the samples of class k, W[:, j] = t a u).
+func (s *escaper) shift(x, xt []float64, k, j int, t, a float64, u []float64) {
 	p := s.p
 	K, d := p.K(), p.Dim
 	copy(xt, x)
 	for l := 0; l < K; l++ {
-		v := -1 / float64(K)
-		if l == k {
-			v += 1
-		}
-		xt[l*d+j] += t * c * v
+		xt[l*d+j] += t * a * u[l]
 	}
 	o := p.offH() + p.ClassStart(k)*d
 	for i := 0; i < p.Counts[k]; i++ {

@@ -221,10 +221,9 @@ func (e *Evaluator) block(b int, x, grad []float64) {
 		y := e.labels[i]
 		zy := row[y]
 		// log sum_j exp(z_j) - z_y = log1p(sum_{j != argmax} exp(z_j - m)) + m - z_y.
+		expShifted(row, m)
 		rest := 0.0
-		for j, v := range row {
-			ev := expNonPos(v - m)
-			row[j] = ev
+		for j, ev := range row {
 			if j != am {
 				rest += ev
 			}
@@ -238,7 +237,27 @@ func (e *Evaluator) block(b int, x, grad []float64) {
 		// grad_h = W^T g + lH h (W^T is kept in e.wt, d x K).
 		gh := grad[oh+i*d : oh+(i+1)*d]
 		gh = gh[:len(h)]
+		// Four features at a time: four independent chains of additions
+		// of length K (two chains left the loop bound by add latency).
 		l := 0
+		for ; l+4 <= len(h); l += 4 {
+			wa := wt[l*k : (l+1)*k]
+			wb := wt[(l+1)*k : (l+2)*k]
+			wc := wt[(l+2)*k : (l+3)*k]
+			wd := wt[(l+3)*k : (l+4)*k]
+			wa, wb, wc, wd = wa[:len(row)], wb[:len(row)], wc[:len(row)], wd[:len(row)]
+			va, vb, vc, vd := h[l], h[l+1], h[l+2], h[l+3]
+			a, b, c, dd := lh*va, lh*vb, lh*vc, lh*vd
+			for j, gj := range row {
+				a += gj * wa[j]
+				b += gj * wb[j]
+				c += gj * wc[j]
+				dd += gj * wd[j]
+			}
+			gh[l], gh[l+1], gh[l+2], gh[l+3] = a, b, c, dd
+			sh += va*va + vb*vb
+			sh += vc*vc + vd*vd
+		}
 		for ; l+2 <= len(h); l += 2 {
 			wa := wt[l*k : (l+1)*k]
 			wb := wt[(l+1)*k : (l+2)*k]
@@ -307,4 +326,22 @@ func (e *Evaluator) block(b int, x, grad []float64) {
 	}
 	e.loss[b] = loss
 	e.sh[b] = sh
+}
+
+// classGradients sets q[k] (length K) to G 1_k = sum over the samples i of
+// class k of (p_i - e_k)/N, the gradient of the loss with respect to the
+// logits summed over the class, at the point of the last FuncGrad call.
+func (e *Evaluator) classGradients(q [][]float64) {
+	k := e.k
+	i := 0
+	for c, n := range e.p.Counts {
+		qc := q[c][:k]
+		for j := range qc {
+			qc[j] = 0
+		}
+		for ; n > 0; n-- {
+			floats.Add(qc, e.z[i*k:(i+1)*k])
+			i++
+		}
+	}
 }

@@ -292,10 +292,16 @@ func twoLoop(ch *chunker, d []float64, s, y [][]float64, rho, alpha []float64, p
 	}
 }
 
-// axpyDot sets d = sd*d + a*u and returns w.d (new d), in one pass with four
-// independent accumulators (a single one would serialise the loop on the
-// latency of floating-point addition).
+// axpyDot sets d = sd*d + a*u and returns w.d (new d). With sd = 1 it uses
+// gonum's assembly AddScaled and Dot (two vectorised passes measured faster
+// than one scalar pass); otherwise one pass with four independent
+// accumulators (a single one would serialise the loop on the latency of
+// floating-point addition).
 func axpyDot(sd, a float64, u, d, w []float64) float64 {
+	if sd == 1 {
+		floats.AddScaled(d, a, u)
+		return floats.Dot(w, d)
+	}
 	n := len(d)
 	u, w = u[:n], w[:n]
 	var s0, s1, s2, s3 float64

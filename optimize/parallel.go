@@ -12,7 +12,7 @@ type chunker struct {
 }
 
 const (
-	chunkMin  = 32768 // at least this many elements per chunk
+	chunkMin  = 8192 // at least this many elements per chunk
 	maxChunks = 16
 )
 

@@ -35,8 +35,10 @@ type Settings struct {
 	Method Method
 	// InitScale multiplies the initial scales of InitialPoint. Default 1.
 	InitScale float64
-	// MaxEscapes bounds the accepted escapes from dead-class stationary
-	// points per restart. Default K; negative disables the escape step.
+	// MaxEscapes bounds the accepted escapes from stationary points with
+	// a direction of negative curvature (dead classes, classes sharing
+	// coordinates; see escaper) per restart. Default K; negative disables
+	// the escape step.
 	MaxEscapes int
 }
 
@@ -86,7 +88,8 @@ type RestartReport struct {
 	// ZeroClasses counts the classes whose mean feature is ~0 at the end
 	// (see ZeroClasses).
 	ZeroClasses int
-	// Escapes counts accepted escapes from dead-class stationary points.
+	// Escapes counts accepted escapes from stationary points (dead
+	// classes, classes sharing coordinates).
 	Escapes int
 	Time    time.Duration
 }
@@ -110,7 +113,8 @@ type Result struct {
 }
 
 // Solve minimizes the problem from Settings.Restarts random starts (run in
-// parallel), each followed by escapes from dead-class stationary points, and
+// parallel), each followed by escapes from stationary points that are not
+// local minima (dead classes, classes sharing coordinates), and
 // returns the restart with the lowest objective (ties: the lowest index).
 // For a given Seed the result is bit-for-bit reproducible, whatever the
 // number of workers (unless MaxTime cuts runs short).

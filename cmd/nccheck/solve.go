@@ -24,7 +24,10 @@ Solves the training problem of theory.md section 1 numerically in float64,
 over all of W (K x d), H (d x N, one column per sample, classes in order) and
 b, without using the predicted structure: projected L-BFGS (L-BFGS-B family)
 for H >= 0 from --restarts random starts run in parallel, each followed by
-escapes from stationary points with dead (all-zero) classes. A run converges
+escapes from stationary points above the minimum (dead, all-zero classes, and
+classes sharing feature coordinates): a class is moved onto a free coordinate
+when the gradient shows a descent direction, and the move is kept only if it
+lowers the objective. A run converges
 when the KKT residual of theory.md section 5,
 max(|grad_W|_inf, |grad_b|_inf, |min(H, grad_H)|_inf), is at most --tol.
 Every restart is reported; the best is returned. Same --seed, same bits.
