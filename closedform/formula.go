@@ -98,12 +98,20 @@ func CountAlive(s setting.Setting, f Formula) int {
 	return c
 }
 
-// CheckScope validates s for the closed form: s.Validate, no bias, and
+// MaxClasses bounds K for Predict: the three K x K matrices of big.Float
+// entries take about 250 bytes per entry at 256 bits (about 1 GB at K = 2000).
+const MaxClasses = 2000
+
+// CheckScope validates s for the closed form: s.Validate, K <= MaxClasses, no bias, and
 // d at least the number of alive classes (otherwise the theorem does not
 // apply). Errors are *setting.InputError naming the flag.
 func CheckScope(s setting.Setting, f Formula) error {
 	if err := s.Validate(); err != nil {
 		return err
+	}
+	if k := s.K(); k > MaxClasses {
+		return &setting.InputError{Flag: "--n", Value: fmt.Sprintf("(%d classes)", k),
+			Reason: fmt.Sprintf("the closed form builds three K x K big-float matrices; at most %d classes", MaxClasses)}
 	}
 	if s.Bias {
 		return &setting.InputError{Flag: "--bias", Reason: "the closed form of the theorem is bias-free; use solve or verify for a bias"}

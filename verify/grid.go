@@ -62,6 +62,14 @@ func ParseGrid(r io.Reader) (*Grid, []Case, error) {
 	cases := make([]Case, 0, len(g.Settings))
 	seen := map[string]bool{}
 	for i, gs := range g.Settings {
+		for _, req := range []struct {
+			key     string
+			missing bool
+		}{{"n", len(gs.N) == 0}, {"d", gs.D == 0}, {"lambda_w", gs.LambdaW.IsZero()}, {"lambda_h", gs.LambdaH.IsZero()}} {
+			if req.missing {
+				return nil, nil, fmt.Errorf("grid %q, setting %d: %q is missing (or zero)", g.Name, i+1, req.key)
+			}
+		}
 		s := setting.Setting{Counts: gs.N, Dim: gs.D, LambdaW: gs.LambdaW, LambdaH: gs.LambdaH, Bias: gs.Bias, NoReLU: gs.NoReLU}
 		if gs.LambdaB != nil {
 			s.LambdaB = *gs.LambdaB

@@ -17,6 +17,7 @@ import (
 
 	"nccheck"
 	"nccheck/closedform"
+	"nccheck/optimize"
 	"nccheck/setting"
 	"nccheck/verify"
 )
@@ -108,6 +109,13 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 			return fail(err)
 		}
 		cases = []verify.Case{{Name: "setting", Setting: s}}
+	}
+
+	for _, c := range cases {
+		if nd := float64(c.Setting.N()) * float64(c.Setting.Dim); nd > optimize.MaxVariables {
+			return fail(&setting.InputError{Flag: "--n/--d", Value: fmt.Sprintf("%s: N=%d d=%d", c.Name, c.Setting.N(), c.Setting.Dim),
+				Reason: fmt.Sprintf("N*d = %.3g feature variables exceed the solver's limit %d", nd, optimize.MaxVariables)})
+		}
 	}
 
 	var formulas []closedform.Formula

@@ -115,6 +115,7 @@ func TestVerifyExitCodes(t *testing.T) {
 		{"verify", "--suite", "balanced", "--restarts", "0"},
 		{"verify", "--suite", "balanced", "--tol", "0"},
 		{"verify", "--suite", "balanced", "--format", "xml"},
+		{"verify", "--n", "1000000000,5", "--d", "4", "--lambda-w", "1e-4", "--lambda-h", "1e-5"},
 	} {
 		_, stderr, status := runCmd(args...)
 		if status != 2 || strings.Count(strings.TrimSpace(stderr), "\n") != 0 || stderr == "" {
