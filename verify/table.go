@@ -24,12 +24,7 @@ func sci(v float64, digits int, latex bool) string {
 	if !latex {
 		return s
 	}
-	i := strings.IndexByte(s, 'e')
-	e, _ := strconv.Atoi(s[i+1:])
-	if e == 0 {
-		return "$" + s[:i] + "$"
-	}
-	return fmt.Sprintf("$%s\\times10^{%d}$", s[:i], e)
+	return latexSci(s)
 }
 
 func optSci(v *float64, digits int, latex bool) string {
@@ -63,7 +58,7 @@ func Table(rows []Row, digits int, latex bool, withKKT bool) *report.Table {
 		t.Align = append(t.Align, a)
 	}
 	if latex {
-		t.Header = []string{"setting", "$K$", "$N$", "$d$", "formula", "alive", "$f^*$", "gap", "NC1", "NC2$_H$", "NC2$_W$", "NC2$_{WW^T}$", "NC3$_{WH}$", "margin err", "max cos", "collapse", "solver res", "spread"}
+		t.Header = []string{"setting", "$K$", "$N$", "$d$", "formula", "alive", "$f^*$", "gap", "NC1", "$\\mathrm{NC2}_H$", "$\\mathrm{NC2}_W$", "$\\mathrm{NC2}_{WW^T}$", "$\\mathrm{NC3}_{WH}$", "margin err", "max cos", "collapse", "solver res", "spread"}
 		if withBias {
 			t.Header = append(t.Header, "bias err")
 		}
@@ -119,6 +114,9 @@ func Table(rows []Row, digits int, latex bool, withKKT bool) *report.Table {
 			if r.ExactKKT != nil {
 				if f, _, err := parseBigSci(*r.ExactKKT, digits); err == nil {
 					kkt = f
+					if latex {
+						kkt = latexSci(f)
+					}
 				}
 			}
 			row = append(row, kkt)
@@ -131,6 +129,22 @@ func Table(rows []Row, digits int, latex bool, withKKT bool) *report.Table {
 		t.Rows = append(t.Rows, row)
 	}
 	return t
+}
+
+// latexSci turns "1.2e-05" into LaTeX math, "$1.2\times10^{-5}$".
+func latexSci(s string) string {
+	i := strings.IndexByte(s, 'e')
+	if i < 0 {
+		return "$" + s + "$"
+	}
+	e, err := strconv.Atoi(s[i+1:])
+	if err != nil {
+		return s
+	}
+	if e == 0 {
+		return "$" + s[:i] + "$"
+	}
+	return fmt.Sprintf("$%s\\times10^{%d}$", s[:i], e)
 }
 
 // parseBigSci shortens a decimal string to digits significant digits in

@@ -131,6 +131,9 @@ func TestVerifyFormats(t *testing.T) {
 		if status != 0 || !strings.Contains(stdout, needle) {
 			t.Errorf("%s: status %d, lacks %q\n%s%s", format, status, needle, stdout, stderr)
 		}
+		if format == "latex" && (strings.Contains(stdout, `\$`) || !strings.Contains(stdout, `$\mathrm{NC2}_H$`) || !strings.Contains(stdout, `\times10^{`)) {
+			t.Errorf("latex: math escaped or missing:\n%s", stdout)
+		}
 	}
 }
 
