@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"sync"
 
 	"gonum.org/v1/gonum/floats"
 )
@@ -35,6 +34,7 @@ type Evaluator struct {
 	gb      []float64 // per block: K partial G 1
 	wt      []float64 // W^T, d x K
 	threads int
+	pool    *pool // helper goroutines, shared with the solver's vector loops
 	evals   int
 }
 
@@ -64,6 +64,10 @@ func NewEvaluator(p *Problem) (*Evaluator, error) {
 // results are bit-for-bit the same for every thread count.
 func (e *Evaluator) SetThreads(n int) {
 	e.threads = max(1, n)
+	e.pool = nil
+	if e.threads > 1 {
+		e.pool = newPool(e.threads)
+	}
 }
 
 // Problem returns the evaluator's problem.
@@ -89,20 +93,7 @@ func (e *Evaluator) FuncGrad(x, grad []float64) (float64, error) {
 		}
 	}
 	if t := min(e.threads, e.nb); t > 1 {
-		var wg sync.WaitGroup
-		for w := 1; w < t; w++ {
-			wg.Add(1)
-			go func(w int) {
-				defer wg.Done()
-				for b := w; b < e.nb; b += t {
-					e.block(b, x, grad)
-				}
-			}(w)
-		}
-		for b := 0; b < e.nb; b += t {
-			e.block(b, x, grad)
-		}
-		wg.Wait()
+		e.pool.run(e.nb, func(b int) { e.block(b, x, grad) })
 	} else {
 		for b := 0; b < e.nb; b++ {
 			e.block(b, x, grad)
