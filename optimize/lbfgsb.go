@@ -3,7 +3,6 @@ package optimize
 import (
 	"fmt"
 	"math"
-	"time"
 
 	"gonum.org/v1/gonum/floats"
 )
@@ -84,16 +83,8 @@ func (m LBFGSB) Minimize(e *Evaluator, x0 []float64, lim Limits) (Local, error) 
 	it := 0
 	status := Converged
 	for {
-		if res <= lim.Tol {
-			status = Converged
-			break
-		}
-		if lim.MaxIter > 0 && it >= lim.MaxIter {
-			status = IterationLimit
-			break
-		}
-		if !lim.Deadline.IsZero() && time.Now().After(lim.Deadline) {
-			status = TimeLimit
+		if st, done := lim.stop(res, it, true); done {
+			status = st
 			break
 		}
 		it++

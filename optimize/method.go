@@ -78,3 +78,19 @@ func project(p *Problem, x []float64) {
 		}
 	}
 }
+
+// stop reports whether a local run must stop before its next iteration, and
+// why: the residual reached Tol, MaxIter iterations were done, or the deadline
+// passed (the clock is read only when checkClock is set, so callers can read
+// it every few iterations).
+func (lim Limits) stop(res float64, it int, checkClock bool) (Status, bool) {
+	switch {
+	case res <= lim.Tol:
+		return Converged, true
+	case lim.MaxIter > 0 && it >= lim.MaxIter:
+		return IterationLimit, true
+	case checkClock && !lim.Deadline.IsZero() && time.Now().After(lim.Deadline):
+		return TimeLimit, true
+	}
+	return 0, false
+}

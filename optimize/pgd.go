@@ -3,7 +3,6 @@ package optimize
 import (
 	"fmt"
 	"math"
-	"time"
 )
 
 // ProjectedGradient is the baseline: fixed-step projected gradient descent,
@@ -43,16 +42,8 @@ func (m ProjectedGradient) Minimize(e *Evaluator, x []float64, lim Limits) (Loca
 	it := 0
 	status := Converged
 	for {
-		if res <= lim.Tol {
-			status = Converged
-			break
-		}
-		if lim.MaxIter > 0 && it >= lim.MaxIter {
-			status = IterationLimit
-			break
-		}
-		if !lim.Deadline.IsZero() && it%16 == 0 && time.Now().After(lim.Deadline) {
-			status = TimeLimit
+		if st, done := lim.stop(res, it, it%16 == 0); done {
+			status = st
 			break
 		}
 		it++

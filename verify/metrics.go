@@ -156,7 +156,10 @@ func Measure(g Geometry, t Target, lambdaW, lambdaH, collapseTol float64) (Metri
 	hbar, global := classMeans(g)
 
 	// NC1 = tr(Sigma_W pinv(Sigma_B)) / K.
+	// Sigma_W accumulates the upper triangle in place: one pass over the
+	// samples, no allocation per sample.
 	sw := mat.NewSymDense(d, nil)
+	swRaw := sw.RawSymmetric()
 	col := 0
 	diff := make([]float64, d)
 	for c, nk := range g.Counts {
@@ -164,10 +167,16 @@ func Measure(g Geometry, t Target, lambdaW, lambdaH, collapseTol float64) (Metri
 			for i := 0; i < d; i++ {
 				diff[i] = g.H.At(i, j) - hbar.At(i, c)
 			}
-			sw.SymRankOne(sw, 1/float64(total), mat.NewVecDense(d, diff))
+			for a := 0; a < d; a++ {
+				row := swRaw.Data[a*swRaw.Stride:]
+				for b := a; b < d; b++ {
+					row[b] += diff[a] * diff[b]
+				}
+			}
 		}
 		col += nk
 	}
+	sw.ScaleSym(1/float64(total), sw)
 	sb := mat.NewSymDense(d, nil)
 	for c := 0; c < k; c++ {
 		for i := 0; i < d; i++ {

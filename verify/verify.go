@@ -129,12 +129,17 @@ type Row struct {
 	NumericObjective   float64  `json:"numeric_objective"`
 	ObjectiveGap       *float64 `json:"objective_gap"` // (f_num - f*) / max(1, |f*|)
 	Metrics            *Metrics `json:"metrics"`
-	SolverResidual     float64  `json:"solver_kkt_residual"`
-	SolverConverged    bool     `json:"solver_converged"`
-	RestartSpread      float64  `json:"restart_spread"` // max - min objective over restarts
-	Restarts           int      `json:"restarts"`
-	ExactKKT           *string  `json:"exact_kkt_residual,omitempty"`
-	Seconds            float64  `json:"seconds"`
+	// PredictedRho and PredictedMargin are, per class, the predicted
+	// ||h_k||^2 and logit gap min_{j != k} (y_k)_k - (y_k)_j, the values
+	// Metrics.MeanNorm^2 and Metrics.MeasuredMargin are compared with.
+	PredictedRho    []float64 `json:"predicted_rho,omitempty"`
+	PredictedMargin []float64 `json:"predicted_margin,omitempty"`
+	SolverResidual  float64   `json:"solver_kkt_residual"`
+	SolverConverged bool      `json:"solver_converged"`
+	RestartSpread   float64   `json:"restart_spread"` // max - min objective over restarts
+	Restarts        int       `json:"restarts"`
+	ExactKKT        *string   `json:"exact_kkt_residual,omitempty"`
+	Seconds         float64   `json:"seconds"`
 }
 
 // KeyOf identifies a row for --resume: the case name, the formula and the
@@ -281,6 +286,7 @@ func compare(r *Row, c Case, f closedform.Formula, num *Numeric, cfg Config) err
 		return err
 	}
 	r.Metrics = &m
+	r.PredictedRho, r.PredictedMargin = predictedPerClass(t)
 	if cfg.Extra != nil {
 		v, err := cfg.Extra.ExactKKT(s, f, prec)
 		if err != nil {
@@ -290,6 +296,23 @@ func compare(r *Row, c Case, f closedform.Formula, num *Numeric, cfg Config) err
 	}
 	r.Verdict, r.Failed = judge(gap, m, t, cfg.Tol)
 	return nil
+}
+
+// predictedPerClass reads the per-class predicted rho_k (the diagonal of
+// Hbar^T Hbar) and logit gap from a target.
+func predictedPerClass(t Target) (rho, margin []float64) {
+	k, _ := t.HTH.Dims()
+	rho, margin = make([]float64, k), make([]float64, k)
+	for c := 0; c < k; c++ {
+		rho[c] = t.HTH.At(c, c)
+		margin[c] = math.Inf(1)
+		for j := 0; j < k; j++ {
+			if j != c {
+				margin[c] = math.Min(margin[c], t.WH.At(c, c)-t.WH.At(j, c))
+			}
+		}
+	}
+	return rho, margin
 }
 
 // measureOutOfScope fills a row the theorem does not cover: the numerical

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"nccheck/closedform"
 	"nccheck/setting"
 )
 
@@ -88,4 +89,26 @@ func checkFormat(value string, allowed ...string) error {
 		}
 	}
 	return &setting.InputError{Flag: "--format", Value: strconv.Quote(value), Reason: fmt.Sprintf("must be one of %v", allowed)}
+}
+
+// checkPrec validates --prec against the closed form's range.
+func checkPrec(prec uint) error {
+	if prec < closedform.MinPrec || prec > closedform.MaxPrec {
+		return &setting.InputError{Flag: "--prec", Value: strconv.FormatUint(uint64(prec), 10),
+			Reason: fmt.Sprintf("must be between %d and %d bits", closedform.MinPrec, closedform.MaxPrec)}
+	}
+	return nil
+}
+
+// checkPrecDigits validates --prec and a --digits that may not exceed what
+// the precision supports.
+func checkPrecDigits(prec uint, digits int) error {
+	if err := checkPrec(prec); err != nil {
+		return err
+	}
+	if digits < 1 || digits > closedform.Digits(prec) {
+		return &setting.InputError{Flag: "--digits", Value: strconv.Itoa(digits),
+			Reason: fmt.Sprintf("must be between 1 and %d (what %d bits support)", closedform.Digits(prec), prec)}
+	}
+	return nil
 }

@@ -95,13 +95,8 @@ func runKKT(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return badInput(stderr, "kkt", err)
 	}
-	if *prec < closedform.MinPrec || *prec > closedform.MaxPrec {
-		return badInput(stderr, "kkt", &setting.InputError{Flag: "--prec", Value: strconv.FormatUint(uint64(*prec), 10),
-			Reason: fmt.Sprintf("must be between %d and %d bits", closedform.MinPrec, closedform.MaxPrec)})
-	}
-	if *digits < 1 || *digits > closedform.Digits(*prec) {
-		return badInput(stderr, "kkt", &setting.InputError{Flag: "--digits", Value: strconv.Itoa(*digits),
-			Reason: fmt.Sprintf("must be between 1 and %d (what %d bits support)", closedform.Digits(*prec), *prec)})
+	if err := checkPrecDigits(*prec, *digits); err != nil {
+		return badInput(stderr, "kkt", err)
 	}
 	if err := checkFormat(*format, "text", "json"); err != nil {
 		return badInput(stderr, "kkt", err)

@@ -29,24 +29,10 @@ func writePlots(dir string, cases []verify.Case, rows []verify.Row, suite string
 		if r.Verdict == verify.OutOfScope || r.Verdict == verify.Failed || r.Metrics == nil {
 			continue
 		}
-		c, ok := byName[r.Name]
-		if !ok {
-			continue
-		}
-		f, err := closedform.ParseFormula(r.Formula)
-		if err != nil {
-			return err
-		}
-		p, err := closedform.Predict(c.Setting, closedform.Options{Prec: 128, Formula: f})
-		if err != nil {
-			return err
-		}
-		for k, cl := range p.Classes {
-			pr, _ := cl.FeatureNormSq.Float64()
-			pm, _ := cl.Margin.Float64()
+		for k, pr := range r.PredictedRho {
 			mn := r.Metrics.MeanNorm[k]
 			rho = append(rho, plotter.XY{X: pr, Y: mn * mn})
-			margin = append(margin, plotter.XY{X: pm, Y: r.Metrics.MeasuredMargin[k]})
+			margin = append(margin, plotter.XY{X: r.PredictedMargin[k], Y: r.Metrics.MeasuredMargin[k]})
 		}
 	}
 	if len(rho) > 0 {
@@ -103,18 +89,23 @@ func minorityPlot(base string, byName map[string]verify.Case, rows []verify.Row)
 		if !strings.HasPrefix(r.Name, "minority-n4-") || r.Metrics == nil || r.Formula != "paper" {
 			continue
 		}
-		c := byName[r.Name]
+		c, ok := byName[r.Name]
 		k := c.Setting.K() - 1
-		p, err := closedform.Predict(c.Setting, closedform.Options{Prec: 128})
-		if err != nil {
-			return err
+		if !ok || len(r.PredictedRho) != c.Setting.K() {
+			continue
 		}
-		n := float64(c.Setting.Counts[k])
-		pr, _ := p.Classes[k].FeatureNormSq.Float64()
-		meas = append(meas, plotter.XY{X: n, Y: r.Metrics.MeanNorm[k]})
-		pred = append(pred, plotter.XY{X: n, Y: math.Sqrt(pr)})
-		if p.Classes[k].CollapseRoots.Real {
-			nlo, _ = p.Classes[k].CollapseRoots.Lo.Float64()
+		meas = append(meas, plotter.XY{X: float64(c.Setting.Counts[k]), Y: r.Metrics.MeanNorm[k]})
+		pred = append(pred, plotter.XY{X: float64(c.Setting.Counts[k]), Y: math.Sqrt(r.PredictedRho[k])})
+		if math.IsNaN(nlo) {
+			// The smaller collapse root of class K depends on the other
+			// classes' counts only: every row of the sweep gives the same one.
+			p, err := closedform.Predict(c.Setting, closedform.Options{Prec: 128})
+			if err != nil {
+				return err
+			}
+			if p.Classes[k].CollapseRoots.Real {
+				nlo, _ = p.Classes[k].CollapseRoots.Lo.Float64()
+			}
 		}
 	}
 	if len(meas) == 0 {

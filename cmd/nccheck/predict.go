@@ -10,7 +10,6 @@ import (
 
 	"nccheck/closedform"
 	"nccheck/internal/report"
-	"nccheck/setting"
 )
 
 const predictDescription = `
@@ -45,13 +44,8 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return badInput(stderr, "predict", err)
 	}
-	if *prec < closedform.MinPrec || *prec > closedform.MaxPrec {
-		return badInput(stderr, "predict", &setting.InputError{Flag: "--prec", Value: strconv.FormatUint(uint64(*prec), 10),
-			Reason: fmt.Sprintf("must be between %d and %d bits", closedform.MinPrec, closedform.MaxPrec)})
-	}
-	if *digits < 1 || *digits > closedform.Digits(*prec) {
-		return badInput(stderr, "predict", &setting.InputError{Flag: "--digits", Value: strconv.Itoa(*digits),
-			Reason: fmt.Sprintf("must be between 1 and %d (what %d bits support)", closedform.Digits(*prec), *prec)})
+	if err := checkPrecDigits(*prec, *digits); err != nil {
+		return badInput(stderr, "predict", err)
 	}
 	if err := checkFormat(*format, "text", "markdown", "latex", "csv", "json"); err != nil {
 		return badInput(stderr, "predict", err)

@@ -129,8 +129,8 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		}
 		formulas = []closedform.Formula{f}
 	}
-	if *prec < closedform.MinPrec || *prec > closedform.MaxPrec {
-		return fail(&setting.InputError{Flag: "--prec", Value: strconv.FormatUint(uint64(*prec), 10), Reason: fmt.Sprintf("must be between %d and %d bits", closedform.MinPrec, closedform.MaxPrec)})
+	if err := checkPrec(*prec); err != nil {
+		return fail(err)
 	}
 	for _, t := range []struct {
 		flag string
