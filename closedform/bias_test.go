@@ -9,6 +9,7 @@ import (
 
 	"github.com/ALTree/bigfloat"
 
+	"nccheck/internal/bigmath"
 	"nccheck/setting"
 )
 
@@ -66,7 +67,7 @@ func TestPredictBiasBalanced(t *testing.T) {
 				if absDiff(c.FeatureNormSq, qc.FeatureNormSq).Cmp(tiny) > 0 {
 					t.Errorf("class %d: rho %s, closed form %s", k+1, c.FeatureNormSq.Text('g', 20), qc.FeatureNormSq.Text('g', 20))
 				}
-				for j, y := range c.Logits {
+				for j, y := range p.Reduced.Classes[k].Logits {
 					// y_k = M_k (e_k - 1/K)
 					want := new(big.Float).Quo(qc.Margin, kf)
 					want.Neg(want)
@@ -116,7 +117,7 @@ func TestPredictBiasOptimality(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			t.Logf("objective %s, residual %s, prox %d, newton %d", p.Objective.Text('g', 20), p.Residual.Text('g', 3), p.ProxIterations, p.NewtonIterations)
+			t.Logf("objective %s, residual %s, prox %d, newton %d", p.Objective.Text('g', 20), p.Reduced.Residual.Text('g', 3), p.Reduced.ProxIterations, p.Reduced.NewtonIterations)
 			var collapsed []int
 			for k, c := range p.Classes {
 				if !c.Alive {
@@ -126,11 +127,11 @@ func TestPredictBiasOptimality(t *testing.T) {
 			if fmt.Sprint(collapsed) != fmt.Sprint(tc.collapsed) {
 				t.Errorf("collapsed classes %v, want %v", collapsed, tc.collapsed)
 			}
-			if p.Residual.Cmp(new(big.Float).SetMantExp(big.NewFloat(1), -250)) > 0 {
-				t.Errorf("residual %s above 2^-250", p.Residual.Text('g', 5))
+			if p.Reduced.Residual.Cmp(new(big.Float).SetMantExp(big.NewFloat(1), -250)) > 0 {
+				t.Errorf("residual %s above 2^-250", p.Reduced.Residual.Text('g', 5))
 			}
-			if p2.Residual.Cmp(new(big.Float).SetMantExp(big.NewFloat(1), -500)) > 0 {
-				t.Errorf("512 bits: residual %s above 2^-500", p2.Residual.Text('g', 5))
+			if p2.Reduced.Residual.Cmp(new(big.Float).SetMantExp(big.NewFloat(1), -500)) > 0 {
+				t.Errorf("512 bits: residual %s above 2^-500", p2.Reduced.Residual.Text('g', 5))
 			}
 			if absDiff(p.Objective, p2.Objective).Cmp(tiny) > 0 {
 				t.Errorf("objective at 256 bits %s, at 512 bits %s", p.Objective.Text('g', 30), p2.Objective.Text('g', 30))
@@ -155,14 +156,15 @@ func TestPredictBiasOptimality(t *testing.T) {
 			one := big.NewFloat(1)
 			lw, lh := tc.s.LambdaW.Float(256), tc.s.LambdaH.Float(256)
 			for k, c := range p.Classes {
+				rc := p.Reduced.Classes[k]
 				if c.Alive {
-					if absDiff(c.SubgradientRatio, one).Cmp(tiny) > 0 {
-						t.Errorf("class %d alive with subgradient ratio %s, want 1", k+1, c.SubgradientRatio.Text('g', 20))
+					if absDiff(rc.SubgradientRatio, one).Cmp(tiny) > 0 {
+						t.Errorf("class %d alive with subgradient ratio %s, want 1", k+1, rc.SubgradientRatio.Text('g', 20))
 					}
 					tk := new(big.Float).Sqrt(c.FeatureNormSq)
 					an := new(big.Float)
-					for j, a := range c.Classifier {
-						if absDiff(new(big.Float).Mul(tk, a), c.Logits[j]).Cmp(tiny) > 0 {
+					for j, a := range rc.Classifier {
+						if absDiff(new(big.Float).Mul(tk, a), rc.Logits[j]).Cmp(tiny) > 0 {
 							t.Errorf("class %d: t_k a_k != y_k at %d", k+1, j+1)
 						}
 						an.Add(an, new(big.Float).Mul(a, a))
@@ -174,10 +176,10 @@ func TestPredictBiasOptimality(t *testing.T) {
 						t.Errorf("class %d: split not balanced: lambda_W ||a||^2 = %s, lambda_H n rho = %s", k+1, l.Text('g', 20), r.Text('g', 20))
 					}
 				} else {
-					if c.SubgradientRatio.Cmp(one) > 0 {
-						t.Errorf("collapsed class %d has subgradient ratio %s > 1", k+1, c.SubgradientRatio.Text('g', 20))
+					if rc.SubgradientRatio.Cmp(one) > 0 {
+						t.Errorf("collapsed class %d has subgradient ratio %s > 1", k+1, rc.SubgradientRatio.Text('g', 20))
 					}
-					if c.LogitNorm.Sign() != 0 || c.Classifier != nil {
+					if rc.LogitNorm.Sign() != 0 || rc.Classifier != nil {
 						t.Errorf("collapsed class %d has nonzero logits or a classifier", k+1)
 					}
 				}
@@ -193,14 +195,15 @@ func TestPredictBiasOptimality(t *testing.T) {
 				t.Errorf("b has length %d", len(m.BDense()))
 			}
 			// W h_k = y_k for every class.
-			for k, c := range p.Classes {
+			for k := range p.Classes {
+				logits := p.Reduced.Classes[k].Logits
 				for j := 0; j < p.K(); j++ {
 					z := new(big.Float)
 					for i := 0; i < tc.s.Dim; i++ {
 						z.Add(z, new(big.Float).Mul(m.W[j][i], m.Means[i][k]))
 					}
-					if absDiff(z, c.Logits[j]).Cmp(tiny) > 0 {
-						t.Errorf("(W h_%d)_%d = %s, y = %s", k+1, j+1, z.Text('g', 20), c.Logits[j].Text('g', 20))
+					if absDiff(z, logits[j]).Cmp(tiny) > 0 {
+						t.Errorf("(W h_%d)_%d = %s, y = %s", k+1, j+1, z.Text('g', 20), logits[j].Text('g', 20))
 					}
 				}
 			}
@@ -303,17 +306,17 @@ func TestBiasActiveSetCorrection(t *testing.T) {
 func TestPredictBiasRejects(t *testing.T) {
 	good := biasSetting([]int{40, 20, 10, 5}, 8, "5e-3", "5e-3", "5e-3")
 	tests := []struct {
-		name string
-		s    setting.Setting
-		opt  Options
-		flag string
+		name  string
+		s     setting.Setting
+		opt   Options
+		field string
 	}{
-		{"no bias", biasFree(good), Options{}, "--bias"},
-		{"authors-code", good, Options{Formula: FormulaAuthorsCode}, "--formula"},
-		{"prec", good, Options{Prec: 10}, "--prec"},
-		{"d below alive", biasSetting([]int{40, 20, 10, 5}, 2, "5e-3", "5e-3", "5e-3"), Options{}, "--d"},
-		{"no relu", func() setting.Setting { s := good.Clone(); s.NoReLU = true; return s }(), Options{}, "--no-relu"},
-		{"bad lambda_b", biasSetting([]int{4, 4}, 2, "1", "1", "0"), Options{}, "--lambda-b"},
+		{"no bias", biasFree(good), Options{}, setting.FieldBias},
+		{"authors-code", good, Options{Formula: FormulaAuthorsCode}, "Formula"},
+		{"prec", good, Options{Prec: 10}, "Prec"},
+		{"d below alive", biasSetting([]int{40, 20, 10, 5}, 2, "5e-3", "5e-3", "5e-3"), Options{}, setting.FieldDim},
+		{"no relu", func() setting.Setting { s := good.Clone(); s.NoReLU = true; return s }(), Options{}, setting.FieldNoReLU},
+		{"bad lambda_b", biasSetting([]int{4, 4}, 2, "1", "1", "0"), Options{}, setting.FieldLambdaB},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -322,8 +325,8 @@ func TestPredictBiasRejects(t *testing.T) {
 			if !errors.As(err, &ie) {
 				t.Fatalf("error %v, want an *InputError", err)
 			}
-			if ie.Flag != tc.flag {
-				t.Errorf("error names %s, want %s", ie.Flag, tc.flag)
+			if ie.Field != tc.field {
+				t.Errorf("error names %s, want %s", ie.Field, tc.field)
 			}
 		})
 	}
@@ -351,10 +354,10 @@ func TestSoftmaxCETinyComplement(t *testing.T) {
 	one := new(big.Float).SetPrec(1024).SetInt64(1)
 	den := new(big.Float).SetPrec(1024).Add(one, e)
 	wantComp := new(big.Float).SetPrec(1024).Quo(e, den)
-	wantCE := log1p(e, 1024)
+	wantCE := bigmath.Log1p(e, 1024)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, comp, ce := SoftmaxCE(tc.z, tc.y, prec)
+			_, comp, ce := softmaxCE(tc.z, tc.y, prec)
 			for _, c := range []struct {
 				name      string
 				got, want *big.Float

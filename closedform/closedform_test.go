@@ -260,7 +260,7 @@ func checkIdentities(t *testing.T, p *Prediction) {
 	}
 
 	// p_k = 1 - c beta_k for alive classes (paper formula).
-	if p.Formula == FormulaPaper {
+	if p.Theory == FormulaPaper.Name() {
 		for i, c := range p.Classes {
 			if !c.Alive {
 				continue
@@ -515,32 +515,46 @@ func TestScopeErrors(t *testing.T) {
 	oneClass := good.Clone()
 	oneClass.Counts = []int{10}
 	tests := []struct {
-		name string
-		s    setting.Setting
-		opt  Options
-		flag string
+		name  string
+		s     setting.Setting
+		opt   Options
+		field string
+		scope bool // a *ScopeError (the theory does not apply), not bad input
 	}{
-		{"bias", bias, Options{}, "--bias"},
-		{"d below alive", smallD, Options{}, "--d"},
-		{"no relu", noReLU, Options{}, "--no-relu"},
-		{"one class", oneClass, Options{}, "--n"},
-		{"prec low", good, Options{Prec: 32}, "--prec"},
-		{"prec high", good, Options{Prec: 8192}, "--prec"},
-		{"formula", good, Options{Formula: Formula(7)}, "--formula"},
+		{"bias, authors-code", bias, Options{Formula: FormulaAuthorsCode}, setting.FieldBias, true},
+		{"d below alive", smallD, Options{}, setting.FieldDim, true},
+		{"no relu, imbalanced", noReLU, Options{}, setting.FieldNoReLU, true},
+		{"one class", oneClass, Options{}, setting.FieldCounts, false},
+		{"prec low", good, Options{Prec: 32}, "Prec", false},
+		{"prec high", good, Options{Prec: 8192}, "Prec", false},
+		{"formula", good, Options{Formula: Formula(7)}, "Formula", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Predict(tc.s, tc.opt)
 			var ie *setting.InputError
-			if !errors.As(err, &ie) || ie.Flag != tc.flag {
-				t.Fatalf("err = %v, want an InputError naming %s", err, tc.flag)
+			if !errors.As(err, &ie) || ie.Field != tc.field {
+				t.Fatalf("err = %v, want an InputError naming %s", err, tc.field)
+			}
+			var se *ScopeError
+			if errors.As(err, &se) != tc.scope {
+				t.Errorf("err = %v (%T): scope error %t, want %t", err, err, !tc.scope, tc.scope)
 			}
 		})
 	}
 	// d below the alive count names both numbers.
 	_, err := Predict(smallD, Options{})
-	if got := err.Error(); got != "--d 2: smaller than the number of alive classes (3); the theorem does not apply" {
+	if got := err.Error(); got != "Dim 2: smaller than the number of alive classes (3); the theorem does not apply" {
 		t.Errorf("message %q", got)
+	}
+	var se *ScopeError
+	if errors.As(err, &se); se == nil || se.Alive != 3 || se.Short != "d=2 < 3 alive classes" {
+		t.Errorf("scope error %+v", se)
+	}
+	// With a bias the paper's theory predicts the orthogonal structure of
+	// theory.md section 4.
+	if p, err := Predict(bias, Options{}); err != nil || p.Reduced == nil || p.Model != ModelBias || p.Bias == nil {
+		t.Errorf("bias: %v, %+v", err, p)
 	}
 	// d may be below K when classes collapse.
 	s := namedSettings()[3].s // one collapsed class, K = 4

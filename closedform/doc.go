@@ -11,9 +11,18 @@
 // the 64 guard bits. Whether a class collapses is decided exactly, in rational
 // arithmetic, not from a rounded margin.
 //
-// Two formula sets are available. FormulaPaper is theory.md section 2.
-// FormulaAuthorsCode is the margin of the authors' released evaluation code
-// (theory.md section 7); every quantity derived from the margin follows it,
-// and the reported objective is then the true objective f evaluated at the
-// point that formula predicts, so it is at or above the paper's optimum.
+// Every prediction is a [Prediction] made by a [Theory]: the same type for
+// every theory, carrying its alive set, its objective, the K x K matrices
+// W Hbar, W W^T, Hbar^T Hbar, the classifier rule, the bias when there is
+// one, and its explicit point ([Prediction.Minimizer]). A theory that does
+// not apply to a setting returns a [*ScopeError].
+//
+// Two formula sets are built in, as values of [Formula]. [FormulaPaper] is
+// theory.md section 2 (with a bias, the orthogonal structure of section 4,
+// solved by [PredictBias]). [FormulaAuthorsCode] is the margin of the
+// authors' released evaluation code (theory.md section 7); every quantity
+// derived from the margin follows it, and the reported objective is then the
+// true objective f evaluated at the point that formula predicts, so it is at
+// or above the paper's optimum. [MarginTheory] makes any margin formula a
+// theory the same way.
 package closedform

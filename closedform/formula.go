@@ -21,7 +21,7 @@ const (
 	FormulaAuthorsCode
 )
 
-// Formulas lists the formula sets in their canonical order.
+// formulaNames lists the formula sets in their canonical order.
 var formulaNames = [...]string{FormulaPaper: "paper", FormulaAuthorsCode: "authors-code"}
 
 // String returns the formula's name as the command line spells it.
@@ -39,7 +39,7 @@ func ParseFormula(name string) (Formula, error) {
 			return Formula(i), nil
 		}
 	}
-	return 0, &setting.InputError{Flag: "--formula", Value: fmt.Sprintf("%q", name), Reason: "must be paper or authors-code"}
+	return 0, &setting.InputError{Field: "Formula", Value: fmt.Sprintf("%q", name), Reason: "must be paper or authors-code"}
 }
 
 // MarshalText encodes the formula by name.
@@ -87,41 +87,6 @@ func Alive(s setting.Setting, f Formula) []bool {
 	return alive
 }
 
-// CountAlive returns the number of classes Alive reports as alive.
-func CountAlive(s setting.Setting, f Formula) int {
-	c := 0
-	for _, a := range Alive(s, f) {
-		if a {
-			c++
-		}
-	}
-	return c
-}
-
 // MaxClasses bounds K for Predict: the three K x K matrices of big.Float
 // entries take about 250 bytes per entry at 256 bits (about 1 GB at K = 2000).
 const MaxClasses = 2000
-
-// CheckScope validates s for the closed form: s.Validate, K <= MaxClasses, no bias, and
-// d at least the number of alive classes (otherwise the theorem does not
-// apply). Errors are *setting.InputError naming the flag.
-func CheckScope(s setting.Setting, f Formula) error {
-	if err := s.Validate(); err != nil {
-		return err
-	}
-	if k := s.K(); k > MaxClasses {
-		return &setting.InputError{Flag: "--n", Value: fmt.Sprintf("(%d classes)", k),
-			Reason: fmt.Sprintf("the closed form builds three K x K big-float matrices; at most %d classes", MaxClasses)}
-	}
-	if s.Bias {
-		return &setting.InputError{Flag: "--bias", Reason: "the closed form of the theorem is bias-free; use solve or verify for a bias"}
-	}
-	if s.NoReLU {
-		return &setting.InputError{Flag: "--no-relu", Reason: "the closed form is for ReLU (non-negative) features"}
-	}
-	if alive := CountAlive(s, f); s.Dim < alive {
-		return &setting.InputError{Flag: "--d", Value: fmt.Sprint(s.Dim),
-			Reason: fmt.Sprintf("smaller than the number of alive classes (%d); the theorem does not apply", alive)}
-	}
-	return nil
-}

@@ -8,14 +8,17 @@ import (
 	"nccheck/setting"
 )
 
-// Minimizer is one explicit global minimizer of the predicted geometry: the
+// Minimizer is one explicit point of a predicted geometry: W (K x d), the
+// class means h_k (every sample of class k equals its class mean) and, with
+// a bias, b. For the orthogonal structures (theory.md sections 2 and 4) the
 // alive classes, in order, take the coordinate directions e_1, e_2, ... of
-// R^d, h_k = sqrt(rho_k) e_{c(k)}; collapsed classes have h_k = 0; every
-// sample of class k equals h_k; and
+// R^d, h_k = sqrt(rho_k) e_{c(k)}, and collapsed classes have h_k = 0;
+// without a bias
 //
-//	W = sum_{k alive} sqrt(K lambda_H n_k / ((K-1) lambda_W)) (e_k - 1/K) h_k^T.
+//	W = sum_{k alive} sqrt(K lambda_H n_k / ((K-1) lambda_W)) (e_k - 1/K) h_k^T,
 //
-// All entries are rounded once from the working precision to Prec bits.
+// and with a bias the column c(k) of W is a_k = y_k / sqrt(rho_k). All
+// entries are rounded once from the working precision to Prec bits.
 type Minimizer struct {
 	K, D, N int
 	Prec    uint
@@ -23,48 +26,43 @@ type Minimizer struct {
 	W [][]*big.Float
 	// Means is d x K, column k is the class mean h_k: Means[i][k].
 	Means [][]*big.Float
-	// Coord[k] is the coordinate of alive class k, -1 when it collapses.
+	// B is the bias b (length K), nil for a bias-free point.
+	B []*big.Float
+	// Coord[k] is the coordinate of alive class k, -1 when it collapses (or
+	// when the structure is not coordinate-aligned).
 	Coord []int
 	// Labels[s] is the class of sample (column) s of the sample matrix H:
 	// class 1's n_1 samples first, then class 2's, and so on.
 	Labels []int
 }
 
-// Minimizer returns the explicit minimizer described on the type. It needs
-// d >= the number of alive classes, which Predict has checked. Values are
-// recomputed at the working precision, then rounded once.
-func (p *Prediction) Minimizer() (*Minimizer, error) {
-	s := p.Setting
+// orthogonalMinimizer builds the bias-free explicit point from sqrt(rho_k)
+// (hs) and the classifier column scale sW_k sqrt(rho_k) (cols), given at
+// working precision wp for the alive classes.
+func orthogonalMinimizer(s setting.Setting, prec, wp uint, alive []bool, hs, cols []*big.Float) *Minimizer {
 	k := s.K()
-	c := newCalc(s, p.Formula, p.Prec)
-	m := newZeroMinimizer(s, p.Prec)
-	kf := c.fromInt(int64(k))
+	m := newZeroMinimizer(s, prec)
+	kf := new(big.Float).SetPrec(wp).SetInt64(int64(k))
 	next := 0
-	for cls, cl := range p.Classes {
-		if !cl.Alive {
+	for cls := range alive {
+		if !alive[cls] {
 			continue
 		}
 		coord := next
 		next++
 		m.Coord[cls] = coord
-		rho, err := c.rho(cls)
-		if err != nil {
-			return nil, err
-		}
-		h := c.newF().Sqrt(rho)
-		m.Means[coord][cls].Set(h)
+		m.Means[coord][cls].Set(hs[cls])
 		// W[:, coord] = sW_k sqrt(rho_k) (e_k - 1/K)
-		col := c.newF().Mul(c.sW(cls), h)
-		off := c.newF().Quo(col, kf)
+		off := new(big.Float).SetPrec(wp).Quo(cols[cls], kf)
 		for j := 0; j < k; j++ {
-			v := c.newF().Neg(off)
+			v := new(big.Float).SetPrec(wp).Neg(off)
 			if j == cls {
-				v.Add(v, col)
+				v.Add(v, cols[cls])
 			}
 			m.W[j][coord].Set(v)
 		}
 	}
-	return m, nil
+	return m
 }
 
 // newZeroMinimizer returns a Minimizer of the setting's shape with W and the
@@ -98,6 +96,18 @@ func newZeroMinimizer(s setting.Setting, prec uint) *Minimizer {
 		}
 	}
 	return m
+}
+
+// BDense returns b rounded to float64 (nil for a bias-free point).
+func (m *Minimizer) BDense() []float64 {
+	if m.B == nil {
+		return nil
+	}
+	v := make([]float64, len(m.B))
+	for i, x := range m.B {
+		v[i], _ = x.Float64()
+	}
+	return v
 }
 
 // WDense returns W (K x d) rounded to float64.

@@ -2,6 +2,7 @@ package closedform
 
 import (
 	"encoding/json"
+	"math/big"
 )
 
 // Report is the JSON form of a Prediction: every big number is a decimal
@@ -53,11 +54,11 @@ func (p *Prediction) Report(digits int) Report {
 	if digits <= 0 {
 		digits = Digits(p.Prec)
 	}
-	f := func(x interface{ Text(byte, int) string }) string { return x.Text('g', digits) }
+	f := func(x *big.Float) string { return FormatFloat(x, digits) }
 	r := Report{
 		Setting: SettingReport{N: append([]int(nil), p.Setting.Counts...), D: p.Setting.Dim,
 			LambdaW: p.Setting.LambdaW.String(), LambdaH: p.Setting.LambdaH.String()},
-		Formula:            p.Formula.String(),
+		Formula:            p.Theory,
 		PrecisionBits:      p.Prec,
 		Digits:             digits,
 		Objective:          f(p.Objective),
@@ -82,6 +83,71 @@ func (p *Prediction) Report(digits int) Report {
 			cr.CollapseRoots = json.RawMessage(`"none"`)
 		}
 		r.Classes = append(r.Classes, cr)
+	}
+	return r
+}
+
+// BiasReport is the JSON form of the reduced-problem solution behind a
+// prediction with a bias: every big number is a decimal string with a fixed
+// number of significant digits.
+type BiasReport struct {
+	PrecisionBits    uint              `json:"precision_bits"`
+	Digits           int               `json:"digits"`
+	LambdaB          string            `json:"lambda_b"`
+	Objective        string            `json:"objective"`
+	Residual         string            `json:"reduced_residual"`
+	NewtonIterations int               `json:"newton_iterations"`
+	ProxIterations   int               `json:"prox_iterations"`
+	AliveClasses     int               `json:"alive_classes"`
+	Bias             []string          `json:"bias"`
+	Classes          []BiasClassReport `json:"classes"`
+}
+
+// BiasClassReport is one class of a BiasReport; Classifier is null for a
+// collapsed class.
+type BiasClassReport struct {
+	Class            int      `json:"class"` // 1-based
+	N                int      `json:"n"`
+	Alive            bool     `json:"alive"`
+	Logits           []string `json:"logits"`
+	LogitNorm        string   `json:"logit_norm"`
+	FeatureNormSq    string   `json:"feature_norm_sq"`
+	Classifier       []string `json:"classifier"`
+	Margin           string   `json:"margin"`
+	ProbCorrect      string   `json:"prob_correct"`
+	SubgradientRatio string   `json:"subgradient_ratio"`
+}
+
+// BiasReport returns the JSON form of p.Reduced with the given number of
+// significant digits (digits <= 0 means Digits(p.Prec)), or nil when the
+// prediction has no bias.
+func (p *Prediction) BiasReport(digits int) *BiasReport {
+	if p.Reduced == nil {
+		return nil
+	}
+	if digits <= 0 {
+		digits = Digits(p.Prec)
+	}
+	f := func(x *big.Float) string { return x.Text('g', digits) }
+	fs := func(xs []*big.Float) []string {
+		if xs == nil {
+			return nil
+		}
+		out := make([]string, len(xs))
+		for i, x := range xs {
+			out[i] = f(x)
+		}
+		return out
+	}
+	red := p.Reduced
+	r := &BiasReport{PrecisionBits: p.Prec, Digits: digits, LambdaB: p.Setting.LambdaB.String(), Objective: f(p.Objective),
+		Residual: f(red.Residual), NewtonIterations: red.NewtonIterations, ProxIterations: red.ProxIterations,
+		AliveClasses: p.AliveCount(), Bias: fs(p.Bias)}
+	for i, c := range p.Classes {
+		rc := red.Classes[i]
+		r.Classes = append(r.Classes, BiasClassReport{Class: i + 1, N: c.N, Alive: c.Alive, Logits: fs(rc.Logits),
+			LogitNorm: f(rc.LogitNorm), FeatureNormSq: f(c.FeatureNormSq), Classifier: fs(rc.Classifier),
+			Margin: f(c.Margin), ProbCorrect: f(c.ProbCorrect), SubgradientRatio: f(rc.SubgradientRatio)})
 	}
 	return r
 }

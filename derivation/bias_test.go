@@ -40,7 +40,7 @@ func TestKKTAtBiasPrediction(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := AtBiasPrediction(p)
+			r, err := AtPrediction(p)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -63,7 +63,8 @@ func TestKKTAtBiasPrediction(t *testing.T) {
 			if tc.s.Dim > p.AliveCount() {
 				want = 0
 			}
-			for k, ck := range p.Classes {
+			for k := range p.Classes {
+				ck := p.Reduced.Classes[k]
 				z := make([]float64, p.K())
 				zmax := math.Inf(-1)
 				for j := range z {
@@ -83,7 +84,7 @@ func TestKKTAtBiasPrediction(t *testing.T) {
 					}
 					dot := 0.0
 					for j := range z {
-						a, _ := cl.Classifier[j].Float64()
+						a, _ := p.Reduced.Classes[l].Classifier[j].Float64()
 						g := z[j] / sum
 						if j == k {
 							g--

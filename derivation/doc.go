@@ -19,19 +19,29 @@
 //     copositivity), and decides whether the point is a local minimum up to
 //     those symmetries.
 //
-// The points come from package closedform: AtPrediction evaluates the
-// explicit minimizer of closedform.Predict (either formula set), and
-// AtBiasPrediction the explicit point of closedform.PredictBias (the
-// orthogonal structure with a bias, from the reduced problem of theory.md
-// section 4). For the latter, stationarity in W, b and the positive entries
-// of H holds by construction; dual feasibility does not follow from the
-// reduction and is a genuine test of the orthogonal structure. SamplePoint
-// converts a float64 point (for example a solver's) exactly.
+// The points are [Point] values: AtPrediction and HessianAtPrediction take
+// the explicit point of any closedform.Prediction, whatever theory made it
+// (the paper's closed form, the authors' formula, the orthogonal structure
+// with a bias of theory.md section 4, a user's closedform.MarginTheory).
+// With a bias, stationarity in W, b and the positive entries of H holds by
+// construction; dual feasibility does not follow from the reduction and is a
+// genuine test of the orthogonal structure. SamplePoint converts a float64
+// point (for example a solver's) exactly.
+//
+// # Independence
+//
+// This package is a checker: it evaluates the objective, the softmax and the
+// cross-entropy with its own big-float code (objective.go), never with
+// closedform's, whose reduced problem uses a softmax of its own. A mistake in
+// the code under check cannot pass through the checker. It imports
+// closedform only for the Prediction and Minimizer types it is given, and
+// shares with it only helpers that are not part of what is checked
+// (log1p, in package internal/bigmath).
 //
 // Samples of the same class with identical features have identical
 // gradients, so a point stores its distinct feature columns with their
-// multiplicities (type Point, FloatPoint): the cost is O(G K d) for G distinct
-// columns, not O(N K d). The Hessian uses the same structure: the variations
+// multiplicities ([Point]): the cost is O(G K d) for G distinct columns, not
+// O(N K d). The Hessian uses the same structure: the variations
 // of the features inside a group of m identical samples that keep the group's
 // sum fixed decouple exactly from every other variable, so the full spectrum
 // is the spectrum of a reduced matrix (one aggregated column per group) plus

@@ -14,9 +14,9 @@ import (
 
 // positivePoint is a random float64 point with every feature entry positive
 // (so every entry of H is free) and one column per sample.
-func positivePoint(rng *rand.Rand, s setting.Setting) *FloatPoint {
+func positivePoint(rng *rand.Rand, s setting.Setting) *floatPoint {
 	k, d, n := s.K(), s.Dim, s.N()
-	fp := &FloatPoint{W: mat.NewDense(k, d, nil), Columns: mat.NewDense(d, n, nil)}
+	fp := &floatPoint{W: mat.NewDense(k, d, nil), Columns: mat.NewDense(d, n, nil)}
 	for j := 0; j < k; j++ {
 		for i := 0; i < d; i++ {
 			fp.W.Set(j, i, rng.NormFloat64())
@@ -45,7 +45,7 @@ func positivePoint(rng *rand.Rand, s setting.Setting) *FloatPoint {
 // gradient64 evaluates the gradient with Evaluate (exact arithmetic at 128
 // bits) and lays it out like the reduced Hessian: W row-major, b, then the
 // features of each column.
-func gradient64(t *testing.T, s setting.Setting, fp *FloatPoint) []float64 {
+func gradient64(t *testing.T, s setting.Setting, fp *floatPoint) []float64 {
 	t.Helper()
 	pt := &Point{W: make([][]*big.Float, s.K()), Labels: fp.Labels, Mult: fp.Mult}
 	for j := range pt.W {
@@ -159,15 +159,15 @@ func TestHessianGroupingIsExact(t *testing.T) {
 		sep.Columns.Set(i, 2, sep.Columns.At(i, 0))
 		sep.Columns.Set(i, 4, sep.Columns.At(i, 3))
 	}
-	grouped := &FloatPoint{W: sep.W, Columns: mat.NewDense(s.Dim, 2, nil), Labels: []int{0, 1}, Mult: []int{3, 2}}
+	grouped := &floatPoint{W: sep.W, Columns: mat.NewDense(s.Dim, 2, nil), Labels: []int{0, 1}, Mult: []int{3, 2}}
 	grouped.Columns.SetCol(0, mat.Col(nil, 0, sep.Columns))
 	grouped.Columns.SetCol(1, mat.Col(nil, 3, sep.Columns))
 	opt := HessianOptions{Smallest: 1000}
-	a, err := Hessian(s, sep, opt)
+	a, err := hessianFloat(s, sep, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Hessian(s, grouped, opt)
+	b, err := hessianFloat(s, grouped, opt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -238,7 +238,7 @@ func TestHessianRotatedClass(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fp := FloatPointOf(MinimizerPoint(m))
+	fp := floatPointOf(MinimizerPoint(m))
 	if p.AliveCount() != 3 {
 		t.Fatalf("want 3 alive classes, have %d", p.AliveCount())
 	}
@@ -257,7 +257,7 @@ func TestHessianRotatedClass(t *testing.T) {
 		fp.Columns.Set(0, g, a)
 		fp.Columns.Set(3, g, b)
 	}
-	r, err := Hessian(s, fp, HessianOptions{})
+	r, err := hessianFloat(s, fp, HessianOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,11 +285,11 @@ func TestHessianOrigin(t *testing.T) {
 	} {
 		t.Run(tc.s.String(), func(t *testing.T) {
 			k, d := tc.s.K(), tc.s.Dim
-			fp := &FloatPoint{W: mat.NewDense(k, d, nil), Columns: mat.NewDense(d, k, nil), Mult: tc.s.Counts}
+			fp := &floatPoint{W: mat.NewDense(k, d, nil), Columns: mat.NewDense(d, k, nil), Mult: tc.s.Counts}
 			for c := 0; c < k; c++ {
 				fp.Labels = append(fp.Labels, c)
 			}
-			r, err := Hessian(tc.s, fp, HessianOptions{})
+			r, err := hessianFloat(tc.s, fp, HessianOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -325,7 +325,7 @@ func TestHessianAtBiasPrediction(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r, err := HessianAtBiasPrediction(p, HessianOptions{})
+			r, err := HessianAtPrediction(p, HessianOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -342,19 +342,19 @@ func TestHessianRejects(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	tests := []struct {
 		name   string
-		mutate func(*FloatPoint)
+		mutate func(*floatPoint)
 		opt    HessianOptions
 	}{
-		{"count", func(p *FloatPoint) { p.Mult[0] = 5 }, HessianOptions{}},
-		{"nan", func(p *FloatPoint) { p.W.Set(0, 0, math.NaN()) }, HessianOptions{}},
-		{"bias", func(p *FloatPoint) { p.B = []float64{0, 0} }, HessianOptions{}},
-		{"too large", func(p *FloatPoint) {}, HessianOptions{MaxDim: 3}},
+		{"count", func(p *floatPoint) { p.Mult[0] = 5 }, HessianOptions{}},
+		{"nan", func(p *floatPoint) { p.W.Set(0, 0, math.NaN()) }, HessianOptions{}},
+		{"bias", func(p *floatPoint) { p.B = []float64{0, 0} }, HessianOptions{}},
+		{"too large", func(p *floatPoint) {}, HessianOptions{MaxDim: 3}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			fp := positivePoint(rng, s)
 			tc.mutate(fp)
-			if _, err := Hessian(s, fp, tc.opt); err == nil {
+			if _, err := hessianFloat(s, fp, tc.opt); err == nil {
 				t.Error("no error")
 			}
 		})

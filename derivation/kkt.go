@@ -3,10 +3,7 @@ package derivation
 import (
 	"errors"
 	"fmt"
-	"math"
 	"math/big"
-
-	"gonum.org/v1/gonum/mat"
 
 	"nccheck/closedform"
 	"nccheck/setting"
@@ -85,10 +82,11 @@ type KKT struct {
 
 // Evaluate computes the objective, the gradient and the KKT residuals of the
 // problem s at pt, in big.Float arithmetic at prec bits of mantissa (prec in
-// [closedform.MinPrec, closedform.MaxPrec]). Softmax and cross-entropy use
-// closedform.SoftmaxCE: max-shifted log-sum-exp, with 1 - p_y and CE formed
-// without cancellation, so the residual stays at 2^-prec relative to the
-// gradient terms even when p_y is within 2^-prec of 1. The point must match s: W is K x d, every
+// [closedform.MinPrec, closedform.MaxPrec]). Softmax and cross-entropy are
+// this package's own (crossEntropy, relative to the correct logit, with
+// 1 - p_y and CE formed without cancellation), so the residual stays at
+// 2^-prec relative to the gradient terms even when p_y is within 2^-prec of
+// 1; none of closedform's objective code is used. The point must match s: W is K x d, every
 // column has length d, the multiplicities of each class sum to its count n_k,
 // and B is present exactly when s.Bias is set.
 //
@@ -96,7 +94,7 @@ type KKT struct {
 // distinct columns.
 func Evaluate(s setting.Setting, pt *Point, prec uint) (res *KKT, err error) {
 	if prec < closedform.MinPrec || prec > closedform.MaxPrec {
-		return nil, &setting.InputError{Flag: "--prec", Value: fmt.Sprint(prec),
+		return nil, &setting.InputError{Field: "Prec", Value: fmt.Sprint(prec),
 			Reason: fmt.Sprintf("must be between %d and %d bits", closedform.MinPrec, closedform.MaxPrec)}
 	}
 	if err := s.Validate(); err != nil {
@@ -247,7 +245,7 @@ func (e *evaluator) run(pt *Point) (*KKT, error) {
 				z[j].Add(z[j], pt.B[j])
 			}
 		}
-		p, comp, ce := closedform.SoftmaxCE(z, y, e.prec)
+		p, comp, ce := crossEntropy(z, y, e.prec)
 		loss.Add(loss, ce.Mul(ce, m))
 		// G column for one sample: (p - e_y) / N, with p_y - 1 = -comp.
 		gc := p
@@ -369,149 +367,4 @@ func (e *evaluator) run(pt *Point) (*KKT, error) {
 		}
 	}
 	return r, nil
-}
-
-// MinimizerPoint returns the point of an explicit minimizer of package
-// closedform with one column per class (class k's mean h_k, multiplicity n_k)
-// and no bias. Entries are shared with m, not copied.
-func MinimizerPoint(m *closedform.Minimizer) *Point {
-	pt := &Point{W: m.W, Columns: make([][]*big.Float, m.K), Labels: make([]int, m.K), Mult: make([]int, m.K)}
-	for _, c := range m.Labels {
-		pt.Mult[c]++
-	}
-	for c := 0; c < m.K; c++ {
-		col := make([]*big.Float, m.D)
-		for i := range col {
-			col[i] = m.Means[i][c]
-		}
-		pt.Columns[c] = col
-		pt.Labels[c] = c
-	}
-	return pt
-}
-
-// MaxPointEntries bounds K d, the number of big.Float entries of W (and of
-// the class means) that AtPrediction and AtBiasPrediction build.
-const MaxPointEntries = 1_000_000
-
-func checkPointSize(s setting.Setting) error {
-	if s.K()*s.Dim > MaxPointEntries {
-		return &setting.InputError{Flag: "--d", Value: fmt.Sprint(s.Dim),
-			Reason: fmt.Sprintf("K d = %d exceeds %d big-float entries, the limit of the exact KKT evaluation", s.K()*s.Dim, MaxPointEntries)}
-	}
-	return nil
-}
-
-// AtPrediction evaluates the KKT conditions at the explicit minimizer of p
-// (p.Minimizer(), every one of the N samples, grouped by class) at p.Prec
-// bits. K d must be at most MaxPointEntries.
-func AtPrediction(p *closedform.Prediction) (*KKT, error) {
-	if err := checkPointSize(p.Setting); err != nil {
-		return nil, err
-	}
-	m, err := p.Minimizer()
-	if err != nil {
-		return nil, fmt.Errorf("derivation: minimizer of %s: %w", p.Setting, err)
-	}
-	return Evaluate(p.Setting, MinimizerPoint(m), p.Prec)
-}
-
-// SamplePoint converts a float64 point with per-sample features into a
-// Point, exactly (every float64 is a big.Float value). W is K x d, H is d x N
-// with labels[s] the 0-based class of column s, b has length K or is nil.
-// Identical columns of the same class are merged into one column with its
-// multiplicity. Non-finite entries are an error.
-func SamplePoint(w, h *mat.Dense, b []float64, labels []int) (*Point, error) {
-	k, d := w.Dims()
-	hd, n := h.Dims()
-	if hd != d {
-		return nil, fmt.Errorf("derivation: H has %d rows, W has %d columns", hd, d)
-	}
-	if len(labels) != n {
-		return nil, fmt.Errorf("derivation: %d labels for %d samples", len(labels), n)
-	}
-	conv := func(x float64) (*big.Float, error) {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return nil, ErrNonFinite
-		}
-		return new(big.Float).SetFloat64(x), nil
-	}
-	pt := &Point{W: make([][]*big.Float, k)}
-	var err error
-	for j := 0; j < k; j++ {
-		pt.W[j] = make([]*big.Float, d)
-		for i := 0; i < d; i++ {
-			if pt.W[j][i], err = conv(w.At(j, i)); err != nil {
-				return nil, fmt.Errorf("derivation: W(%d,%d): %w", j+1, i+1, err)
-			}
-		}
-	}
-	if b != nil {
-		if len(b) != k {
-			return nil, fmt.Errorf("derivation: b has length %d, want K = %d", len(b), k)
-		}
-		pt.B = make([]*big.Float, k)
-		for j, v := range b {
-			if pt.B[j], err = conv(v); err != nil {
-				return nil, fmt.Errorf("derivation: b(%d): %w", j+1, err)
-			}
-		}
-	}
-	index := map[string]int{}
-	key := make([]byte, 0, 8*(d+1))
-	for s := 0; s < n; s++ {
-		key = key[:0]
-		key = appendUint64(key, uint64(labels[s]))
-		for i := 0; i < d; i++ {
-			v := h.At(i, s)
-			if v == 0 {
-				v = 0 // merge -0 and +0
-			}
-			key = appendUint64(key, math.Float64bits(v))
-		}
-		if g, ok := index[string(key)]; ok {
-			pt.Mult[g]++
-			continue
-		}
-		col := make([]*big.Float, d)
-		for i := range col {
-			if col[i], err = conv(h.At(i, s)); err != nil {
-				return nil, fmt.Errorf("derivation: H(%d,%d): %w", i+1, s+1, err)
-			}
-		}
-		index[string(key)] = len(pt.Columns)
-		pt.Columns = append(pt.Columns, col)
-		pt.Labels = append(pt.Labels, labels[s])
-		pt.Mult = append(pt.Mult, 1)
-	}
-	return pt, nil
-}
-
-func appendUint64(b []byte, v uint64) []byte {
-	for i := 0; i < 8; i++ {
-		b = append(b, byte(v>>(8*i)))
-	}
-	return b
-}
-
-// BiasMinimizerPoint returns the point of an explicit minimizer with a bias
-// (closedform.BiasPrediction.Minimizer): one column per class, multiplicity
-// n_k, and the bias b*. Entries are shared with m, not copied.
-func BiasMinimizerPoint(m *closedform.BiasMinimizer) *Point {
-	pt := MinimizerPoint(&m.Minimizer)
-	pt.B = m.B
-	return pt
-}
-
-// AtBiasPrediction evaluates the KKT conditions of the full problem with a
-// bias at the explicit point of p (p.Minimizer()) at p.Prec bits. The
-// stationarity residuals are at the level of 2^-Prec by construction (the
-// point solves the reduced problem); the dual slack is not implied by the
-// reduction and is a real test of the orthogonal structure.
-func AtBiasPrediction(p *closedform.BiasPrediction) (*KKT, error) {
-	m, err := p.Minimizer()
-	if err != nil {
-		return nil, fmt.Errorf("derivation: bias minimizer of %s: %w", p.Setting, err)
-	}
-	return Evaluate(p.Setting, BiasMinimizerPoint(m), p.Prec)
 }

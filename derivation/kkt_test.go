@@ -405,7 +405,7 @@ func TestKKTExtremeLambdas(t *testing.T) {
 				if perr != nil {
 					t.Fatal(perr)
 				}
-				r, err = AtBiasPrediction(p)
+				r, err = AtPrediction(p)
 			} else {
 				p, perr := closedform.Predict(s, closedform.Options{Prec: 256})
 				if perr != nil {

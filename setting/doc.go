@@ -14,8 +14,9 @@
 // never sees a float64 rounding of its inputs. The float64 paths use the
 // nearest float64.
 //
-// Validation errors are of type *InputError and name the command-line flag and
-// the offending value, so that a command can print them as a one-line reason.
+// Validation errors are of type *InputError and name the field of Setting
+// (or the option) and the offending value; a command maps the field to its
+// flag and prints a one-line reason.
 // Validate checks what every path needs; the theorem's own scope (no bias,
 // d at least the number of alive classes) is checked by package closedform.
 package setting

@@ -86,121 +86,146 @@ func FormatCounts(counts []int) string {
 	return strings.Join(parts, ",")
 }
 
-// InputError is a validation error about one input. Flag names the
-// command-line flag ("--n", "--lambda-w", ...) and Value the offending text.
+// InputError is a validation error about one input. Field names the input:
+// a field of Setting ("Counts", "Dim", "LambdaW", "LambdaH", "LambdaB",
+// "Bias", "NoReLU") or an option of the package that reports it ("Prec",
+// "Formula", ...). Value is the offending text ("" when there is none to
+// show) and Reason says what is wrong. A command maps fields to its own
+// flag names (see WithField).
 type InputError struct {
-	Flag   string
+	Field  string
 	Value  string
 	Reason string
 }
 
 func (e *InputError) Error() string {
 	if e.Value == "" {
-		return fmt.Sprintf("%s: %s", e.Flag, e.Reason)
+		return fmt.Sprintf("%s: %s", e.Field, e.Reason)
 	}
-	return fmt.Sprintf("%s %s: %s", e.Flag, e.Value, e.Reason)
+	return fmt.Sprintf("%s %s: %s", e.Field, e.Value, e.Reason)
 }
 
-func inputErr(flag, value, format string, args ...any) *InputError {
-	return &InputError{Flag: flag, Value: value, Reason: fmt.Sprintf(format, args...)}
+// WithField returns a copy of e naming field instead of e.Field, for a
+// caller that spells its inputs differently (a command-line flag, a JSON
+// key).
+func (e *InputError) WithField(field string) *InputError {
+	c := *e
+	c.Field = field
+	return &c
+}
+
+// Field names of Setting, as InputError reports them.
+const (
+	FieldCounts  = "Counts"
+	FieldDim     = "Dim"
+	FieldLambdaW = "LambdaW"
+	FieldLambdaH = "LambdaH"
+	FieldLambdaB = "LambdaB"
+	FieldBias    = "Bias"
+	FieldNoReLU  = "NoReLU"
+)
+
+func inputErr(field, value, format string, args ...any) *InputError {
+	return &InputError{Field: field, Value: value, Reason: fmt.Sprintf(format, args...)}
 }
 
 // ParseCounts parses a comma-separated list of class counts such as
 // "1000,1000,2000". Every entry must be a whole number (a decimal like "1e3" is
-// accepted when it is an integer); errors name the --n flag.
+// accepted when it is an integer); errors name the field Counts.
 func ParseCounts(text string) ([]int, error) {
 	fields := strings.Split(text, ",")
 	counts := make([]int, 0, len(fields))
 	for i, f := range fields {
 		f = strings.TrimSpace(f)
 		if f == "" {
-			return nil, inputErr("--n", strconv.Quote(text), "entry %d is empty", i+1)
+			return nil, inputErr(FieldCounts, strconv.Quote(clip(text)), "entry %d is empty", i+1)
 		}
 		d, err := ParseDecimal(f)
 		if err != nil {
-			return nil, inputErr("--n", strconv.Quote(text), "entry %d (%q) is not a number", i+1, f)
+			return nil, inputErr(FieldCounts, strconv.Quote(clip(text)), "entry %d (%q) is not a number", i+1, clip(f))
 		}
 		r := d.Rat()
 		if !r.IsInt() {
-			return nil, inputErr("--n", strconv.Quote(text), "entry %d (%s) is not an integer", i+1, f)
+			return nil, inputErr(FieldCounts, strconv.Quote(clip(text)), "entry %d (%s) is not an integer", i+1, clip(f))
 		}
 		if r.Sign() < 1 {
-			return nil, inputErr("--n", strconv.Quote(text), "entry %d (%s) is below 1: every class needs a sample", i+1, f)
+			return nil, inputErr(FieldCounts, strconv.Quote(clip(text)), "entry %d (%s) is below 1: every class needs a sample", i+1, clip(f))
 		}
 		if r.Num().Cmp(big.NewInt(MaxCount)) > 0 {
-			return nil, inputErr("--n", strconv.Quote(text), "entry %d (%s) exceeds the limit %d", i+1, f, int64(MaxCount))
+			return nil, inputErr(FieldCounts, strconv.Quote(clip(text)), "entry %d (%s) exceeds the limit %d", i+1, clip(f), int64(MaxCount))
 		}
 		counts = append(counts, int(r.Num().Int64()))
 	}
 	return counts, nil
 }
 
-// ParseLambda parses a regularisation strength for the named flag and checks
-// that it is a finite positive number.
-func ParseLambda(flag, text string) (Decimal, error) {
+// ParseLambda parses a regularisation strength for the named field
+// (FieldLambdaW, ...) and checks that it is a finite positive number whose
+// float64 rounding is a normal number.
+func ParseLambda(field, text string) (Decimal, error) {
 	d, err := ParseDecimal(text)
 	if err != nil {
-		return Decimal{}, inputErr(flag, strconv.Quote(text), "%v", err)
+		return Decimal{}, inputErr(field, strconv.Quote(clip(text)), "%v", err)
 	}
-	if err := checkLambda(flag, d); err != nil {
+	if err := checkLambda(field, d); err != nil {
 		return Decimal{}, err
 	}
 	return d, nil
 }
 
-func checkLambda(flag string, d Decimal) error {
+func checkLambda(field string, d Decimal) error {
 	if d.Sign() <= 0 {
-		return inputErr(flag, d.String(), "must be a finite positive number")
+		return inputErr(field, clip(d.String()), "must be a finite positive number")
 	}
 	if !d.finitePositiveFloat64() {
-		return inputErr(flag, d.String(), "out of the float64 range the numerical path needs (about 1e-292 to 1e308)")
+		return inputErr(field, clip(d.String()), "out of the float64 range the numerical path needs (about 1e-292 to 1e308)")
 	}
 	return nil
 }
 
 // Validate checks the setting for every path: K >= 2, each n_k in
 // [1, MaxCount], N <= MaxTotal, d in [1, MaxDim], lambda_W and lambda_H (and
-// lambda_b when Bias is set) finite and positive. It does not check the
-// theorem's scope (see ValidateForPrediction).
+// lambda_b when Bias is set) finite and positive. It does not check a
+// theorem's scope: that is the theory's business (closedform.Theory).
 func (s Setting) Validate() error {
 	k := s.K()
 	if k < 2 {
-		return inputErr("--n", strconv.Quote(FormatCounts(s.Counts)), "needs at least 2 classes, got %d", k)
+		return inputErr(FieldCounts, strconv.Quote(FormatCounts(s.Counts)), "needs at least 2 classes, got %d", k)
 	}
 	if k > MaxClasses {
-		return inputErr("--n", "", "%d classes exceed the limit %d", k, MaxClasses)
+		return inputErr(FieldCounts, "", "%d classes exceed the limit %d", k, MaxClasses)
 	}
 	total := 0
 	for i, c := range s.Counts {
 		if c < 1 {
-			return inputErr("--n", strconv.Quote(FormatCounts(s.Counts)), "entry %d (%d) is below 1: every class needs a sample", i+1, c)
+			return inputErr(FieldCounts, strconv.Quote(FormatCounts(s.Counts)), "entry %d (%d) is below 1: every class needs a sample", i+1, c)
 		}
 		if c > MaxCount {
-			return inputErr("--n", strconv.Quote(FormatCounts(s.Counts)), "entry %d (%d) exceeds the limit %d", i+1, c, int64(MaxCount))
+			return inputErr(FieldCounts, strconv.Quote(FormatCounts(s.Counts)), "entry %d (%d) exceeds the limit %d", i+1, c, int64(MaxCount))
 		}
 		total += c
 		if total > MaxTotal {
-			return inputErr("--n", "", "the total N exceeds the limit %d", int64(MaxTotal))
+			return inputErr(FieldCounts, "", "the total N exceeds the limit %d", int64(MaxTotal))
 		}
 	}
 	if s.Dim < 1 {
-		return inputErr("--d", strconv.Itoa(s.Dim), "must be at least 1")
+		return inputErr(FieldDim, strconv.Itoa(s.Dim), "must be at least 1")
 	}
 	if s.Dim > MaxDim {
-		return inputErr("--d", strconv.Itoa(s.Dim), "exceeds the limit %d", MaxDim)
+		return inputErr(FieldDim, strconv.Itoa(s.Dim), "exceeds the limit %d", MaxDim)
 	}
-	if err := checkLambda("--lambda-w", s.LambdaW); err != nil {
+	if err := checkLambda(FieldLambdaW, s.LambdaW); err != nil {
 		return err
 	}
-	if err := checkLambda("--lambda-h", s.LambdaH); err != nil {
+	if err := checkLambda(FieldLambdaH, s.LambdaH); err != nil {
 		return err
 	}
 	if s.Bias {
-		if err := checkLambda("--lambda-b", s.LambdaB); err != nil {
+		if err := checkLambda(FieldLambdaB, s.LambdaB); err != nil {
 			return err
 		}
 	} else if !s.LambdaB.IsZero() {
-		return inputErr("--lambda-b", s.LambdaB.String(), "given without --bias")
+		return inputErr(FieldLambdaB, s.LambdaB.String(), "given without --bias")
 	}
 	return nil
 }

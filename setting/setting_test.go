@@ -69,7 +69,7 @@ func TestParseCounts(t *testing.T) {
 	for _, bad := range []string{"", "1,,2", "1,2.5", "0,3", "-1,3", "x", "1,1e13"} {
 		_, err := ParseCounts(bad)
 		var ie *InputError
-		if !errors.As(err, &ie) || ie.Flag != "--n" {
+		if !errors.As(err, &ie) || ie.Field != FieldCounts {
 			t.Errorf("%q: err %v", bad, err)
 		}
 	}
@@ -82,24 +82,24 @@ func TestValidate(t *testing.T) {
 	}
 	mod := func(f func(*Setting)) Setting { s := ok.Clone(); f(&s); return s }
 	tests := []struct {
-		name string
-		s    Setting
-		flag string
+		name  string
+		s     Setting
+		field string
 	}{
-		{"one class", mod(func(s *Setting) { s.Counts = []int{3} }), "--n"},
-		{"zero count", mod(func(s *Setting) { s.Counts = []int{3, 0} }), "--n"},
-		{"d zero", mod(func(s *Setting) { s.Dim = 0 }), "--d"},
-		{"lw zero", mod(func(s *Setting) { s.LambdaW = MustDecimal("0") }), "--lambda-w"},
-		{"lh negative", mod(func(s *Setting) { s.LambdaH = MustDecimal("-1") }), "--lambda-h"},
-		{"lh huge", mod(func(s *Setting) { s.LambdaH = MustDecimal("1e400") }), "--lambda-h"},
-		{"bias no lb", mod(func(s *Setting) { s.Bias = true }), "--lambda-b"},
-		{"lb no bias", mod(func(s *Setting) { s.LambdaB = MustDecimal("1") }), "--lambda-b"},
+		{"one class", mod(func(s *Setting) { s.Counts = []int{3} }), FieldCounts},
+		{"zero count", mod(func(s *Setting) { s.Counts = []int{3, 0} }), FieldCounts},
+		{"d zero", mod(func(s *Setting) { s.Dim = 0 }), FieldDim},
+		{"lw zero", mod(func(s *Setting) { s.LambdaW = MustDecimal("0") }), FieldLambdaW},
+		{"lh negative", mod(func(s *Setting) { s.LambdaH = MustDecimal("-1") }), FieldLambdaH},
+		{"lh huge", mod(func(s *Setting) { s.LambdaH = MustDecimal("1e400") }), FieldLambdaH},
+		{"bias no lb", mod(func(s *Setting) { s.Bias = true }), FieldLambdaB},
+		{"lb no bias", mod(func(s *Setting) { s.LambdaB = MustDecimal("1") }), FieldLambdaB},
 	}
 	for _, tc := range tests {
 		err := tc.s.Validate()
 		var ie *InputError
-		if !errors.As(err, &ie) || ie.Flag != tc.flag {
-			t.Errorf("%s: err %v, want flag %s", tc.name, err, tc.flag)
+		if !errors.As(err, &ie) || ie.Field != tc.field {
+			t.Errorf("%s: err %v, want field %s", tc.name, err, tc.field)
 		}
 	}
 }

@@ -1,8 +1,8 @@
-// Package verify runs both paths of nccheck over many settings, the
-// closed-form prediction (package closedform, arbitrary precision) and the
-// float64 solver of the full training problem (package optimize), compares
-// them with the metrics of theory.md section 8, and gives each setting a
-// verdict:
+// Package verify runs both paths of nccheck over many settings: a
+// prediction (a [closedform.Theory], arbitrary precision) and a float64
+// solver of the full training problem ([Solver]; by default package
+// optimize, see [NewSolver]), compares them with the metrics of theory.md
+// section 8 (package metrics) and gives each row a [Verdict]:
 //
 //	agree           every deviation within its tolerance
 //	counterexample  the numerical objective is below f* by more than the
@@ -10,10 +10,22 @@
 //	solver-gap      the numerical objective is above f*: the solver missed
 //	                the minimum
 //	mismatch        the objectives agree, the geometry does not
-//	out-of-scope    the theorem's assumptions do not hold (a bias, the plain
-//	                UFM, d below the number of alive classes); the numerical
-//	                result is still shown
+//	out-of-scope    the theory makes no prediction for the setting (a
+//	                *closedform.ScopeError: the plain UFM, d below the number
+//	                of alive classes, ...); the numerical result and the
+//	                prediction-free measurements are still shown
+//	error           the row could not be computed
 //
-// Settings come from grids (JSON, see Grid) and run in parallel; rows can be
-// streamed to a JSON-lines file as they finish and a run can be resumed.
+// A library user checks a derivation in a few lines: build a
+// [closedform.Theory] (for a margin formula, a [closedform.MarginTheory]),
+// and call [Run] with a [Config] naming it; [Config.ExactKKT] adds the
+// exact KKT residual of the theory's explicit point ([derivation.AtPrediction]).
+// Each setting is solved once, each theory predicts once per row, and the
+// solver never sees a prediction. See the package example.
+//
+// Settings come from grids ([ParseGrid]) and run in parallel ([Config.Jobs]);
+// rows stream to a JSON-lines file as they finish ([RowWriter],
+// [OpenRowFile]) and a run resumes from such a file ([ReadRows],
+// [Config.SkipKeys]); row sets from several runs merge ([Merge]). [Write]
+// renders rows as text, Markdown, LaTeX, CSV or JSON lines.
 package verify

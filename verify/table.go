@@ -9,126 +9,329 @@ import (
 	"strings"
 
 	"nccheck/internal/report"
+	"nccheck/setting"
 )
 
-// Formats lists the output formats of WriteRows.
-var Formats = []string{"text", "markdown", "latex", "csv", "json"}
+// Formats lists the output formats of Write.
+func Formats() []string { return []string{"text", "markdown", "latex", "csv", "json"} }
 
-// sci formats v in scientific notation with digits significant digits; in
-// LaTeX as math.
-func sci(v float64, digits int, latex bool) string {
+// WriteOptions choose how Write renders rows.
+type WriteOptions struct {
+	// Format is one of Formats(); "" means text.
+	Format string
+	// Digits is the number of significant digits of the deviations
+	// (scientific notation); 0 means 2.
+	Digits int
+	// Columns are the table columns by name (ColumnNames); nil means the
+	// default: DefaultTextColumns for text, every column but "worst" for
+	// markdown, latex and csv. JSON always writes every field.
+	Columns []string
+}
+
+// column is one column of the table: its name (for WriteOptions.Columns),
+// headers, alignment, and how a row fills it.
+type column struct {
+	name, header, latex string
+	right               bool
+	// optional columns appear only when some row has a value for them.
+	optional func(rows []Row) bool
+	cell     func(r Row, f fmtr) string
+}
+
+// fmtr formats numbers for one output format.
+type fmtr struct {
+	digits int
+	latex  bool
+}
+
+func (f fmtr) sci(v float64) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return "non-finite"
 	}
-	s := strconv.FormatFloat(v, 'e', digits-1, 64)
-	if !latex {
-		return s
+	s := strconv.FormatFloat(v, 'e', f.digits-1, 64)
+	if f.latex {
+		return latexSci(s)
 	}
-	return latexSci(s)
+	return s
 }
 
-func optSci(v *float64, digits int, latex bool) string {
+func (f fmtr) opt(v *float64) string {
 	if v == nil {
 		return "undef"
 	}
-	return sci(*v, digits, latex)
+	return f.sci(*v)
 }
 
-// Table builds the report table of rows. digits is the number of significant
-// digits of the deviations (scientific notation).
-func Table(rows []Row, digits int, latex bool, withKKT bool) *report.Table {
-	t := &report.Table{Header: []string{"setting", "K", "N", "d", "formula", "alive", "f* (predicted)", "gap", "NC1", "NC2_H", "NC2_W", "NC2_WWT", "NC3_WH", "margin err", "max cos", "collapse", "solver res", "spread"}}
-	withBias := false
-	for _, r := range rows {
-		withBias = withBias || (r.Metrics != nil && r.Metrics.BiasError != nil)
+func metricsOf(r Row) *Metrics {
+	if r.Metrics == nil {
+		return &Metrics{}
 	}
-	if withBias {
-		t.Header = append(t.Header, "bias err")
+	return r.Metrics
+}
+
+// allColumns lists every column in table order.
+func allColumns() []column {
+	m := metricsOf
+	return []column{
+		{name: "setting", header: "setting", latex: "setting", cell: func(r Row, _ fmtr) string { return r.Name }},
+		{name: "K", header: "K", latex: "$K$", right: true, cell: func(r Row, _ fmtr) string { return strconv.Itoa(len(r.Setting.N)) }},
+		{name: "N", header: "N", latex: "$N$", right: true, cell: func(r Row, _ fmtr) string {
+			n := 0
+			for _, c := range r.Setting.N {
+				n += c
+			}
+			return strconv.Itoa(n)
+		}},
+		{name: "d", header: "d", latex: "$d$", right: true, cell: func(r Row, _ fmtr) string { return strconv.Itoa(r.Setting.D) }},
+		{name: "formula", header: "formula", latex: "formula", cell: func(r Row, _ fmtr) string { return r.Formula }},
+		{name: "alive", header: "alive", latex: "alive", right: true, cell: func(r Row, _ fmtr) string {
+			if r.Alive < 0 {
+				return "-"
+			}
+			return strconv.Itoa(r.Alive)
+		}},
+		{name: "fstar", header: "f* (predicted)", latex: "$f^*$", right: true, cell: func(r Row, _ fmtr) string {
+			if r.PredictedObjective != nil {
+				if f, err := strconv.ParseFloat(*r.PredictedObjective, 64); err == nil {
+					return strconv.FormatFloat(f, 'g', 12, 64)
+				}
+			}
+			return "-"
+		}},
+		{name: "gap", header: "gap", latex: "gap", right: true, cell: func(r Row, f fmtr) string { return f.opt(r.ObjectiveGap) }},
+		{name: "nc1", header: "NC1", latex: "NC1", right: true, cell: func(r Row, f fmtr) string { return f.opt(m(r).NC1) }},
+		{name: "nc2_h", header: "NC2_H", latex: "$\\mathrm{NC2}_H$", right: true, cell: func(r Row, f fmtr) string { return f.opt(m(r).NC2H) }},
+		{name: "nc2_w", header: "NC2_W", latex: "$\\mathrm{NC2}_W$", right: true, cell: func(r Row, f fmtr) string { return f.opt(m(r).NC2W) }},
+		{name: "nc2_wwt", header: "NC2_WWT", latex: "$\\mathrm{NC2}_{WW^T}$", right: true, cell: func(r Row, f fmtr) string { return f.opt(m(r).NC2WWT) }},
+		{name: "nc3_wh", header: "NC3_WH", latex: "$\\mathrm{NC3}_{WH}$", right: true, cell: func(r Row, f fmtr) string { return f.opt(m(r).NC3WH) }},
+		{name: "worst", header: "worst geometry", latex: "worst geometry", right: true, cell: worstGeometry},
+		{name: "margin_err", header: "margin err", latex: "margin err", right: true, cell: func(r Row, f fmtr) string {
+			if r.Verdict == OutOfScope {
+				return "-"
+			}
+			return f.sci(m(r).MarginError)
+		}},
+		{name: "max_cos", header: "max cos", latex: "max cos", right: true, cell: func(r Row, f fmtr) string { return f.sci(m(r).MaxCos) }},
+		{name: "collapse", header: "collapse", latex: "collapse", cell: func(r Row, _ fmtr) string {
+			switch {
+			case r.Verdict == OutOfScope:
+				return "-"
+			case !m(r).CollapseAgree:
+				return "differs " + fmt.Sprint(m(r).Disagree)
+			}
+			return "ok"
+		}},
+		{name: "solver_res", header: "solver res", latex: "solver res", right: true, cell: func(r Row, f fmtr) string { return f.sci(r.SolverResidual) }},
+		{name: "spread", header: "spread", latex: "spread", right: true, cell: func(r Row, f fmtr) string { return f.sci(r.RestartSpread) }},
+		{name: "bias_err", header: "bias err", latex: "bias err", right: true,
+			optional: func(rows []Row) bool {
+				for _, r := range rows {
+					if r.Metrics != nil && r.Metrics.BiasError != nil {
+						return true
+					}
+				}
+				return false
+			},
+			cell: func(r Row, f fmtr) string { return f.opt(m(r).BiasError) }},
+		{name: "exact_kkt", header: "exact KKT", latex: "exact KKT", right: true,
+			optional: func(rows []Row) bool {
+				for _, r := range rows {
+					if r.ExactKKT != nil {
+						return true
+					}
+				}
+				return false
+			},
+			cell: func(r Row, f fmtr) string {
+				if r.ExactKKT == nil {
+					return "-"
+				}
+				s, _, err := parseBigSci(*r.ExactKKT, f.digits)
+				if err != nil {
+					return "-"
+				}
+				if f.latex {
+					return latexSci(s)
+				}
+				return s
+			}},
+		{name: "verdict", header: "verdict", latex: "verdict", cell: func(r Row, _ fmtr) string {
+			v := r.Verdict.String()
+			if r.Scope != "" && r.Verdict != Failed {
+				v += " (" + r.Scope + ")"
+			}
+			return v
+		}},
+		{name: "failed", header: "failed", latex: "failed", cell: func(r Row, _ fmtr) string {
+			if r.Verdict == Failed {
+				return r.Error
+			}
+			return strings.Join(r.Failed, " ")
+		}},
 	}
-	if withKKT {
-		t.Header = append(t.Header, "exact KKT")
+}
+
+// worstGeometry is the largest of NC1, NC2_H, NC2_W, NC2_WWT and NC3_WH
+// with its name, e.g. "8.0e-08 NC2_H".
+func worstGeometry(r Row, f fmtr) string {
+	m := metricsOf(r)
+	best, name := -1.0, ""
+	for _, kv := range []struct {
+		n string
+		v *float64
+	}{{"NC1", m.NC1}, {"NC2_H", m.NC2H}, {"NC2_W", m.NC2W}, {"NC2_WWT", m.NC2WWT}, {"NC3_WH", m.NC3WH}} {
+		if kv.v != nil && *kv.v > best {
+			best, name = *kv.v, kv.n
+		}
 	}
-	t.Header = append(t.Header, "verdict", "failed")
-	for i := range t.Header {
-		a := report.AlignRight
-		switch t.Header[i] {
-		case "setting", "formula", "collapse", "verdict", "failed":
-			a = report.AlignLeft
+	if name == "" {
+		return "undef"
+	}
+	if f.latex {
+		tex := map[string]string{"NC1": `\mathrm{NC1}`, "NC2_H": `\mathrm{NC2}_H`, "NC2_W": `\mathrm{NC2}_W`,
+			"NC2_WWT": `\mathrm{NC2}_{WW^T}`, "NC3_WH": `\mathrm{NC3}_{WH}`}[name]
+		m := strings.TrimSuffix(f.sci(best), "$")
+		return m + `\;(` + tex + `)$`
+	}
+	return f.sci(best) + " " + name
+}
+
+// DefaultTextColumns are the columns of the text table, chosen to fit about
+// 160 characters: the setting, the alive count, f*, the objective gap, the
+// largest geometry deviation and which it is, max cos, collapse agreement,
+// the exact KKT residual and the verdict (formula when rows compare several
+// theories; failed when a row failed a tolerance).
+func DefaultTextColumns() []string {
+	return []string{"setting", "K", "N", "d", "formula", "alive", "fstar", "gap", "worst", "max_cos", "collapse", "exact_kkt", "verdict", "failed"}
+}
+
+// fullColumns are the default columns of markdown, latex and csv: every
+// column but the text table's summary column "worst".
+func fullColumns() []string {
+	var out []string
+	for _, n := range ColumnNames() {
+		if n != "worst" {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// ColumnNames lists every column name Write accepts, in table order.
+func ColumnNames() []string {
+	var out []string
+	for _, c := range allColumns() {
+		out = append(out, c.name)
+	}
+	return out
+}
+
+// ParseColumns parses a --columns value: "all", "default" or a
+// comma-separated list of ColumnNames. Errors are *setting.InputError with
+// Field "Columns".
+func ParseColumns(text string) ([]string, error) {
+	switch strings.TrimSpace(text) {
+	case "", "default":
+		return nil, nil
+	case "all":
+		return ColumnNames(), nil
+	}
+	known := map[string]bool{}
+	for _, n := range ColumnNames() {
+		known[n] = true
+	}
+	var out []string
+	for _, f := range strings.Split(text, ",") {
+		f = strings.TrimSpace(f)
+		if !known[f] {
+			return nil, &setting.InputError{Field: "Columns", Value: strconv.Quote(text),
+				Reason: fmt.Sprintf("unknown column %q (known: all, default, %s)", f, strings.Join(ColumnNames(), ", "))}
+		}
+		out = append(out, f)
+	}
+	return out, nil
+}
+
+// table builds the report table of rows with the chosen columns.
+func table(rows []Row, opt WriteOptions) *report.Table {
+	f := fmtr{digits: opt.Digits, latex: opt.Format == "latex"}
+	names := opt.Columns
+	auto := names == nil
+	if auto && (opt.Format == "text" || opt.Format == "") {
+		names = DefaultTextColumns()
+	} else if auto {
+		names = fullColumns()
+	}
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	var cols []column
+	for _, c := range allColumns() {
+		if !want[c.name] {
+			continue
+		}
+		if auto && c.optional != nil && !c.optional(rows) {
+			continue
+		}
+		if auto && (opt.Format == "text" || opt.Format == "") && !textColumnUseful(c.name, rows) {
+			continue
+		}
+		cols = append(cols, c)
+	}
+	t := &report.Table{}
+	for _, c := range cols {
+		h := c.header
+		if f.latex {
+			h = c.latex
+		}
+		t.Header = append(t.Header, h)
+		a := report.AlignLeft
+		if c.right {
+			a = report.AlignRight
 		}
 		t.Align = append(t.Align, a)
 	}
-	if latex {
-		t.Header = []string{"setting", "$K$", "$N$", "$d$", "formula", "alive", "$f^*$", "gap", "NC1", "$\\mathrm{NC2}_H$", "$\\mathrm{NC2}_W$", "$\\mathrm{NC2}_{WW^T}$", "$\\mathrm{NC3}_{WH}$", "margin err", "max cos", "collapse", "solver res", "spread"}
-		if withBias {
-			t.Header = append(t.Header, "bias err")
-		}
-		if withKKT {
-			t.Header = append(t.Header, "exact KKT")
-		}
-		t.Header = append(t.Header, "verdict", "failed")
-	}
 	for _, r := range rows {
-		n := 0
-		for _, c := range r.Setting.N {
-			n += c
-		}
-		fstar := "-"
-		if r.PredictedObjective != nil {
-			if f, err := strconv.ParseFloat(*r.PredictedObjective, 64); err == nil {
-				fstar = strconv.FormatFloat(f, 'g', 12, 64)
+		row := make([]string, len(cols))
+		for i, c := range cols {
+			if r.Verdict == Failed && !failedRowKeeps[c.name] {
+				row[i] = "-"
+				continue
 			}
+			row[i] = c.cell(r, f)
 		}
-		row := []string{r.Name, strconv.Itoa(len(r.Setting.N)), strconv.Itoa(n), strconv.Itoa(r.Setting.D), r.Formula, strconv.Itoa(r.Alive), fstar}
-		if r.Verdict == Failed {
-			for len(row) < len(t.Header)-2 {
-				row = append(row, "-")
-			}
-			row = append(row, r.Verdict, r.Error)
-			t.Rows = append(t.Rows, row)
-			continue
-		}
-		row = append(row, optSci(r.ObjectiveGap, digits, latex))
-		m := r.Metrics
-		if m == nil {
-			m = &Metrics{}
-		}
-		collapse := "ok"
-		switch {
-		case r.Verdict == OutOfScope:
-			collapse = "-"
-		case !m.CollapseAgree:
-			collapse = "differs " + fmt.Sprint(m.Disagree)
-		}
-		marginErr, maxCos := sci(m.MarginError, digits, latex), sci(m.MaxCos, digits, latex)
-		if r.Verdict == OutOfScope {
-			marginErr = "-"
-		}
-		row = append(row, optSci(m.NC1, digits, latex), optSci(m.NC2H, digits, latex), optSci(m.NC2W, digits, latex),
-			optSci(m.NC2WWT, digits, latex), optSci(m.NC3WH, digits, latex), marginErr, maxCos, collapse,
-			sci(r.SolverResidual, digits, latex), sci(r.RestartSpread, digits, latex))
-		if withBias {
-			row = append(row, optSci(m.BiasError, digits, latex))
-		}
-		if withKKT {
-			kkt := "-"
-			if r.ExactKKT != nil {
-				if f, _, err := parseBigSci(*r.ExactKKT, digits); err == nil {
-					kkt = f
-					if latex {
-						kkt = latexSci(f)
-					}
-				}
-			}
-			row = append(row, kkt)
-		}
-		verdict := r.Verdict
-		if r.Scope != "" {
-			verdict += " (" + r.Scope + ")"
-		}
-		row = append(row, verdict, strings.Join(r.Failed, " "))
 		t.Rows = append(t.Rows, row)
 	}
 	return t
+}
+
+// failedRowKeeps are the columns a row that could not be computed still
+// fills; the others show "-".
+var failedRowKeeps = map[string]bool{"setting": true, "K": true, "N": true, "d": true, "formula": true,
+	"alive": true, "fstar": true, "verdict": true, "failed": true}
+
+// textColumnUseful drops default text columns that would be empty or say
+// nothing: formula when every row compares the same theory, failed when no
+// row failed anything.
+func textColumnUseful(name string, rows []Row) bool {
+	switch name {
+	case "formula":
+		for _, r := range rows {
+			if r.Formula != rows[0].Formula {
+				return true
+			}
+		}
+		return false
+	case "failed":
+		for _, r := range rows {
+			if len(r.Failed) > 0 || r.Error != "" {
+				return true
+			}
+		}
+		return false
+	}
+	return true
 }
 
 // latexSci turns "1.2e-05" into LaTeX math, "$1.2\times10^{-5}$".
@@ -183,9 +386,17 @@ func parseBigSci(s string, digits int) (string, bool, error) {
 	return fmt.Sprintf("%se%+03d", out, exp), neg, nil
 }
 
-// WriteRows renders rows and the summary line in a format.
-func WriteRows(w io.Writer, rows []Row, format string, digits int, withKKT bool) error {
-	if format == "json" {
+// Write renders rows and the summary line in a format: text (the default
+// columns), markdown, latex (booktabs) or csv (every column), or json (one
+// object per row per line, every field).
+func Write(w io.Writer, rows []Row, opt WriteOptions) error {
+	if opt.Digits <= 0 {
+		opt.Digits = 2
+	}
+	if opt.Format == "" {
+		opt.Format = "text"
+	}
+	if opt.Format == "json" {
 		enc := json.NewEncoder(w)
 		for _, r := range rows {
 			if err := enc.Encode(r); err != nil {
@@ -194,12 +405,12 @@ func WriteRows(w io.Writer, rows []Row, format string, digits int, withKKT bool)
 		}
 		return nil
 	}
-	t := Table(rows, digits, format == "latex", withKKT)
-	if err := t.Write(w, format); err != nil {
+	t := table(rows, opt)
+	if err := t.Write(w, opt.Format); err != nil {
 		return err
 	}
 	sum := Summarize(rows).String()
-	switch format {
+	switch opt.Format {
 	case "latex":
 		fmt.Fprintf(w, "%% %s\n", sum)
 	case "markdown":

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/big"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
@@ -14,17 +14,10 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"nccheck/closedform"
+	"nccheck/derivation"
+	"nccheck/metrics"
+	"nccheck/optimize"
 	"nccheck/setting"
-)
-
-// Verdicts.
-const (
-	Agree          = "agree"
-	Counterexample = "counterexample"
-	SolverGap      = "solver-gap"
-	Mismatch       = "mismatch"
-	OutOfScope     = "out-of-scope"
-	Failed         = "error" // the row could not be computed (reason in Error)
 )
 
 // Tolerances decide the verdict. The zero value is not useful; start from
@@ -36,9 +29,11 @@ type Tolerances struct {
 	Geometry float64
 	// NC1 bounds the within-class variability tr(Sigma_W pinv(Sigma_B))/K.
 	NC1 float64
-	// Margin bounds the margin error relative to max(1, max_k M_k).
+	// Margin bounds the margin error relative to max(1, the largest
+	// predicted logit gap).
 	Margin float64
-	// Cos bounds max |cos(mu_k, mu_l)| over k != l.
+	// Cos bounds max |cos(mu_k, mu_l) - c*| over k != l, c* the predicted
+	// cosine (0 for orthogonal means).
 	Cos float64
 	// Collapse: a class counts as collapsed when its margin equivalent
 	// ||mu_k||^2 sqrt(K lambda_H n_k / ((K-1) lambda_W)) (which equals M_k at
@@ -55,72 +50,66 @@ func DefaultTolerances() Tolerances {
 	return Tolerances{Objective: 1e-9, Geometry: 1e-4, NC1: 1e-8, Margin: 1e-4, Cos: 1e-4, Collapse: 1e-6}
 }
 
-// Numeric is a numerical solution of one setting, as a Solver returns it.
-type Numeric struct {
-	W *mat.Dense // K x d
-	H *mat.Dense // d x N, classes in order
-	B []float64  // nil without bias
-	// Objective is f at (W, H, b) and Residual the KKT residual there.
-	Objective, Residual float64
-	Converged           bool
-	// RestartObjectives holds the final objective of every restart.
-	RestartObjectives []float64
-	Iterations        int
-	Evaluations       int
-}
-
-// Solver solves the full training problem of a setting numerically. It must
-// not use the prediction.
-type Solver interface {
-	Solve(ctx context.Context, s setting.Setting, seed uint64) (*Numeric, error)
-}
-
-// SolverFunc adapts a function to Solver.
-type SolverFunc func(ctx context.Context, s setting.Setting, seed uint64) (*Numeric, error)
-
-// Solve calls f.
-func (f SolverFunc) Solve(ctx context.Context, s setting.Setting, seed uint64) (*Numeric, error) {
-	return f(ctx, s, seed)
-}
-
-// Config is a verification run.
+// Config is a verification run. The zero value checks the paper's theory
+// with the default solver, tolerances and precision, one setting at a time.
 type Config struct {
-	Formulas []closedform.Formula // one row per formula per setting; default paper
-	Prec     uint                 // bits for the closed form; default 256
-	Tol      Tolerances
-	Seed     uint64 // solver seed (every setting uses the same seed)
-	Jobs     int    // settings in parallel; <= 0 means 1
-	Solver   Solver
-	Extra    ExtraChecks // optional checks adding columns (e.g. exact KKT)
+	// Theories are compared with the solver: one row per theory per
+	// setting. Default: the paper's theory (closedform.FormulaPaper).
+	Theories []closedform.Theory
+	// Prec is the precision of the predictions in bits; 0 means
+	// closedform.DefaultPrec.
+	Prec uint
+	// Tol are the tolerances; the zero value means DefaultTolerances.
+	Tol Tolerances
+	// Seed is the solver seed (every setting uses the same seed).
+	Seed uint64
+	// Jobs is the number of settings checked in parallel; <= 0 means 1.
+	Jobs int
+	// Solver solves each setting; nil means NewSolver with the default
+	// optimize.Settings, its workers shared among the Jobs.
+	Solver Solver
+	// ExactKKT adds the exact KKT residual of each prediction's explicit
+	// point, evaluated by package derivation in big-float arithmetic at Prec
+	// bits (Row.ExactKKT).
+	ExactKKT bool
+	// SkipKeys are row keys (KeyOf) not to run, for resuming.
 	SkipKeys map[string]bool
 }
 
-// ExtraChecks are optional per-row checks that do not need the solver.
-type ExtraChecks interface {
-	// ExactKKT returns the KKT residual of the predicted point evaluated in
-	// big-float arithmetic, as a decimal string.
-	ExactKKT(s setting.Setting, f closedform.Formula, prec uint) (string, error)
+func (cfg Config) withDefaults() Config {
+	if len(cfg.Theories) == 0 {
+		cfg.Theories = []closedform.Theory{closedform.FormulaPaper}
+	}
+	if cfg.Prec == 0 {
+		cfg.Prec = closedform.DefaultPrec
+	}
+	if cfg.Tol == (Tolerances{}) {
+		cfg.Tol = DefaultTolerances()
+	}
+	if cfg.Jobs <= 0 {
+		cfg.Jobs = 1
+	}
+	if cfg.Solver == nil {
+		cfg.Solver = NewSolver(optimize.Settings{Workers: max(1, runtime.GOMAXPROCS(0)/cfg.Jobs)})
+	}
+	return cfg
 }
 
-// Row is one line of the table: a setting, a formula, and the comparison.
+// Row is one line of the table: a setting, a theory, and the comparison.
 type Row struct {
-	Index   int    `json:"index"` // position of the setting in its grid
-	Name    string `json:"name"`
-	Key     string `json:"key"`
-	Setting struct {
-		N       []int  `json:"n"`
-		D       int    `json:"d"`
-		LambdaW string `json:"lambda_w"`
-		LambdaH string `json:"lambda_h"`
-		Bias    bool   `json:"bias"`
-		LambdaB string `json:"lambda_b,omitempty"`
-		NoReLU  bool   `json:"no_relu,omitempty"`
-	} `json:"setting"`
-	Formula string `json:"formula"`
-	Verdict string `json:"verdict"`
+	Index   int        `json:"index"` // position of the setting in its grid
+	Name    string     `json:"name"`
+	Key     string     `json:"key"`
+	Setting RowSetting `json:"setting"`
+	// Formula is the name of the theory compared ("paper", "authors-code",
+	// or a user theory's Name).
+	Formula string  `json:"formula"`
+	Verdict Verdict `json:"verdict"`
 	// Failed lists the tolerances a row failed, e.g. "objective>1e-09".
 	Failed []string `json:"failed,omitempty"`
-	// Scope is empty when the theorem applies, else the reason it does not.
+	// Scope is empty when the theorem applies; else the reason it does not
+	// (out-of-scope rows), or what the prediction is when it is not the
+	// theorem of section 2 (e.g. "bias, vs sec. 4").
 	Scope string `json:"scope,omitempty"`
 	Error string `json:"error,omitempty"`
 
@@ -130,8 +119,9 @@ type Row struct {
 	ObjectiveGap       *float64 `json:"objective_gap"` // (f_num - f*) / max(1, |f*|)
 	Metrics            *Metrics `json:"metrics"`
 	// PredictedRho and PredictedMargin are, per class, the predicted
-	// ||h_k||^2 and logit gap min_{j != k} (y_k)_k - (y_k)_j, the values
-	// Metrics.MeanNorm^2 and Metrics.MeasuredMargin are compared with.
+	// ||h_k||^2 and margin (theory.md section 10: (W h_k)_k - mean_{j != k}
+	// (W h_k)_j, without the bias), the values Metrics.MeanNorm^2 and
+	// Metrics.MeasuredMargin are compared with.
 	PredictedRho    []float64 `json:"predicted_rho,omitempty"`
 	PredictedMargin []float64 `json:"predicted_margin,omitempty"`
 	SolverResidual  float64   `json:"solver_kkt_residual"`
@@ -142,74 +132,116 @@ type Row struct {
 	Seconds         float64   `json:"seconds"`
 }
 
-// KeyOf identifies a row for --resume: the case name, the formula and the
-// setting.
-func KeyOf(c Case, f closedform.Formula) string {
-	return c.Name + "|" + f.String() + "|" + c.Setting.String()
+// RowSetting is the setting of a row as JSON, lambdas as exact decimal text.
+type RowSetting struct {
+	N       []int  `json:"n"`
+	D       int    `json:"d"`
+	LambdaW string `json:"lambda_w"`
+	LambdaH string `json:"lambda_h"`
+	Bias    bool   `json:"bias"`
+	LambdaB string `json:"lambda_b,omitempty"`
+	NoReLU  bool   `json:"no_relu,omitempty"`
 }
 
-func newRow(i int, c Case, f closedform.Formula) Row {
-	r := Row{Index: i, Name: c.Name, Key: KeyOf(c, f), Formula: f.String()}
+// Metrics are the deviations of theory.md section 8 for one row. A nil
+// pointer means "undefined" (a normalised distance whose norm is zero, e.g.
+// everything collapsed); it prints as "undef" and as JSON null. They are
+// computed by package metrics.
+type Metrics struct {
+	NC1    *float64 `json:"nc1"`
+	NC2H   *float64 `json:"nc2_h"`
+	NC2W   *float64 `json:"nc2_w"`
+	NC2WWT *float64 `json:"nc2_wwt"`
+	NC3WH  *float64 `json:"nc3_wh"`
+	// MarginError is max_k max_{j != k} |(W mu_k)_k - (W mu_k)_j - M_kj|,
+	// M_kj the predicted logit gap (metrics.Deviations.MarginError).
+	MarginError float64 `json:"margin_error"`
+	// BiasError is ||b - b*||_inf (bias rows only).
+	BiasError *float64 `json:"bias_error,omitempty"`
+	// MaxCos is max |cos(mu_k, mu_l) - c*| over pairs of classes with
+	// nonzero means, c* the predicted cosine (0: orthogonal means; out of
+	// scope c* = 0), 0 when fewer than two means are nonzero.
+	MaxCos float64 `json:"max_cos"`
+	// MeanNorm is ||mu_k|| per class, and MeasuredMargin the measured
+	// margin (W mu_k)_k - mean_{j != k} (W mu_k)_j per class.
+	MeanNorm       []float64 `json:"mean_norm"`
+	MeasuredMargin []float64 `json:"measured_margin"`
+	// CollapseAgree is true when the measured collapsed classes are exactly
+	// the predicted ones; Disagree lists the 1-based classes that differ.
+	CollapseAgree bool  `json:"collapse_agree"`
+	Disagree      []int `json:"collapse_disagree,omitempty"`
+	// AllCollapsed is true when every measured class mean is ~0; NC1 and
+	// NC2_W are then undefined (null).
+	AllCollapsed bool `json:"all_collapsed"`
+}
+
+// KeyOf identifies a row for resuming and merging: the case name, the
+// theory's name and the setting.
+func KeyOf(c Case, theory string) string {
+	return c.Name + "|" + theory + "|" + c.Setting.String()
+}
+
+func newRow(i int, c Case, theory string) Row {
+	r := Row{Index: i, Name: c.Name, Key: KeyOf(c, theory), Formula: theory, Alive: -1}
 	s := c.Setting
-	r.Setting.N = append([]int(nil), s.Counts...)
-	r.Setting.D = s.Dim
-	r.Setting.LambdaW = s.LambdaW.String()
-	r.Setting.LambdaH = s.LambdaH.String()
-	r.Setting.Bias = s.Bias
+	r.Setting = RowSetting{N: append([]int(nil), s.Counts...), D: s.Dim, LambdaW: s.LambdaW.String(),
+		LambdaH: s.LambdaH.String(), Bias: s.Bias, NoReLU: s.NoReLU}
 	if s.Bias {
 		r.Setting.LambdaB = s.LambdaB.String()
 	}
-	r.Setting.NoReLU = s.NoReLU
 	return r
 }
 
-// scopeOf returns why the theorem does not apply, or "".
-func scopeOf(s setting.Setting, f closedform.Formula) string {
-	switch {
-	case s.Bias:
-		return "bias"
-	case s.NoReLU:
-		return "no ReLU constraint"
-	}
-	if alive := closedform.CountAlive(s, f); s.Dim < alive {
-		return fmt.Sprintf("d=%d < %d alive classes", s.Dim, alive)
-	}
-	return ""
-}
-
-// CheckCase solves one setting and returns one row per formula.
+// CheckCase solves one setting once and returns one row per theory of cfg.
+// Each theory predicts once per row, before the solve; the solver never sees
+// a prediction.
 func CheckCase(ctx context.Context, i int, c Case, cfg Config) []Row {
-	formulas := cfg.Formulas
-	if len(formulas) == 0 {
-		formulas = []closedform.Formula{closedform.FormulaPaper}
-	}
+	cfg = cfg.withDefaults()
 	start := time.Now()
-	num, solveErr := cfg.Solver.Solve(ctx, c.Setting, cfg.Seed)
-	if solveErr == nil && (math.IsNaN(num.Objective) || math.IsInf(num.Objective, 0)) {
-		solveErr = errors.New("solver returned a non-finite objective")
+	s := c.Setting
+	type prediction struct {
+		p   *closedform.Prediction
+		err error
 	}
-	var rows []Row
-	for _, f := range formulas {
-		r := newRow(i, c, f)
-		r.Alive = closedform.CountAlive(c.Setting, f)
-		if solveErr != nil {
-			r.Verdict, r.Error = Failed, solveErr.Error()
-			rows = append(rows, r)
-			continue
+	preds := make([]prediction, len(cfg.Theories))
+	for j, th := range cfg.Theories {
+		preds[j].p, preds[j].err = th.Predict(s, cfg.Prec)
+	}
+	num, err := cfg.Solver.Solve(ctx, s, cfg.Seed)
+	if err == nil && (math.IsNaN(num.Objective) || math.IsInf(num.Objective, 0)) {
+		err = errors.New("solver returned a non-finite objective")
+	}
+	var meas *metrics.Measurement
+	if err == nil {
+		meas, err = measureNumeric(s, num)
+	}
+	rows := make([]Row, 0, len(cfg.Theories))
+	for j, th := range cfg.Theories {
+		r := newRow(i, c, th.Name())
+		pred, perr := preds[j].p, preds[j].err
+		if pred != nil {
+			r.Alive = pred.AliveCount()
+			v := closedform.FormatFloat(pred.Objective, closedform.Digits(pred.Prec))
+			r.PredictedObjective = &v
 		}
-		r.NumericObjective = num.Objective
-		r.SolverResidual = num.Residual
-		r.SolverConverged = num.Converged
-		r.Restarts = len(num.RestartObjectives)
-		if len(num.RestartObjectives) > 0 {
-			lo, hi := math.Inf(1), math.Inf(-1)
-			for _, o := range num.RestartObjectives {
-				lo, hi = math.Min(lo, o), math.Max(hi, o)
-			}
-			r.RestartSpread = hi - lo
-		}
-		if err := compare(&r, c, f, num, cfg); err != nil {
+		switch {
+		case err != nil:
 			r.Verdict, r.Error = Failed, err.Error()
+		default:
+			r.NumericObjective = num.Objective
+			r.SolverResidual = num.Residual
+			r.SolverConverged = num.Converged
+			r.Restarts = len(num.RestartObjectives)
+			if len(num.RestartObjectives) > 0 {
+				lo, hi := math.Inf(1), math.Inf(-1)
+				for _, o := range num.RestartObjectives {
+					lo, hi = math.Min(lo, o), math.Max(hi, o)
+				}
+				r.RestartSpread = hi - lo
+			}
+			if cerr := compare(&r, s, pred, perr, num, meas, cfg); cerr != nil {
+				r.Verdict, r.Error = Failed, cerr.Error()
+			}
 		}
 		r.Seconds = time.Since(start).Seconds()
 		rows = append(rows, r)
@@ -217,126 +249,120 @@ func CheckCase(ctx context.Context, i int, c Case, cfg Config) []Row {
 	return rows
 }
 
-func compare(r *Row, c Case, f closedform.Formula, num *Numeric, cfg Config) error {
-	s := c.Setting
-	prec := cfg.Prec
-	if prec == 0 {
-		prec = closedform.DefaultPrec
+// measureNumeric measures a solver's point with package metrics.
+func measureNumeric(s setting.Setting, num *Numeric) (*metrics.Measurement, error) {
+	if num.W == nil || num.H == nil {
+		return nil, errors.New("solver returned no point")
 	}
-	geo := Geometry{W: num.W, H: num.H, B: num.B, Counts: s.Counts}
+	if _, n := num.H.Dims(); n != s.N() {
+		return nil, fmt.Errorf("solver returned H with %d columns, want N = %d", n, s.N())
+	}
+	return metrics.Measure(metrics.FromColumns(num.H, metrics.ClassLabels(s.Counts)), num.W, num.B)
+}
+
+// compare fills the row from one theory's prediction (or its error).
+func compare(r *Row, s setting.Setting, pred *closedform.Prediction, perr error, num *Numeric, meas *metrics.Measurement, cfg Config) error {
 	lw, lh := s.LambdaW.Float64(), s.LambdaH.Float64()
-	r.Scope = scopeOf(s, f)
-	var (
-		t     Target
-		fstar *big.Float
-	)
-	switch {
-	case s.Bias && r.Scope == "bias" && f == closedform.FormulaPaper && !s.NoReLU:
-		// Outside the theorem, but theory.md section 4 gives the prediction
-		// of the orthogonal structure through the reduced convex problem.
-		bp, err := closedform.PredictBias(s, closedform.Options{Prec: prec})
-		if err != nil {
-			var ie *setting.InputError
-			if errors.As(err, &ie) && ie.Flag == "--d" {
-				return measureOutOfScope(r, geo, s, lw, lh, cfg, "bias, "+ie.Reason)
-			}
-			return err
-		}
-		m, err := bp.Minimizer()
-		if err != nil {
-			return err
-		}
-		w, hbar := m.WDense(), m.MeansDense()
-		var hth, wwt, wh mat.Dense
-		hth.Mul(hbar.T(), hbar)
-		wwt.Mul(w, w.T())
-		wh.Mul(w, hbar)
-		t = Target{HTH: &hth, WWT: &wwt, WH: &wh, B: m.BDense()}
-		for _, cl := range bp.Classes {
-			t.Alive = append(t.Alive, cl.Alive)
-		}
-		r.Scope = "bias, vs sec. 4"
-		r.Alive = bp.AliveCount()
-		fstar = bp.Objective
-	case r.Scope != "":
-		return measureOutOfScope(r, geo, s, lw, lh, cfg, r.Scope)
-	default:
-		p, err := closedform.Predict(s, closedform.Options{Prec: prec, Formula: f})
-		if err != nil {
-			return err
-		}
-		k := s.K()
-		rho, gamma, margin, alive := make([]float64, k), make([]float64, k), make([]float64, k), make([]bool, k)
-		for i, cl := range p.Classes {
-			rho[i], _ = cl.FeatureNormSq.Float64()
-			gamma[i], _ = cl.Gamma.Float64()
-			margin[i], _ = cl.Margin.Float64()
-			alive[i] = cl.Alive
-		}
-		t = BiasFreeTarget(rho, gamma, margin, alive)
-		fstar = p.Objective
+	var se *closedform.ScopeError
+	if errors.As(perr, &se) {
+		return measureOutOfScope(r, s, meas, se)
 	}
-	pred := closedform.FormatFloat(fstar, closedform.Digits(prec))
-	r.PredictedObjective = &pred
-	fs, _ := fstar.Float64()
+	if perr != nil {
+		return perr
+	}
+	r.Scope = pred.Model
+	t := TargetOf(pred)
+	fs, _ := pred.Objective.Float64()
 	gap := (num.Objective - fs) / math.Max(1, math.Abs(fs))
 	r.ObjectiveGap = &gap
-	m, err := Measure(geo, t, lw, lh, cfg.Tol.Collapse)
+	dv, err := meas.Compare(t, lw, lh, cfg.Tol.Collapse)
 	if err != nil {
 		return err
 	}
-	r.Metrics = &m
-	r.PredictedRho, r.PredictedMargin = predictedPerClass(t)
-	if cfg.Extra != nil {
-		v, err := cfg.Extra.ExactKKT(s, f, prec)
+	r.Metrics = rowMetrics(meas, dv)
+	r.PredictedRho = diagOf(t.HTH)
+	r.PredictedMargin = metrics.GapMeans(t.WH)
+	if cfg.ExactKKT {
+		k, err := derivation.AtPrediction(pred)
 		if err != nil {
 			return fmt.Errorf("exact KKT: %w", err)
 		}
+		v := k.Residual.Text('g', 10)
 		r.ExactKKT = &v
 	}
-	r.Verdict, r.Failed = judge(gap, m, t, cfg.Tol)
+	r.Verdict, r.Failed = judge(gap, r.Metrics, t, cfg.Tol)
 	return nil
 }
 
-// predictedPerClass reads the per-class predicted rho_k (the diagonal of
-// Hbar^T Hbar) and logit gap from a target.
-func predictedPerClass(t Target) (rho, margin []float64) {
-	k, _ := t.HTH.Dims()
-	rho, margin = make([]float64, k), make([]float64, k)
-	for c := 0; c < k; c++ {
-		rho[c] = t.HTH.At(c, c)
-		margin[c] = math.Inf(1)
-		for j := 0; j < k; j++ {
-			if j != c {
-				margin[c] = math.Min(margin[c], t.WH.At(c, c)-t.WH.At(j, c))
-			}
+// TargetOf converts a prediction into the float64 target of package
+// metrics: Hbar^T Hbar, W W^T, W Hbar, the classifier rule, the alive set,
+// the bias and the predicted cosine of the class means.
+func TargetOf(p *closedform.Prediction) metrics.Target {
+	t := metrics.Target{HTH: p.HTH.Dense(), WWT: p.WWT.Dense(), WH: p.WH.Dense(), ClassifierRule: p.ClassifierRule,
+		Alive: p.Alive(), MeanCos: p.MeanCos}
+	if p.Bias != nil {
+		t.B = make([]float64, len(p.Bias))
+		for i, b := range p.Bias {
+			t.B[i], _ = b.Float64()
 		}
 	}
-	return rho, margin
+	return t
 }
 
-// measureOutOfScope fills a row the theorem does not cover: the numerical
-// result and the prediction-free measurements (NC1, NC2_W, orthogonality of
-// the means, their norms).
-func measureOutOfScope(r *Row, geo Geometry, s setting.Setting, lw, lh float64, cfg Config, scope string) error {
-	r.Verdict, r.Scope = OutOfScope, scope
-	k := s.K()
-	zero := mat.NewDense(k, k, nil)
-	t := Target{HTH: zero, WWT: zero, WH: zero, Alive: make([]bool, k), BiasFree: !s.Bias}
-	m, err := Measure(geo, t, lw, lh, cfg.Tol.Collapse)
-	if err != nil {
-		return err
+// rowMetrics assembles the JSON metrics of a row.
+func rowMetrics(m *metrics.Measurement, dv metrics.Deviations) *Metrics {
+	out := &Metrics{NC1: m.NC1, NC2H: dv.NC2H, NC2W: dv.NC2W, NC2WWT: dv.NC2WWT, NC3WH: dv.NC3WH,
+		MarginError: dv.MarginError, BiasError: dv.BiasError, MaxCos: dv.MeanCosError,
+		MeasuredMargin: m.Margins(), CollapseAgree: dv.CollapseAgree, AllCollapsed: dv.AllCollapsed}
+	for _, c := range dv.Disagree {
+		out.Disagree = append(out.Disagree, c+1)
 	}
-	m.MarginError, m.CollapseAgree, m.Disagree = 0, false, nil
-	r.Metrics = &m
+	for _, v := range m.MeanNormSq() {
+		out.MeanNorm = append(out.MeanNorm, math.Sqrt(v))
+	}
+	if dv.AllCollapsed {
+		// Everything is (numerically) zero: the normalised quantities divide
+		// rounding noise by rounding noise. They are undefined, as theory.md
+		// section 8 says for a zero norm.
+		out.NC1, out.NC2W, out.MaxCos = nil, nil, 0
+	}
+	return out
+}
+
+// measureOutOfScope fills a row the theory does not cover: the numerical
+// result and the prediction-free measurements (NC1, NC2_W against the
+// paper's classifier rule when there is no bias, orthogonality of the means,
+// their norms).
+func measureOutOfScope(r *Row, s setting.Setting, m *metrics.Measurement, se *closedform.ScopeError) error {
+	r.Verdict, r.Scope = OutOfScope, se.Short
+	if se.Alive >= 0 {
+		r.Alive = se.Alive
+	}
+	out := &Metrics{NC1: m.NC1, MaxCos: m.MaxCosDeviation(0), MeasuredMargin: m.Margins()}
+	if !s.Bias {
+		out.NC2W = m.ClassifierDist(closedform.PaperClassifierRule(s.Counts))
+	}
+	for _, v := range m.MeanNormSq() {
+		out.MeanNorm = append(out.MeanNorm, math.Sqrt(v))
+	}
+	r.Metrics = out
 	return nil
+}
+
+func diagOf(a *mat.Dense) []float64 {
+	k, _ := a.Dims()
+	out := make([]float64, k)
+	for i := range out {
+		out[i] = a.At(i, i)
+	}
+	return out
 }
 
 // judge applies the tolerances. The objective decides counterexample and
 // solver-gap; every failed tolerance is listed either way.
-func judge(gap float64, m Metrics, t Target, tol Tolerances) (string, []string) {
+func judge(gap float64, m *Metrics, t metrics.Target, tol Tolerances) (Verdict, []string) {
 	var failed []string
-	verdict := ""
+	var verdict Verdict
 	switch {
 	case gap < -tol.Objective:
 		verdict = Counterexample
@@ -345,15 +371,13 @@ func judge(gap float64, m Metrics, t Target, tol Tolerances) (string, []string) 
 		verdict = SolverGap
 		failed = append(failed, fmt.Sprintf("objective>%.0e", tol.Objective))
 	}
-	geo := []struct {
+	type named struct {
 		name string
 		v    *float64
-	}{{"nc2_h", m.NC2H}, {"nc2_wwt", m.NC2WWT}, {"nc3_wh", m.NC3WH}}
-	if t.BiasFree {
-		geo = append(geo, struct {
-			name string
-			v    *float64
-		}{"nc2_w", m.NC2W})
+	}
+	geo := []named{{"nc2_h", m.NC2H}, {"nc2_wwt", m.NC2WWT}, {"nc3_wh", m.NC3WH}}
+	if t.ClassifierRule != nil {
+		geo = append(geo, named{"nc2_w", m.NC2W})
 	}
 	allCollapsed := true
 	for _, a := range t.Alive {
@@ -399,7 +423,7 @@ func judge(gap float64, m Metrics, t Target, tol Tolerances) (string, []string) 
 		failed = append(failed, "collapse")
 	}
 	switch {
-	case verdict != "":
+	case verdict != 0:
 		return verdict, failed
 	case len(failed) > 0:
 		return Mismatch, failed
@@ -409,20 +433,12 @@ func judge(gap float64, m Metrics, t Target, tol Tolerances) (string, []string) 
 
 // Run checks every case with cfg.Jobs workers. emit is called (from one
 // goroutine at a time) for each row as soon as its case finishes, in
-// completion order; the returned rows are in case order. Cases whose keys are
-// all in cfg.SkipKeys are not run.
+// completion order; the returned rows are in case order, then theory
+// order. Cases whose rows are all in cfg.SkipKeys are not run. A cancelled
+// context stops the run: cases not started are skipped, running solves are
+// asked to stop, and Run returns the rows it has with ctx.Err().
 func Run(ctx context.Context, cases []Case, cfg Config, emit func(Row) error) ([]Row, error) {
-	if cfg.Solver == nil {
-		return nil, errors.New("verify: no solver")
-	}
-	formulas := cfg.Formulas
-	if len(formulas) == 0 {
-		formulas = []closedform.Formula{closedform.FormulaPaper}
-	}
-	jobs := cfg.Jobs
-	if jobs <= 0 {
-		jobs = 1
-	}
+	cfg = cfg.withDefaults()
 	type result struct {
 		i    int
 		rows []Row
@@ -430,7 +446,7 @@ func Run(ctx context.Context, cases []Case, cfg Config, emit func(Row) error) ([
 	todo := make(chan int)
 	results := make(chan result)
 	var wg sync.WaitGroup
-	for w := 0; w < jobs; w++ {
+	for w := 0; w < cfg.Jobs; w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -443,8 +459,8 @@ func Run(ctx context.Context, cases []Case, cfg Config, emit func(Row) error) ([
 		defer close(todo)
 		for i, c := range cases {
 			skip := true
-			for _, f := range formulas {
-				skip = skip && cfg.SkipKeys[KeyOf(c, f)]
+			for _, th := range cfg.Theories {
+				skip = skip && cfg.SkipKeys[KeyOf(c, th.Name())]
 			}
 			if skip {
 				continue
@@ -474,6 +490,20 @@ func Run(ctx context.Context, cases []Case, cfg Config, emit func(Row) error) ([
 	return all, ctx.Err()
 }
 
+// CheckLimits refuses, before any work starts, the cases that the solver
+// could not hold in memory: N d feature variables above
+// optimize.MaxVariables. The error is a *setting.InputError naming the case.
+func CheckLimits(cases []Case) error {
+	for _, c := range cases {
+		if nd := float64(c.Setting.N()) * float64(c.Setting.Dim); nd > optimize.MaxVariables {
+			return &setting.InputError{Field: setting.FieldCounts + "/" + setting.FieldDim,
+				Value:  fmt.Sprintf("%s: N=%d d=%d", c.Name, c.Setting.N(), c.Setting.Dim),
+				Reason: fmt.Sprintf("N*d = %.3g feature variables exceed the solver's limit %d", nd, optimize.MaxVariables)}
+		}
+	}
+	return nil
+}
+
 // Summary counts the verdicts and the worst deviation of each kind.
 type Summary struct {
 	Rows     int                `json:"rows"`
@@ -490,7 +520,7 @@ func Summarize(rows []Row) Summary {
 		}
 	}
 	for _, r := range rows {
-		s.Verdicts[r.Verdict]++
+		s.Verdicts[r.Verdict.String()]++
 		if r.ObjectiveGap != nil {
 			upd("|objective gap|", math.Abs(*r.ObjectiveGap))
 		}
@@ -518,8 +548,8 @@ func Summarize(rows []Row) Summary {
 func (s Summary) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d rows:", s.Rows)
-	for _, v := range []string{Agree, Counterexample, SolverGap, Mismatch, OutOfScope, Failed} {
-		if n := s.Verdicts[v]; n > 0 {
+	for _, v := range Verdicts() {
+		if n := s.Verdicts[v.String()]; n > 0 {
 			fmt.Fprintf(&b, " %d %s,", n, v)
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"nccheck/closedform"
+	"nccheck/optimize"
 	"nccheck/setting"
 )
 
@@ -34,7 +35,7 @@ func (ps pointSolver) Solve(_ context.Context, s setting.Setting, _ uint64) (*Nu
 		ps.transform(w, h)
 	}
 	f := objective(s, w, h)
-	return &Numeric{W: w, H: h, Objective: f + ps.offset, Residual: 0, Converged: true, RestartObjectives: []float64{f, f}}, nil
+	return &Numeric{Point: optimize.Point{W: w, H: h}, Objective: f + ps.offset, Residual: 0, Converged: true, RestartObjectives: []float64{f, f}}, nil
 }
 
 // objective evaluates f(W, H) of theory.md section 1 (bias-free) in float64.
@@ -73,7 +74,7 @@ func TestVerdicts(t *testing.T) {
 		name    string
 		s       setting.Setting
 		solver  pointSolver
-		verdict string
+		verdict Verdict
 		failed  string
 	}{
 		{"exact point agrees", s, pointSolver{}, Agree, ""},
@@ -89,7 +90,7 @@ func TestVerdicts(t *testing.T) {
 			for j := 0; j < 40 && j < n; j++ {
 				h.Set(1, j, 0.3*h.At(0, j))
 			}
-		}}, "", ""},
+		}}, 0, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -99,7 +100,7 @@ func TestVerdicts(t *testing.T) {
 				t.Fatalf("%d rows", len(rows))
 			}
 			r := rows[0]
-			if tc.verdict == "" {
+			if tc.verdict == 0 {
 				// The sheared point changes the objective (upwards): either a
 				// solver gap or, if within tolerance, a geometry mismatch.
 				if r.Verdict != SolverGap && r.Verdict != Mismatch {
@@ -173,7 +174,7 @@ func TestOutOfScope(t *testing.T) {
 		k, d, n := s.K(), s.Dim, s.N()
 		w := mat.NewDense(k, d, nil)
 		h := mat.NewDense(d, n, nil)
-		return &Numeric{W: w, H: h, Objective: math.Log(float64(k))}, nil
+		return &Numeric{Point: optimize.Point{W: w, H: h}, Objective: math.Log(float64(k))}, nil
 	})
 	noReLU := mk([]int{40, 20, 10, 5}, 8, "5e-3", "5e-3")
 	noReLU.NoReLU = true
@@ -196,7 +197,7 @@ func TestAuthorsCodeDiscrepancy(t *testing.T) {
 	// point: the true minimizer has a lower objective (counterexample to that
 	// formula) and the margins differ.
 	s := mk([]int{40, 20, 10, 5}, 8, "5e-3", "5e-3")
-	cfg := Config{Solver: pointSolver{}, Tol: DefaultTolerances(), Formulas: []closedform.Formula{closedform.FormulaPaper, closedform.FormulaAuthorsCode}}
+	cfg := Config{Solver: pointSolver{}, Tol: DefaultTolerances(), Theories: []closedform.Theory{closedform.FormulaPaper, closedform.FormulaAuthorsCode}}
 	rows := CheckCase(context.Background(), 0, Case{Name: "x", Setting: s}, cfg)
 	if rows[0].Verdict != Agree {
 		t.Fatalf("paper: %s", rows[0].Verdict)
@@ -220,7 +221,7 @@ func TestRunOrderAndSkip(t *testing.T) {
 	}
 	emitted := 0
 	rows, err := Run(context.Background(), cases, Config{Solver: pointSolver{}, Tol: DefaultTolerances(), Jobs: 3,
-		SkipKeys: map[string]bool{KeyOf(cases[1], closedform.FormulaPaper): true}}, func(Row) error { emitted++; return nil })
+		SkipKeys: map[string]bool{KeyOf(cases[1], closedform.FormulaPaper.Name()): true}}, func(Row) error { emitted++; return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +229,7 @@ func TestRunOrderAndSkip(t *testing.T) {
 		t.Fatalf("rows %v emitted %d", rows, emitted)
 	}
 	sum := Summarize(rows)
-	if sum.Verdicts[Agree] != 2 || !AllPass(rows) {
+	if sum.Verdicts[Agree.String()] != 2 || !AllPass(rows) {
 		t.Errorf("summary %v", sum)
 	}
 }

@@ -40,7 +40,7 @@ func (f *settingFlags) register(fs *flag.FlagSet, withReLU bool) {
 func (f *settingFlags) setting() (setting.Setting, error) {
 	var s setting.Setting
 	if f.n == "" {
-		return s, &setting.InputError{Flag: "--n", Reason: "is required (class counts, e.g. --n 1000,1000,2000)"}
+		return s, &setting.InputError{Field: "--n", Reason: "is required (class counts, e.g. --n 1000,1000,2000)"}
 	}
 	counts, err := setting.ParseCounts(f.n)
 	if err != nil {
@@ -49,16 +49,16 @@ func (f *settingFlags) setting() (setting.Setting, error) {
 	s.Counts = counts
 	s.Dim = f.d
 	if f.d == 0 {
-		return s, &setting.InputError{Flag: "--d", Reason: "is required (feature dimension, e.g. --d 16)"}
+		return s, &setting.InputError{Field: "--d", Reason: "is required (feature dimension, e.g. --d 16)"}
 	}
 	if f.lambdaW == "" {
-		return s, &setting.InputError{Flag: "--lambda-w", Reason: "is required (e.g. --lambda-w 1e-4)"}
+		return s, &setting.InputError{Field: "--lambda-w", Reason: "is required (e.g. --lambda-w 1e-4)"}
 	}
 	if s.LambdaW, err = setting.ParseLambda("--lambda-w", f.lambdaW); err != nil {
 		return s, err
 	}
 	if f.lambdaH == "" {
-		return s, &setting.InputError{Flag: "--lambda-h", Reason: "is required (e.g. --lambda-h 1e-5)"}
+		return s, &setting.InputError{Field: "--lambda-h", Reason: "is required (e.g. --lambda-h 1e-5)"}
 	}
 	if s.LambdaH, err = setting.ParseLambda("--lambda-h", f.lambdaH); err != nil {
 		return s, err
@@ -66,9 +66,9 @@ func (f *settingFlags) setting() (setting.Setting, error) {
 	s.Bias = f.bias
 	switch {
 	case f.bias && f.lambdaB == "":
-		return s, &setting.InputError{Flag: "--lambda-b", Reason: "is required with --bias"}
+		return s, &setting.InputError{Field: "--lambda-b", Reason: "is required with --bias"}
 	case !f.bias && f.lambdaB != "":
-		return s, &setting.InputError{Flag: "--lambda-b", Value: strconv.Quote(f.lambdaB), Reason: "given without --bias"}
+		return s, &setting.InputError{Field: "--lambda-b", Value: strconv.Quote(f.lambdaB), Reason: "given without --bias"}
 	case f.bias:
 		if s.LambdaB, err = setting.ParseLambda("--lambda-b", f.lambdaB); err != nil {
 			return s, err
@@ -88,13 +88,13 @@ func checkFormat(value string, allowed ...string) error {
 			return nil
 		}
 	}
-	return &setting.InputError{Flag: "--format", Value: strconv.Quote(value), Reason: fmt.Sprintf("must be one of %v", allowed)}
+	return &setting.InputError{Field: "--format", Value: strconv.Quote(value), Reason: fmt.Sprintf("must be one of %v", allowed)}
 }
 
 // checkPrec validates --prec against the closed form's range.
 func checkPrec(prec uint) error {
 	if prec < closedform.MinPrec || prec > closedform.MaxPrec {
-		return &setting.InputError{Flag: "--prec", Value: strconv.FormatUint(uint64(prec), 10),
+		return &setting.InputError{Field: "--prec", Value: strconv.FormatUint(uint64(prec), 10),
 			Reason: fmt.Sprintf("must be between %d and %d bits", closedform.MinPrec, closedform.MaxPrec)}
 	}
 	return nil
@@ -107,7 +107,7 @@ func checkPrecDigits(prec uint, digits int) error {
 		return err
 	}
 	if digits < 1 || digits > closedform.Digits(prec) {
-		return &setting.InputError{Flag: "--digits", Value: strconv.Itoa(digits),
+		return &setting.InputError{Field: "--digits", Value: strconv.Itoa(digits),
 			Reason: fmt.Sprintf("must be between 1 and %d (what %d bits support)", closedform.Digits(prec), prec)}
 	}
 	return nil

@@ -102,50 +102,33 @@ func runKKT(args []string, stdout, stderr io.Writer) int {
 		return badInput(stderr, "kkt", err)
 	}
 	if s.Bias && f != closedform.FormulaPaper {
-		return badInput(stderr, "kkt", &setting.InputError{Flag: "--formula", Value: strconv.Quote(*formula),
+		return badInput(stderr, "kkt", &setting.InputError{Field: "--formula", Value: strconv.Quote(*formula),
 			Reason: "only paper applies with --bias (the bias point solves the reduced problem)"})
 	}
 
 	out := kktJSON{Setting: kktSetting{N: s.Counts, D: s.Dim, LambdaW: s.LambdaW.String(), LambdaH: s.LambdaH.String()}, PrecisionBits: *prec}
-	all := closedform.Digits(*prec)
-	var res *derivation.KKT
-	var hr *derivation.HessianReport
-	hopt := derivation.HessianOptions{}
 	if s.Bias {
 		out.Setting.LambdaB = s.LambdaB.String()
+	}
+	all := closedform.Digits(*prec)
+	p, err := f.Predict(s, *prec)
+	if err != nil {
+		return kktError(stderr, err)
+	}
+	out.Point = "closed form (" + p.Theory + ")"
+	if p.Reduced != nil {
 		out.Point = "bias (Newton solution of the reduced problem, orthogonal class means)"
-		bp, err := closedform.PredictBias(s, closedform.Options{Prec: *prec})
-		if err != nil {
+	}
+	res, err := derivation.AtPrediction(p)
+	if err != nil {
+		return kktError(stderr, err)
+	}
+	out.PredictedObjective = p.Objective.Text('g', all)
+	out.Bias = p.BiasReport(0)
+	var hr *derivation.HessianReport
+	if *hess {
+		if hr, err = derivation.HessianAtPrediction(p, derivation.HessianOptions{}); err != nil {
 			return kktError(stderr, err)
-		}
-		if res, err = derivation.AtBiasPrediction(bp); err != nil {
-			return kktError(stderr, err)
-		}
-		out.PredictedObjective = bp.Objective.Text('g', all)
-		br := bp.Report(0)
-		out.Bias = &br
-		if *hess {
-			if hr, err = derivation.HessianAtBiasPrediction(bp, hopt); err != nil {
-				return kktError(stderr, err)
-			}
-		}
-	} else {
-		if err := closedform.CheckScope(s, f); err != nil {
-			return badInput(stderr, "kkt", err)
-		}
-		out.Point = "closed form (" + f.String() + ")"
-		p, err := closedform.Predict(s, closedform.Options{Prec: *prec, Formula: f})
-		if err != nil {
-			return kktError(stderr, err)
-		}
-		if res, err = derivation.AtPrediction(p); err != nil {
-			return kktError(stderr, err)
-		}
-		out.PredictedObjective = p.Objective.Text('g', all)
-		if *hess {
-			if hr, err = derivation.HessianAtPrediction(p, hopt); err != nil {
-				return kktError(stderr, err)
-			}
 		}
 	}
 	txt := func(x *big.Float) string { return x.Text('g', all) }
@@ -186,7 +169,7 @@ func kktError(stderr io.Writer, err error) int {
 		return badInput(stderr, "kkt", err)
 	}
 	if errors.Is(err, derivation.ErrTooLarge) {
-		return badInput(stderr, "kkt", &setting.InputError{Flag: "--hessian", Reason: err.Error()})
+		return badInput(stderr, "kkt", &setting.InputError{Field: "--hessian", Reason: err.Error()})
 	}
 	return failure(stderr, "kkt", err)
 }

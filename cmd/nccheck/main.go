@@ -19,6 +19,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"nccheck/setting"
 )
 
 // command is one subcommand. run receives the arguments after the command
@@ -116,9 +118,40 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (done
 }
 
 // badInput prints a one-line reason for a bad input and returns status 2.
+// The library names its inputs by field (setting.InputError.Field); the
+// message names the command-line flag instead.
 func badInput(stderr io.Writer, cmd string, err error) int {
-	fmt.Fprintf(stderr, "nccheck %s: %s\n", cmd, oneLine(err.Error()))
+	fmt.Fprintf(stderr, "nccheck %s: %s\n", cmd, oneLine(flagMessage(err)))
 	return exitBadInput
+}
+
+// fieldFlags maps the fields and options the library names in its errors to
+// the flags of the command line.
+var fieldFlags = map[string]string{
+	setting.FieldCounts:                          "--n",
+	setting.FieldDim:                             "--d",
+	setting.FieldLambdaW:                         "--lambda-w",
+	setting.FieldLambdaH:                         "--lambda-h",
+	setting.FieldLambdaB:                         "--lambda-b",
+	setting.FieldBias:                            "--bias",
+	setting.FieldNoReLU:                          "--no-relu",
+	setting.FieldCounts + "/" + setting.FieldDim: "--n/--d",
+	"Prec":    "--prec",
+	"Formula": "--formula",
+	"Columns": "--columns",
+}
+
+// flagMessage is err's message with the field of its *setting.InputError
+// (if any) replaced by the flag that sets it.
+func flagMessage(err error) string {
+	msg := err.Error()
+	var ie *setting.InputError
+	if errors.As(err, &ie) {
+		if flag, ok := fieldFlags[ie.Field]; ok {
+			msg = strings.Replace(msg, ie.Error(), ie.WithField(flag).Error(), 1)
+		}
+	}
+	return msg
 }
 
 // failure prints a one-line reason for a computation that failed (for

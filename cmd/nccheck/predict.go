@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 
 	"nccheck/closedform"
 	"nccheck/internal/report"
+	"nccheck/setting"
 )
 
 const predictDescription = `
@@ -50,10 +52,15 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	if err := checkFormat(*format, "text", "markdown", "latex", "csv", "json"); err != nil {
 		return badInput(stderr, "predict", err)
 	}
-	if err := closedform.CheckScope(s, f); err != nil {
+	if s.Bias {
+		return badInput(stderr, "predict", &setting.InputError{Field: "--bias",
+			Reason: "the closed form of the theorem is bias-free; use kkt, solve or verify for a bias"})
+	}
+	p, err := f.Predict(s, *prec)
+	var ie *setting.InputError
+	if errors.As(err, &ie) {
 		return badInput(stderr, "predict", err)
 	}
-	p, err := closedform.Predict(s, closedform.Options{Prec: *prec, Formula: f})
 	if err != nil {
 		return failure(stderr, "predict", err)
 	}
@@ -130,7 +137,7 @@ func splitExponent(s string) (mant, exp string) {
 func writePrediction(w io.Writer, p *closedform.Prediction, format string, digits int, matrices bool) error {
 	t := predictionTable(p, digits, format)
 	s := p.Setting
-	title := fmt.Sprintf("Predicted global minimizer (formula %s, %d bits): %s", p.Formula, p.Prec, s)
+	title := fmt.Sprintf("Predicted global minimizer (formula %s, %d bits): %s", p.Theory, p.Prec, s)
 	num := func(x *big.Float) string { return closedform.FormatFloat(x, digits) }
 	summary := [][2]string{
 		{"objective f*", num(p.Objective)},

@@ -57,19 +57,19 @@ func runSolve(args []string, stdout, stderr io.Writer) int {
 	}
 	switch {
 	case *restarts < 1:
-		return badInput(stderr, "solve", &setting.InputError{Flag: "--restarts", Value: strconv.Itoa(*restarts), Reason: "must be at least 1"})
+		return badInput(stderr, "solve", &setting.InputError{Field: "--restarts", Value: strconv.Itoa(*restarts), Reason: "must be at least 1"})
 	case !(*tol > 0) || math.IsInf(*tol, 0):
-		return badInput(stderr, "solve", &setting.InputError{Flag: "--tol", Value: strconv.FormatFloat(*tol, 'g', -1, 64), Reason: "must be a finite positive number"})
+		return badInput(stderr, "solve", &setting.InputError{Field: "--tol", Value: strconv.FormatFloat(*tol, 'g', -1, 64), Reason: "must be a finite positive number"})
 	case *maxIter < 1:
-		return badInput(stderr, "solve", &setting.InputError{Flag: "--max-iter", Value: strconv.Itoa(*maxIter), Reason: "must be at least 1"})
+		return badInput(stderr, "solve", &setting.InputError{Field: "--max-iter", Value: strconv.Itoa(*maxIter), Reason: "must be at least 1"})
 	case !(*maxSeconds >= 0) || math.IsInf(*maxSeconds, 0):
-		return badInput(stderr, "solve", &setting.InputError{Flag: "--max-seconds", Value: strconv.FormatFloat(*maxSeconds, 'g', -1, 64), Reason: "must be a finite number >= 0"})
+		return badInput(stderr, "solve", &setting.InputError{Field: "--max-seconds", Value: strconv.FormatFloat(*maxSeconds, 'g', -1, 64), Reason: "must be a finite number >= 0"})
 	}
 	if err := checkFormat(*format, "text", "json"); err != nil {
 		return badInput(stderr, "solve", err)
 	}
 	if nd := float64(s.N()) * float64(s.Dim); nd > optimize.MaxVariables {
-		return badInput(stderr, "solve", &setting.InputError{Flag: "--n/--d", Value: fmt.Sprintf("N=%d d=%d", s.N(), s.Dim),
+		return badInput(stderr, "solve", &setting.InputError{Field: "--n/--d", Value: fmt.Sprintf("N=%d d=%d", s.N(), s.Dim),
 			Reason: fmt.Sprintf("N*d = %.3g feature variables exceed the limit %d", nd, optimize.MaxVariables)})
 	}
 	p, err := optimize.NewProblem(s)

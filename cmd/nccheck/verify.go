@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -47,18 +46,20 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	formula := fs.String("formula", "paper", "`formula` set compared: paper, authors-code, or both (two rows per setting)")
 	prec := fs.Uint("prec", closedform.DefaultPrec, "`bits` for the closed form")
 	seed := fs.Uint64("seed", 1, "solver `seed` (the same for every setting)")
-	so := verifySolverOptions{}
-	so.register(fs)
+	restarts := fs.Int("restarts", 4, "solver random `restarts` per setting")
+	solverTol := fs.Float64("tol", 1e-10, "solver stopping `residual` (KKT residual of theory.md section 5)")
+	maxIter := fs.Int("max-iter", 20000, "solver iteration `limit` per local run")
 	def := verify.DefaultTolerances()
 	tol := def
 	fs.Float64Var(&tol.Objective, "tol-objective", def.Objective, "`tolerance` on the relative objective gap (f_num - f*)/max(1,|f*|)")
 	fs.Float64Var(&tol.Geometry, "tol-geometry", def.Geometry, "`tolerance` on NC2_H, NC2_W, NC2_WWT and NC3_WH")
 	fs.Float64Var(&tol.NC1, "tol-nc1", def.NC1, "`tolerance` on NC1")
 	fs.Float64Var(&tol.Margin, "tol-margin", def.Margin, "`tolerance` on the margin error, relative to max(1, max M_k)")
-	fs.Float64Var(&tol.Cos, "tol-cos", def.Cos, "`tolerance` on max |cos(mu_k, mu_l)|, k != l")
+	fs.Float64Var(&tol.Cos, "tol-cos", def.Cos, "`tolerance` on max |cos(mu_k, mu_l) - c*|, k != l (c* = 0 for orthogonal means)")
 	fs.Float64Var(&tol.Collapse, "tol-collapse", def.Collapse, "a class counts as collapsed when its margin equivalent ||mu_k||^2 sqrt(K lambda_H n_k/((K-1) lambda_W)) (= M_k at the prediction) is at most this `fraction` of max(1, the largest)")
 	jobs := fs.Int("j", runtime.NumCPU(), "settings solved in `parallel`")
 	format := fs.String("format", "text", "output `format`: text, markdown, latex, csv or json (one object per row)")
+	columns := fs.String("columns", "default", "table `columns`: default (text: a summary that fits ~160 characters; other formats: all), all, or a comma list of "+strings.Join(verify.ColumnNames(), ","))
 	digits := fs.Int("digits", 2, "significant `digits` of the deviations (scientific notation)")
 	out := fs.String("out", "", "stream each finished row to this JSON-lines `file` as it completes")
 	resume := fs.Bool("resume", false, "with --out: keep the rows already in the file and run only the missing ones")
@@ -70,64 +71,23 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	}
 	fail := func(err error) int { return badInput(stderr, "verify", err) }
 
-	// Settings.
-	sources := 0
-	for _, set := range []bool{*suite != "", *grid != "", sf.n != ""} {
-		if set {
-			sources++
-		}
+	cases, err := settingsOf(*suite, *grid, &sf)
+	if err != nil {
+		return fail(err)
 	}
-	if sources != 1 {
-		return fail(errors.New("give exactly one of --suite, --grid, or --n (with --d, --lambda-w, --lambda-h)"))
+	if err := verify.CheckLimits(cases); err != nil {
+		return fail(err)
 	}
-	var cases []verify.Case
-	switch {
-	case *suite != "":
-		b, err := nccheck.Suite(*suite)
-		if err != nil {
-			return fail(&setting.InputError{Flag: "--suite", Value: strconv.Quote(*suite), Reason: err.Error()})
-		}
-		_, cs, err := verify.ParseGrid(strings.NewReader(string(b)))
-		if err != nil {
-			return fail(err)
-		}
-		cases = cs
-	case *grid != "":
-		f, err := os.Open(*grid)
-		if err != nil {
-			return fail(&setting.InputError{Flag: "--grid", Value: strconv.Quote(*grid), Reason: err.Error()})
-		}
-		_, cs, err := verify.ParseGrid(f)
-		f.Close()
-		if err != nil {
-			return fail(&setting.InputError{Flag: "--grid", Value: strconv.Quote(*grid), Reason: err.Error()})
-		}
-		cases = cs
-	default:
-		s, err := sf.setting()
-		if err != nil {
-			return fail(err)
-		}
-		cases = []verify.Case{{Name: "setting", Setting: s}}
-	}
-
-	for _, c := range cases {
-		if nd := float64(c.Setting.N()) * float64(c.Setting.Dim); nd > optimize.MaxVariables {
-			return fail(&setting.InputError{Flag: "--n/--d", Value: fmt.Sprintf("%s: N=%d d=%d", c.Name, c.Setting.N(), c.Setting.Dim),
-				Reason: fmt.Sprintf("N*d = %.3g feature variables exceed the solver's limit %d", nd, optimize.MaxVariables)})
-		}
-	}
-
-	var formulas []closedform.Formula
+	var theories []closedform.Theory
 	switch *formula {
 	case "both":
-		formulas = []closedform.Formula{closedform.FormulaPaper, closedform.FormulaAuthorsCode}
+		theories = []closedform.Theory{closedform.FormulaPaper, closedform.FormulaAuthorsCode}
 	default:
 		f, err := closedform.ParseFormula(*formula)
 		if err != nil {
-			return fail(&setting.InputError{Flag: "--formula", Value: strconv.Quote(*formula), Reason: "must be paper, authors-code or both"})
+			return fail(&setting.InputError{Field: "--formula", Value: strconv.Quote(*formula), Reason: "must be paper, authors-code or both"})
 		}
-		formulas = []closedform.Formula{f}
+		theories = []closedform.Theory{f}
 	}
 	if err := checkPrec(*prec); err != nil {
 		return fail(err)
@@ -137,71 +97,56 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		v    float64
 	}{{"--tol-objective", tol.Objective}, {"--tol-geometry", tol.Geometry}, {"--tol-nc1", tol.NC1}, {"--tol-margin", tol.Margin}, {"--tol-cos", tol.Cos}, {"--tol-collapse", tol.Collapse}} {
 		if !(t.v > 0) || t.v > 1e300 {
-			return fail(&setting.InputError{Flag: t.flag, Value: strconv.FormatFloat(t.v, 'g', -1, 64), Reason: "must be a finite positive number"})
+			return fail(&setting.InputError{Field: t.flag, Value: strconv.FormatFloat(t.v, 'g', -1, 64), Reason: "must be a finite positive number"})
 		}
 	}
-	if *jobs < 1 {
-		return fail(&setting.InputError{Flag: "-j", Value: strconv.Itoa(*jobs), Reason: "must be at least 1"})
+	switch {
+	case *jobs < 1:
+		return fail(&setting.InputError{Field: "-j", Value: strconv.Itoa(*jobs), Reason: "must be at least 1"})
+	case *restarts < 1:
+		return fail(&setting.InputError{Field: "--restarts", Value: strconv.Itoa(*restarts), Reason: "must be at least 1"})
+	case !(*solverTol > 0) || *solverTol > 1:
+		return fail(&setting.InputError{Field: "--tol", Value: strconv.FormatFloat(*solverTol, 'g', -1, 64), Reason: "must be a positive number at most 1"})
+	case *maxIter < 1:
+		return fail(&setting.InputError{Field: "--max-iter", Value: strconv.Itoa(*maxIter), Reason: "must be at least 1"})
 	}
-	if err := checkFormat(*format, verify.Formats...); err != nil {
+	if err := checkFormat(*format, verify.Formats()...); err != nil {
 		return fail(err)
 	}
-	if *digits < 1 || *digits > 17 {
-		return fail(&setting.InputError{Flag: "--digits", Value: strconv.Itoa(*digits), Reason: "must be between 1 and 17"})
-	}
-	if *resume && *out == "" {
-		return fail(&setting.InputError{Flag: "--resume", Reason: "needs --out FILE"})
-	}
-	solver, err := so.solver(*jobs)
+	cols, err := verify.ParseColumns(*columns)
 	if err != nil {
 		return fail(err)
 	}
-
-	// Resume: read the rows already in --out.
-	var kept []verify.Row
-	skip := map[string]bool{}
-	keepBytes := int64(0)
-	if *resume {
-		rows, end, err := readRows(*out)
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
-			return fail(&setting.InputError{Flag: "--out", Value: strconv.Quote(*out), Reason: err.Error()})
-		}
-		for _, r := range rows {
-			skip[r.Key] = true
-		}
-		kept, keepBytes = rows, end
+	if *digits < 1 || *digits > 17 {
+		return fail(&setting.InputError{Field: "--digits", Value: strconv.Itoa(*digits), Reason: "must be between 1 and 17"})
 	}
-	var sink *rowSink
+	if *resume && *out == "" {
+		return fail(&setting.InputError{Field: "--resume", Reason: "needs --out FILE"})
+	}
+	var (
+		sink *verify.RowFile
+		kept []verify.Row
+	)
 	if *out != "" {
-		flags := os.O_CREATE | os.O_WRONLY | os.O_TRUNC
-		if *resume {
-			flags = os.O_CREATE | os.O_WRONLY | os.O_APPEND
+		if sink, kept, err = verify.OpenRowFile(*out, *resume); err != nil {
+			return fail(&setting.InputError{Field: "--out", Value: strconv.Quote(*out), Reason: err.Error()})
 		}
-		f, err := os.OpenFile(*out, flags, 0o644)
-		if err == nil && *resume {
-			// Drop a torn last line left by an interrupted run.
-			err = f.Truncate(keepBytes)
-		}
-		if err != nil {
-			return fail(&setting.InputError{Flag: "--out", Value: strconv.Quote(*out), Reason: err.Error()})
-		}
-		defer f.Close()
-		sink = &rowSink{w: f}
+		defer sink.Close()
 	}
 	if *plotDir != "" {
 		if err := os.MkdirAll(*plotDir, 0o755); err != nil {
-			return fail(&setting.InputError{Flag: "--plot", Value: strconv.Quote(*plotDir), Reason: err.Error()})
+			return fail(&setting.InputError{Field: "--plot", Value: strconv.Quote(*plotDir), Reason: err.Error()})
 		}
 	}
 
-	cfg := verify.Config{Formulas: formulas, Prec: *prec, Tol: tol, Seed: *seed, Jobs: *jobs, Solver: solver, SkipKeys: skip}
-	if *kkt {
-		cfg.Extra = exactKKTChecker()
-	}
+	workers := max(1, runtime.GOMAXPROCS(0) / *jobs)
+	cfg := verify.Config{Theories: theories, Prec: *prec, Tol: tol, Seed: *seed, Jobs: *jobs, ExactKKT: *kkt,
+		Solver:   verify.NewSolver(optimize.Settings{Tol: *solverTol, MaxIter: *maxIter, Restarts: *restarts, Workers: workers}),
+		SkipKeys: verify.Keys(kept)}
 	total := 0
 	for _, c := range cases {
-		for _, f := range formulas {
-			if !skip[verify.KeyOf(c, f)] {
+		for _, th := range theories {
+			if !cfg.SkipKeys[verify.KeyOf(c, th.Name())] {
 				total++
 			}
 		}
@@ -210,7 +155,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	rows, err := verify.Run(context.Background(), cases, cfg, func(r verify.Row) error {
 		prog.step()
 		if sink != nil {
-			return sink.write(r)
+			return sink.Write(r)
 		}
 		return nil
 	})
@@ -218,11 +163,12 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return failure(stderr, "verify", err)
 	}
-	// Merge resumed rows, in case order.
 	if len(kept) > 0 {
-		rows = mergeRows(cases, formulas, kept, rows)
+		if rows, err = verify.Merge(kept, rows); err != nil {
+			return failure(stderr, "verify", err)
+		}
 	}
-	if err := verify.WriteRows(stdout, rows, *format, *digits, *kkt); err != nil {
+	if err := verify.Write(stdout, rows, verify.WriteOptions{Format: *format, Digits: *digits, Columns: cols}); err != nil {
 		return failure(stderr, "verify", err)
 	}
 	if *plotDir != "" {
@@ -236,77 +182,43 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// rowSink appends rows as JSON lines, flushing after each so an interrupted
-// run loses nothing that finished.
-type rowSink struct {
-	mu sync.Mutex
-	w  *os.File
-}
-
-func (s *rowSink) write(r verify.Row) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	b, err := json.Marshal(r)
+// settingsOf reads the cases of a run: a built-in suite, a grid file, or the
+// single setting of the setting flags (exactly one of them).
+func settingsOf(suite, grid string, sf *settingFlags) ([]verify.Case, error) {
+	sources := 0
+	for _, set := range []bool{suite != "", grid != "", sf.n != ""} {
+		if set {
+			sources++
+		}
+	}
+	if sources != 1 {
+		return nil, errors.New("give exactly one of --suite, --grid, or --n (with --d, --lambda-w, --lambda-h)")
+	}
+	switch {
+	case suite != "":
+		b, err := nccheck.Suite(suite)
+		if err != nil {
+			return nil, &setting.InputError{Field: "--suite", Value: strconv.Quote(suite), Reason: err.Error()}
+		}
+		_, cs, err := verify.ParseGrid(bytes.NewReader(b))
+		return cs, err
+	case grid != "":
+		f, err := os.Open(grid)
+		if err != nil {
+			return nil, &setting.InputError{Field: "--grid", Value: strconv.Quote(grid), Reason: err.Error()}
+		}
+		defer f.Close()
+		_, cs, err := verify.ParseGrid(f)
+		if err != nil {
+			return nil, &setting.InputError{Field: "--grid", Value: strconv.Quote(grid), Reason: flagMessage(err)}
+		}
+		return cs, nil
+	}
+	s, err := sf.setting()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if _, err := s.w.Write(append(b, '\n')); err != nil {
-		return fmt.Errorf("--out: %w", err)
-	}
-	return s.w.Sync()
-}
-
-// readRows reads a JSON-lines file of rows and returns them with the byte
-// offset just past the last complete row (and its newline). A torn last line
-// (an interrupted write) is ignored; any other malformed line is an error.
-func readRows(path string) ([]verify.Row, int64, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, 0, err
-	}
-	var rows []verify.Row
-	var end int64
-	lines := bytes.SplitAfter(b, []byte("\n"))
-	for i, line := range lines {
-		text := bytes.TrimSpace(line)
-		if len(text) == 0 {
-			end += int64(len(line))
-			continue
-		}
-		var r verify.Row
-		if err := json.Unmarshal(text, &r); err != nil || r.Key == "" {
-			if i == len(lines)-1 {
-				break // torn last line
-			}
-			return nil, 0, fmt.Errorf("line %d is not a verify row", i+1)
-		}
-		if !bytes.HasSuffix(line, []byte("\n")) {
-			break // complete JSON but no newline: rerun it rather than guess
-		}
-		rows = append(rows, r)
-		end += int64(len(line))
-	}
-	return rows, end, nil
-}
-
-// mergeRows orders resumed and new rows by case, then formula.
-func mergeRows(cases []verify.Case, formulas []closedform.Formula, kept, fresh []verify.Row) []verify.Row {
-	byKey := map[string]verify.Row{}
-	for _, r := range kept {
-		byKey[r.Key] = r
-	}
-	for _, r := range fresh {
-		byKey[r.Key] = r
-	}
-	var out []verify.Row
-	for _, c := range cases {
-		for _, f := range formulas {
-			if r, ok := byKey[verify.KeyOf(c, f)]; ok {
-				out = append(out, r)
-			}
-		}
-	}
-	return out
+	return []verify.Case{{Name: "setting", Setting: s}}, nil
 }
 
 // progress draws a bar with an ETA on stderr when it is a terminal.

@@ -44,9 +44,15 @@ func TestVerifyEndToEnd(t *testing.T) {
 	if status != 0 {
 		t.Fatalf("status %d\n%s\n%s", status, stdout, stderr)
 	}
-	for _, want := range []string{"two", "three", "collapsed", "agree", "3 rows: 3 agree", "NC2_WWT", "exact KKT", "|     2 |"} {
+	for _, want := range []string{"two", "three", "collapsed", "agree", "3 rows: 3 agree", "worst geometry", "exact KKT", "|     2 |"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("table lacks %q:\n%s", want, stdout)
+		}
+	}
+	// The default text table fits a terminal of ~160 characters.
+	for _, line := range strings.Split(stdout, "\n") {
+		if strings.HasPrefix(line, "|") && len(line) > 160 {
+			t.Errorf("text table line of %d characters: %s", len(line), line)
 		}
 	}
 	lines := readLines(t, out)
@@ -126,6 +132,18 @@ func TestVerifyExitCodes(t *testing.T) {
 
 func TestVerifyFormats(t *testing.T) {
 	grid := writeGrid(t)
+	// Every column on request, and a named list.
+	stdout, _, status := runCmd("verify", "--grid", grid, "--columns", "all", "--kkt=false")
+	if status != 0 || !strings.Contains(stdout, "NC2_WWT") || !strings.Contains(stdout, "spread") {
+		t.Errorf("--columns all: status %d\n%s", status, stdout)
+	}
+	stdout, _, status = runCmd("verify", "--grid", grid, "--columns", "setting,nc1,verdict", "--kkt=false")
+	if head := strings.SplitN(stdout, "\n", 3)[1]; status != 0 || !strings.Contains(head, "NC1") || strings.Contains(head, "gap") {
+		t.Errorf("--columns list: status %d\n%s", status, stdout)
+	}
+	if _, stderr, status := runCmd("verify", "--grid", grid, "--columns", "nope"); status != 2 || !strings.Contains(stderr, "--columns") {
+		t.Errorf("--columns nope: status %d %q", status, stderr)
+	}
 	for format, needle := range map[string]string{"markdown": "|:----", "latex": "\\toprule", "csv": "setting,K,N,d", "json": `"verdict":"agree"`} {
 		stdout, stderr, status := runCmd("verify", "--grid", grid, "--format", format, "--kkt=false")
 		if status != 0 || !strings.Contains(stdout, needle) {

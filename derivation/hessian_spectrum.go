@@ -1,0 +1,285 @@
+package derivation
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// analyse forms and decomposes the Hessian and decides.
+func (h *hessian) analyse(rep *HessianReport) (*HessianReport, error) {
+	// Reduced Hessian and the within-group blocks.
+	red, within, err := h.matrices()
+	if err != nil {
+		return nil, err
+	}
+	var eig []float64
+	if red != nil {
+		rep.ReducedDim = red.SymmetricDim()
+		var err error
+		if eig, _, err = eigenSym(red, false); err != nil {
+			return nil, err
+		}
+	}
+	// The W columns of the zero coordinates, left out of the matrix.
+	for c := 0; c < h.k*rep.Cone.Coordinates; c++ {
+		eig = append(eig, h.lw)
+	}
+	for _, wb := range within {
+		vals, _, err := eigenSym(wb.block, false)
+		if err != nil {
+			return nil, err
+		}
+		for _, v := range vals {
+			for c := 0; c < wb.copies; c++ {
+				eig = append(eig, v)
+			}
+		}
+	}
+	sort.Float64s(eig)
+	for _, v := range eig {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("derivation: hessian eigenvalue: %w", ErrNonFinite)
+		}
+	}
+	rep.Largest = eig[len(eig)-1]
+	tol := h.opt.ZeroTol * math.Max(math.Abs(rep.Largest), math.Abs(eig[0]))
+	for _, v := range eig {
+		switch {
+		case v < -tol:
+			rep.Negative++
+		case v <= tol:
+			rep.NearZero++
+		default:
+			if rep.SmallestNonzero == 0 {
+				rep.SmallestNonzero = v
+			}
+		}
+	}
+	rep.Smallest = append([]float64(nil), eig[:min(h.opt.Smallest, len(eig))]...)
+	rep.ExpectedZero = h.symmetryDim()
+	rep.Cone = h.cone(rep.Cone, tol)
+	h.verdict(rep, tol)
+	return rep, nil
+}
+
+// eigenSym returns the eigenvalues (ascending) and, if vectors is set, the
+// eigenvectors of a. The matrix is scaled by a power of two that brings its
+// largest entry near 1 (exact, and it keeps LAPACK away from the subnormal
+// range); a failure or a panic of the solver is an error.
+func eigenSym(a *mat.SymDense, vectors bool) (vals []float64, vecs *mat.Dense, err error) {
+	n := a.SymmetricDim()
+	top := 0.0
+	for i := 0; i < n; i++ {
+		for j := 0; j <= i; j++ {
+			top = math.Max(top, math.Abs(a.At(i, j)))
+		}
+	}
+	if math.IsNaN(top) || math.IsInf(top, 0) {
+		return nil, nil, fmt.Errorf("derivation: hessian: %w", ErrNonFinite)
+	}
+	scale := 1.0
+	if top > 0 {
+		_, e := math.Frexp(top)
+		scale = math.Ldexp(1, -e)
+	}
+	b := mat.NewSymDense(n, nil)
+	b.ScaleSym(scale, a)
+	defer func() {
+		if r := recover(); r != nil {
+			vals, vecs, err = nil, nil, fmt.Errorf("derivation: symmetric eigensolver failed: %v", r)
+		}
+	}()
+	var es mat.EigenSym
+	if !es.Factorize(b, vectors) {
+		return nil, nil, errors.New("derivation: symmetric eigendecomposition did not converge")
+	}
+	vals = es.Values(nil)
+	for i := range vals {
+		vals[i] /= scale
+	}
+	if vectors {
+		vecs = new(mat.Dense)
+		es.VectorsTo(vecs)
+	}
+	return vals, vecs, nil
+}
+
+// complement returns 1 - p_j as sum_{l != j} p_l (accurate when p_j is
+// near 1).
+func complement(p []float64, j int) float64 {
+	c := 0.0
+	for l, v := range p {
+		if l != j {
+			c += v
+		}
+	}
+	return c
+}
+
+func softmax64(z []float64) []float64 {
+	zmax := math.Inf(-1)
+	for _, v := range z {
+		zmax = math.Max(zmax, v)
+	}
+	p := make([]float64, len(z))
+	sum := 0.0
+	for j, v := range z {
+		p[j] = math.Exp(v - zmax)
+		sum += p[j]
+	}
+	for j := range p {
+		p[j] /= sum
+	}
+	return p
+}
+
+type withinBlock struct {
+	block  *mat.SymDense
+	copies int
+}
+
+// matrices assembles the reduced Hessian: variables W (row-major over the
+// coordinates that are not zero coordinates), b (K), then for each group the aggregated free features
+// u = (1/sqrt(m)) sum of the group's samples' variations.
+func (h *hessian) matrices() (*mat.SymDense, []withinBlock, error) {
+	k := h.k
+	// W columns of zero coordinates decouple (eigenvalue lambda_W, K each)
+	// and are left out; wi maps (class, coordinate) to the index of W.
+	na := 0
+	wpos := make([]int, h.d)
+	for i := range wpos {
+		wpos[i] = -1
+		if !h.zeroCoord[i] {
+			wpos[i] = na
+			na++
+		}
+	}
+	wi := func(j, i int) int { return j*na + wpos[i] }
+	nb := 0
+	if h.s.Bias {
+		nb = k
+	}
+	offB := k * na
+	offH := offB + nb
+	dim := offH
+	offs := make([]int, len(h.groups))
+	for g, gr := range h.groups {
+		offs[g] = dim
+		dim += len(gr.free)
+	}
+	if dim > h.opt.MaxDim {
+		return nil, nil, fmt.Errorf("%w: %d variables after grouping, limit %d", ErrTooLarge, dim, h.opt.MaxDim)
+	}
+	if dim == 0 {
+		// Everything is 0 on zero coordinates (global collapse, no bias).
+		return nil, nil, nil
+	}
+	a := mat.NewSymDense(dim, nil)
+	add := func(i, j int, v float64) {
+		if i == j {
+			a.SetSym(i, i, a.At(i, i)+v)
+			return
+		}
+		a.SetSym(i, j, a.At(i, j)+v)
+	}
+	for i := 0; i < k*na; i++ {
+		add(i, i, h.lw)
+	}
+	for j := 0; j < nb; j++ {
+		add(offB+j, offB+j, h.lb)
+	}
+	w := h.pt.W
+	var within []withinBlock
+	for g, gr := range h.groups {
+		// S/N and (S W)/N.
+		sn := make([][]float64, k)
+		for j := range sn {
+			sn[j] = make([]float64, k)
+			for l := range sn[j] {
+				v := -gr.p[j] * gr.p[l]
+				if j == l {
+					v = gr.p[j] * complement(gr.p, j)
+				}
+				sn[j][l] = v / h.n
+			}
+		}
+		sw := make([][]float64, k) // (S W / N)[j][i]
+		for j := range sw {
+			sw[j] = make([]float64, h.d)
+			for i := 0; i < h.d; i++ {
+				for l := 0; l < k; l++ {
+					sw[j][i] += sn[j][l] * w.At(l, i)
+				}
+			}
+		}
+		var nz []int
+		for i, v := range gr.h {
+			if v != 0 {
+				nz = append(nz, i)
+			}
+		}
+		m, sm := gr.m, math.Sqrt(gr.m)
+		for j := 0; j < k; j++ {
+			for l := 0; l <= j; l++ {
+				for _, i := range nz {
+					for _, i2 := range nz {
+						r, c := wi(j, i), wi(l, i2)
+						if l == j && c > r {
+							continue
+						}
+						add(r, c, m*sn[j][l]*gr.h[i]*gr.h[i2])
+					}
+				}
+			}
+			for l := 0; l < nb; l++ {
+				for _, i := range nz {
+					add(wi(j, i), offB+l, m*sn[j][l]*gr.h[i])
+				}
+				if l <= j {
+					add(offB+j, offB+l, m*sn[j][l])
+				}
+			}
+		}
+		// Couplings with the aggregated free features.
+		for q, i2 := range gr.free {
+			col := offs[g] + q
+			for j := 0; j < k; j++ {
+				for _, i := range nz {
+					add(wi(j, i), col, sm*sw[j][i2]*gr.h[i])
+				}
+				add(wi(j, i2), col, sm*gr.g[j])
+				if nb > 0 {
+					add(offB+j, col, sm*sw[j][i2])
+				}
+			}
+		}
+		// The per-sample block W_F^T S W_F / N + lambda_H I.
+		nf := len(gr.free)
+		if nf == 0 {
+			continue
+		}
+		blk := mat.NewSymDense(nf, nil)
+		for q, i := range gr.free {
+			for q2 := 0; q2 <= q; q2++ {
+				i2 := gr.free[q2]
+				v := 0.0
+				for j := 0; j < k; j++ {
+					v += w.At(j, i) * sw[j][i2]
+				}
+				if q == q2 {
+					v += h.lh
+				}
+				blk.SetSym(q, q2, v)
+				add(offs[g]+q, offs[g]+q2, v)
+			}
+		}
+		if gr.m > 1 {
+			within = append(within, withinBlock{block: blk, copies: h.pt.Mult[g] - 1})
+		}
+	}
+	return a, within, nil
+}

@@ -1,0 +1,118 @@
+package metrics
+
+import (
+	"errors"
+	"fmt"
+
+	"gonum.org/v1/gonum/mat"
+)
+
+// Samples are the per-sample features of a point with their labels.
+type Samples interface {
+	// Dims returns the number of samples N and the feature dimension d.
+	Dims() (n, d int)
+	// Labels returns the class of every sample (0-based), in sample order.
+	// The caller does not modify it.
+	Labels() []int
+	// Scan calls fn on consecutive blocks of samples, in sample order, once
+	// each: rows holds len(rows)/d samples' features row by row, the first
+	// being sample first. fn must not keep rows after it returns. Each call
+	// of Scan is one pass over the data; an error from fn stops the pass and
+	// is returned.
+	Scan(fn func(first int, rows []float64) error) error
+}
+
+// blockRows is the number of samples per block of the in-memory Samples.
+const blockRows = 256
+
+// rows are in-memory features, one row of d values per sample (N x d,
+// row-major, as a network's feature matrix or the solver's variable vector
+// stores them).
+type rows struct {
+	data   []float64 // len N*d
+	d      int
+	labels []int // len N
+}
+
+// FromRows returns Samples over in-memory features: data is N x d,
+// row-major (row i the features of sample i), labels has length N. Blocks
+// are passed without copying.
+func FromRows(data []float64, d int, labels []int) Samples {
+	return &rows{data: data, d: d, labels: labels}
+}
+
+func (r *rows) Dims() (n, d int) { return len(r.labels), r.d }
+
+func (r *rows) Labels() []int { return r.labels }
+
+func (r *rows) Scan(fn func(first int, rows []float64) error) error {
+	n := len(r.labels)
+	if len(r.data) != n*r.d {
+		return fmt.Errorf("metrics: %d values for %d samples of dimension %d", len(r.data), n, r.d)
+	}
+	for i := 0; i < n; i += blockRows {
+		j := min(n, i+blockRows)
+		if err := fn(i, r.data[i*r.d:j*r.d]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// columns are features stored one column per sample (d x N), as the
+// solver's Point.H.
+type columns struct {
+	h      *mat.Dense
+	labels []int
+}
+
+// FromColumns returns Samples over a d x N matrix, column s the features of
+// sample s.
+func FromColumns(h *mat.Dense, labels []int) Samples { return &columns{h: h, labels: labels} }
+
+func (c *columns) Dims() (n, d int) {
+	d, n = c.h.Dims()
+	return n, d
+}
+
+func (c *columns) Labels() []int { return c.labels }
+
+func (c *columns) Scan(fn func(first int, rows []float64) error) error {
+	d, n := c.h.Dims()
+	if len(c.labels) != n {
+		return fmt.Errorf("metrics: %d labels for %d samples", len(c.labels), n)
+	}
+	buf := make([]float64, blockRows*d)
+	for i := 0; i < n; i += blockRows {
+		j := min(n, i+blockRows)
+		for s := i; s < j; s++ {
+			row := buf[(s-i)*d : (s-i+1)*d]
+			for a := 0; a < d; a++ {
+				row[a] = c.h.At(a, s)
+			}
+		}
+		if err := fn(i, buf[:(j-i)*d]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ClassLabels returns the labels of samples laid out class by class:
+// counts[0] samples of class 0, then counts[1] of class 1, and so on.
+func ClassLabels(counts []int) []int {
+	n := 0
+	for _, c := range counts {
+		n += c
+	}
+	labels := make([]int, 0, n)
+	for k, c := range counts {
+		for i := 0; i < c; i++ {
+			labels = append(labels, k)
+		}
+	}
+	return labels
+}
+
+// ErrNonFinite reports an input or a result that is infinite or NaN.
+var ErrNonFinite = errors.New("metrics: non-finite value")

@@ -1,0 +1,69 @@
+package verify
+
+import (
+	"context"
+	"fmt"
+
+	"nccheck/optimize"
+	"nccheck/setting"
+)
+
+// Numeric is a numerical solution of one setting, as a Solver returns it.
+type Numeric struct {
+	// Point is (W, H, b): W is K x d, H is d x N with the samples laid out
+	// class by class (class 1's n_1 columns first), B nil without a bias.
+	optimize.Point
+	// Objective is f at the point and Residual the KKT residual there
+	// (theory.md section 5); Converged reports that the solver's stopping
+	// rule was met.
+	Objective, Residual float64
+	Converged           bool
+	// RestartObjectives holds the final objective of every restart.
+	RestartObjectives []float64
+	// Iterations and Evaluations count the solver's work.
+	Iterations, Evaluations int
+}
+
+// Solver solves the full training problem of a setting numerically. It
+// must not use any prediction, and should stop early, with an error, when
+// ctx is cancelled.
+type Solver interface {
+	Solve(ctx context.Context, s setting.Setting, seed uint64) (*Numeric, error)
+}
+
+// SolverFunc adapts a function to Solver.
+type SolverFunc func(ctx context.Context, s setting.Setting, seed uint64) (*Numeric, error)
+
+// Solve calls f.
+func (f SolverFunc) Solve(ctx context.Context, s setting.Setting, seed uint64) (*Numeric, error) {
+	return f(ctx, s, seed)
+}
+
+// NewSolver returns the solver of package optimize with the given settings
+// (its Seed is replaced by the seed of each call): projected L-BFGS from
+// set.Restarts random starts with escapes from stationary points above the
+// minimum; the best restart is the solution. It never sees a prediction.
+// Cancelling the context stops a solve.
+func NewSolver(set optimize.Settings) Solver {
+	return SolverFunc(func(ctx context.Context, s setting.Setting, seed uint64) (*Numeric, error) {
+		p, err := optimize.NewProblem(s)
+		if err != nil {
+			return nil, err
+		}
+		st := set
+		st.Seed = seed
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("solve: %w", err)
+		}
+		res, err := optimize.Solve(p, st)
+		if err != nil {
+			return nil, fmt.Errorf("solve: %w", err)
+		}
+		num := &Numeric{Point: res.Point, Objective: res.Objective, Residual: res.KKTResidual, Converged: res.Converged,
+			Iterations: res.Stats.Iterations, Evaluations: res.Stats.Evaluations}
+		for _, r := range res.Restarts {
+			num.RestartObjectives = append(num.RestartObjectives, r.Objective)
+		}
+		return num, nil
+	})
+}
