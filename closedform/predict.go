@@ -10,6 +10,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"nccheck/internal/bigmath"
+	"nccheck/metrics"
 	"nccheck/setting"
 )
 
@@ -427,4 +428,19 @@ func (p *Prediction) Minimizer() (*Minimizer, error) {
 		return nil, fmt.Errorf("closedform: the %s prediction has no explicit point", p.Theory)
 	}
 	return p.minimizer()
+}
+
+// Target returns the prediction as the float64 target of package metrics:
+// Hbar^T Hbar, W W^T, W Hbar, the classifier rule, the alive set, the bias
+// and the predicted cosine of the class means, each rounded to float64.
+func (p *Prediction) Target() metrics.Target {
+	t := metrics.Target{HTH: p.HTH.Dense(), WWT: p.WWT.Dense(), WH: p.WH.Dense(), ClassifierRule: p.ClassifierRule,
+		Alive: p.Alive(), MeanCos: p.MeanCos}
+	if p.Bias != nil {
+		t.B = make([]float64, len(p.Bias))
+		for i, b := range p.Bias {
+			t.B[i], _ = b.Float64()
+		}
+	}
+	return t
 }

@@ -50,7 +50,7 @@ func (f fmtr) sci(v float64) string {
 	}
 	s := strconv.FormatFloat(v, 'e', f.digits-1, 64)
 	if f.latex {
-		return latexSci(s)
+		return report.LaTeXSci(s)
 	}
 	return s
 }
@@ -151,7 +151,7 @@ func allColumns() []column {
 					return "-"
 				}
 				if f.latex {
-					return latexSci(s)
+					return report.LaTeXSci(s)
 				}
 				return s
 			}},
@@ -332,22 +332,6 @@ func textColumnUseful(name string, rows []Row) bool {
 		return false
 	}
 	return true
-}
-
-// latexSci turns "1.2e-05" into LaTeX math, "$1.2\times10^{-5}$".
-func latexSci(s string) string {
-	i := strings.IndexByte(s, 'e')
-	if i < 0 {
-		return "$" + s + "$"
-	}
-	e, err := strconv.Atoi(s[i+1:])
-	if err != nil {
-		return s
-	}
-	if e == 0 {
-		return "$" + s[:i] + "$"
-	}
-	return fmt.Sprintf("$%s\\times10^{%d}$", s[:i], e)
 }
 
 // parseBigSci shortens a decimal string to digits significant digits in

@@ -271,7 +271,7 @@ func compare(r *Row, s setting.Setting, pred *closedform.Prediction, perr error,
 		return perr
 	}
 	r.Scope = pred.Model
-	t := TargetOf(pred)
+	t := pred.Target()
 	fs, _ := pred.Objective.Float64()
 	gap := (num.Objective - fs) / math.Max(1, math.Abs(fs))
 	r.ObjectiveGap = &gap
@@ -292,21 +292,6 @@ func compare(r *Row, s setting.Setting, pred *closedform.Prediction, perr error,
 	}
 	r.Verdict, r.Failed = judge(gap, r.Metrics, t, cfg.Tol)
 	return nil
-}
-
-// TargetOf converts a prediction into the float64 target of package
-// metrics: Hbar^T Hbar, W W^T, W Hbar, the classifier rule, the alive set,
-// the bias and the predicted cosine of the class means.
-func TargetOf(p *closedform.Prediction) metrics.Target {
-	t := metrics.Target{HTH: p.HTH.Dense(), WWT: p.WWT.Dense(), WH: p.WH.Dense(), ClassifierRule: p.ClassifierRule,
-		Alive: p.Alive(), MeanCos: p.MeanCos}
-	if p.Bias != nil {
-		t.B = make([]float64, len(p.Bias))
-		for i, b := range p.Bias {
-			t.B[i], _ = b.Float64()
-		}
-	}
-	return t
 }
 
 // rowMetrics assembles the JSON metrics of a row.

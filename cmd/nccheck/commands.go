@@ -4,6 +4,7 @@ package main
 // own file; add it here.
 func extraCommands() []command {
 	return []command{
+		{"measure", "measure trained-network checkpoints (.npz) against the prediction, epoch by epoch", runMeasure},
 		{"kkt", "exact (big-float) KKT residual of the predicted point, optional Hessian test", runKKT},
 		{"solve", "solve the training problem numerically (projected L-BFGS, restarts, escapes)", runSolve},
 		{"verify", "compare prediction and numerical solution over settings, with verdicts", runVerify},

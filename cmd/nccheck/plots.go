@@ -9,9 +9,11 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
+	"nccheck/checkpoint"
 	"nccheck/closedform"
 	"nccheck/verify"
 )
@@ -161,6 +163,128 @@ func save(p *plot.Plot, base string) error {
 	for _, ext := range []string{".svg", ".png"} {
 		if err := p.Save(6*vg.Inch, 4.5*vg.Inch, base+ext); err != nil {
 			return fmt.Errorf("plot %s: %w", base+ext, err)
+		}
+	}
+	return nil
+}
+
+// writeMeasurePlots writes, as SVG and PNG: the metrics of every
+// checkpoint against the epoch on log axes (measure-metrics), and for the
+// last checkpoint the measured and predicted rho_k and M_k against n_k
+// (measure-rho, measure-margin). Zero or undefined values and epoch 0 are
+// left out of the log plot.
+func writeMeasurePlots(dir string, reports []*checkpoint.Report) error {
+	if len(reports) == 0 {
+		return nil
+	}
+	p := plot.New()
+	p.Title.Text = "deviation from the prediction against epoch"
+	p.X.Label.Text = "epoch"
+	p.Y.Label.Text = "metric"
+	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
+	p.X.Tick.Marker, p.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
+	series := []struct {
+		name string
+		get  func(r *checkpoint.Report) *float64
+	}{
+		{"|objective gap|", func(r *checkpoint.Report) *float64 {
+			if r.ObjectiveGap == nil {
+				return nil
+			}
+			v := math.Abs(*r.ObjectiveGap)
+			return &v
+		}},
+		{"NC1", func(r *checkpoint.Report) *float64 { return r.Metrics.NC1 }},
+		{"NC2_H", func(r *checkpoint.Report) *float64 { return r.Metrics.NC2H }},
+		{"NC2_W", func(r *checkpoint.Report) *float64 { return r.Metrics.NC2W }},
+		{"NC2_W balanced", func(r *checkpoint.Report) *float64 { return r.Metrics.NC2WBalanced }},
+		{"NC2_WWT", func(r *checkpoint.Report) *float64 { return r.Metrics.NC2WWT }},
+		{"NC3_WH", func(r *checkpoint.Report) *float64 { return r.Metrics.NC3WH }},
+		{"max cos", func(r *checkpoint.Report) *float64 { v := r.Metrics.MaxCos; return &v }},
+	}
+	palette := plotutil.SoftColors
+	drawn := 0
+	for i, sr := range series {
+		var xy plotter.XYs
+		for _, r := range reports {
+			v := sr.get(r)
+			if r.Epoch == nil || *r.Epoch < 1 || v == nil || !(*v > 0) {
+				continue
+			}
+			xy = append(xy, plotter.XY{X: float64(*r.Epoch), Y: *v})
+		}
+		if len(xy) == 0 {
+			continue
+		}
+		l, s, err := plotter.NewLinePoints(xy)
+		if err != nil {
+			return err
+		}
+		l.Color = palette[i%len(palette)]
+		s.Color = l.Color
+		s.Shape = plotutil.Shape(i)
+		if i >= len(palette) {
+			l.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
+		}
+		p.Add(l, s)
+		p.Legend.Add(sr.name, l, s)
+		drawn++
+	}
+	if drawn > 0 {
+		p.Legend.Top = false
+		p.Legend.Left = true
+		if err := save(p, filepath.Join(dir, "measure-metrics")); err != nil {
+			return err
+		}
+	}
+	last := reports[len(reports)-1]
+	title := filepath.Base(last.File)
+	if last.Epoch != nil {
+		title = fmt.Sprintf("epoch %d", *last.Epoch)
+	}
+	for _, fig := range []struct {
+		base, what string
+		meas       func(c checkpoint.ClassReport) float64
+		pred       func(c checkpoint.ClassReport) *float64
+	}{
+		{"measure-rho", "rho_k = ||mu_k||^2", func(c checkpoint.ClassReport) float64 { return c.FeatureNormSq },
+			func(c checkpoint.ClassReport) *float64 { return c.PredictedFeatureNormSq }},
+		{"measure-margin", "margin M_k", func(c checkpoint.ClassReport) float64 { return c.Margin },
+			func(c checkpoint.ClassReport) *float64 { return c.PredictedMargin }},
+	} {
+		var meas, pred plotter.XYs
+		for _, c := range last.Classes {
+			meas = append(meas, plotter.XY{X: float64(c.N), Y: fig.meas(c)})
+			if v := fig.pred(c); v != nil {
+				pred = append(pred, plotter.XY{X: float64(c.N), Y: *v})
+			}
+		}
+		p := plot.New()
+		p.Title.Text = fig.what + " against n_k, " + title
+		p.X.Label.Text = "n_k (class count)"
+		p.Y.Label.Text = fig.what
+		sc, err := plotter.NewScatter(meas)
+		if err != nil {
+			return err
+		}
+		sc.GlyphStyle.Shape = draw.CircleGlyph{}
+		sc.GlyphStyle.Color = color.RGBA{R: 214, G: 39, B: 40, A: 255}
+		p.Add(sc)
+		p.Legend.Add("measured", sc)
+		if len(pred) > 0 {
+			sortXY(pred)
+			pl, ps, err := plotter.NewLinePoints(pred)
+			if err != nil {
+				return err
+			}
+			pl.Color = color.Gray{Y: 100}
+			ps.Shape = draw.CrossGlyph{}
+			p.Add(pl, ps)
+			p.Legend.Add("predicted", pl, ps)
+		}
+		p.Legend.Top = true
+		if err := save(p, filepath.Join(dir, fig.base)); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/olekukonko/tablewriter"
@@ -152,4 +153,22 @@ func latexRow(cells []string) string {
 		}
 	}
 	return strings.Join(out, " & ") + " \\\\\n"
+}
+
+// LaTeXSci turns a number in Go's 'e' format ("1.2e-05") into LaTeX math,
+// "$1.2\times10^{-5}$" ("$1.2$" for a zero exponent); other text is
+// returned unchanged.
+func LaTeXSci(s string) string {
+	i := strings.IndexByte(s, 'e')
+	if i < 0 {
+		return "$" + s + "$"
+	}
+	e, err := strconv.Atoi(s[i+1:])
+	if err != nil {
+		return s
+	}
+	if e == 0 {
+		return "$" + s[:i] + "$"
+	}
+	return fmt.Sprintf("$%s\\times10^{%d}$", s[:i], e)
 }

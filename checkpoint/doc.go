@@ -1,0 +1,29 @@
+// Package checkpoint measures the last layer of a trained network against
+// the predicted global minimizer (theory.md section 10).
+//
+// A checkpoint is a NumPy .npz file (written by numpy.savez or
+// numpy.savez_compressed, for example from PyTorch tensors) with the arrays
+//
+//	features    N x d, float32 or float64: the input of the last linear
+//	            layer for every training sample (after its ReLU)
+//	labels      N, any integer dtype, values 0..K-1, the same row order
+//	classifier  K x d, float32 or float64: the last layer's weight W
+//	bias        K (optional): the last layer's bias
+//	epoch       a scalar (optional)
+//
+// [Open] reads everything but the features and checks the shapes, the
+// dtypes and the labels; the features are streamed from the file in blocks,
+// once per pass of package metrics (two passes), so a checkpoint larger than
+// memory can be measured and peak memory stays far below the file size.
+// Arrays are read with codeberg.org/sbinet/npyio, never by a hand-written
+// parser. Every problem with a file is an [*Error] naming the file and the
+// array.
+//
+// [Measure] computes, for one checkpoint, the objective of theory.md section
+// 1 at the checkpoint (in float64 from the file's float32 or float64 data),
+// the prediction of the paper's theorem for the class counts read from the
+// labels, d and the lambdas (package closedform), and every metric of
+// theory.md sections 8 and 10 (package metrics, the same code that package
+// verify applies to the solver). [FitLambdas] estimates effective lambdas
+// for a network trained without an explicit feature penalty.
+package checkpoint

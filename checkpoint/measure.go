@@ -1,0 +1,323 @@
+package checkpoint
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+
+	"nccheck/closedform"
+	"nccheck/metrics"
+	"nccheck/setting"
+)
+
+// Options configure Measure.
+type Options struct {
+	// LambdaW and LambdaH are the regularisation strengths the network was
+	// trained with (theory.md section 10's loss), read exactly. Required
+	// unless Fit is set.
+	LambdaW, LambdaH setting.Decimal
+	// Fit estimates effective lambdas from the checkpoint instead (see
+	// FitLambdas); LambdaW and LambdaH must then be zero.
+	Fit bool
+	// Prec is the precision of the prediction in bits; 0 means
+	// closedform.DefaultPrec.
+	Prec uint
+	// CollapseTol: a class counts as collapsed when its margin equivalent
+	// ||mu_k||^2 sqrt(K lambda_H n_k / ((K-1) lambda_W)) is at most this
+	// fraction of max(1, the largest); 0 means DefaultCollapseTol.
+	CollapseTol float64
+}
+
+// DefaultCollapseTol is the collapse tolerance for trained networks: a
+// class whose mean carries under 1% of the largest margin equivalent counts
+// as collapsed. (A solver reaches 1e-6; a network trained for a finite time
+// does not.)
+const DefaultCollapseTol = 1e-2
+
+// Report is the measurement of one checkpoint against the prediction, in
+// the JSON shape of `nccheck measure --format json` (one object per line).
+type Report struct {
+	File  string `json:"file"`
+	Epoch *int64 `json:"epoch"`
+	K     int    `json:"K"`
+	N     int    `json:"N"`
+	D     int    `json:"d"`
+	// LambdaW and LambdaH are the lambdas of the prediction (exact decimal
+	// text), Fitted true when FitLambdas estimated them.
+	LambdaW string `json:"lambda_w"`
+	LambdaH string `json:"lambda_h"`
+	Fitted  bool   `json:"fitted"`
+	// Bias is true when the checkpoint has a bias: it enters the logits of
+	// the objective; the prediction is the bias-free theorem's.
+	Bias bool `json:"bias"`
+	// Objective is f of theory.md section 1 at the checkpoint (float64).
+	Objective float64 `json:"objective"`
+	// PredictedObjective is f* (decimal, every digit of the precision); nil
+	// when the theorem makes no prediction (Scope says why).
+	PredictedObjective *string `json:"predicted_objective"`
+	// ObjectiveGap is the relative gap (f - f*) / |f*|.
+	ObjectiveGap *float64 `json:"objective_gap"`
+	Scope        string   `json:"scope,omitempty"`
+	// Alive and PredictedAlive count the measured and predicted alive
+	// classes.
+	Alive          int  `json:"alive_classes"`
+	PredictedAlive *int `json:"predicted_alive_classes"`
+	Metrics        ReportMetrics `json:"metrics"`
+	Classes        []ClassReport `json:"classes"`
+}
+
+// ReportMetrics are the section 8 and 10 metrics of a checkpoint (nil:
+// undefined, or no prediction).
+type ReportMetrics struct {
+	NC1  *float64 `json:"nc1"`
+	NC2H *float64 `json:"nc2_h"`
+	// NC2W is against the imbalanced theorem's classifier rule
+	// (rows K sqrt(n_k) mu_k - sum_j sqrt(n_j) mu_j), NC2WBalanced against
+	// the balanced theory's (rows mu_k - mean_j mu_j).
+	NC2W         *float64 `json:"nc2_w"`
+	NC2WBalanced *float64 `json:"nc2_w_balanced"`
+	NC2WWT       *float64 `json:"nc2_wwt"`
+	NC3WH        *float64 `json:"nc3_wh"`
+	// MaxCos is max |cos(mu_k, mu_l)| over pairs of nonzero class means.
+	MaxCos float64 `json:"max_cos"`
+	// MarginError is max_k max_{j != k} |(W mu_k)_k - (W mu_k)_j - M_k|, the
+	// worst logit-gap error against the prediction.
+	MarginError *float64 `json:"margin_error"`
+	// CollapseAgree is true when the measured collapsed classes are the
+	// predicted ones.
+	CollapseAgree *bool `json:"collapse_agree"`
+}
+
+// ClassReport is one class: measured and predicted values (predicted ones
+// nil without a prediction).
+type ClassReport struct {
+	N int `json:"n"`
+	// Margin is (W mu_k)_k - mean_{j != k} (W mu_k)_j (theory.md section 10).
+	Margin          float64  `json:"margin"`
+	PredictedMargin *float64 `json:"predicted_margin"`
+	// FeatureNormSq is rho_k = ||mu_k||^2.
+	FeatureNormSq          float64  `json:"feature_norm_sq"`
+	PredictedFeatureNormSq *float64 `json:"predicted_feature_norm_sq"`
+	// ClassifierNormSq is ||w_k||^2.
+	ClassifierNormSq          float64  `json:"classifier_norm_sq"`
+	PredictedClassifierNormSq *float64 `json:"predicted_classifier_norm_sq"`
+	// CosWMu is cos(w_k, mu_k) (0 when either is zero); the prediction's is
+	// nil for a collapsed class.
+	CosWMu          float64  `json:"cos_w_mu"`
+	PredictedCosWMu *float64 `json:"predicted_cos_w_mu"`
+	Collapsed          bool  `json:"collapsed"`
+	PredictedCollapsed *bool `json:"predicted_collapsed"`
+}
+
+// Measure measures one checkpoint: two passes over its features (package
+// metrics), the objective at the checkpoint, and the prediction of the
+// paper's theorem (closedform.FormulaPaper, bias-free) for the class counts
+// of the labels, d and the lambdas. A setting the theorem does not cover (d
+// below the number of alive classes) gives a report without predicted
+// values and with Scope set. Errors: an *Error for a bad file, a
+// *setting.InputError for bad lambdas or options.
+func Measure(c *Checkpoint, opt Options) (*Report, error) {
+	if opt.Prec == 0 {
+		opt.Prec = closedform.DefaultPrec
+	}
+	if opt.CollapseTol == 0 {
+		opt.CollapseTol = DefaultCollapseTol
+	}
+	if !(opt.CollapseTol > 0) || opt.CollapseTol >= 1 {
+		return nil, &setting.InputError{Field: "CollapseTol", Value: fmt.Sprint(opt.CollapseTol), Reason: "must be in (0, 1)"}
+	}
+	switch {
+	case opt.Fit && (!opt.LambdaW.IsZero() || !opt.LambdaH.IsZero()):
+		return nil, &setting.InputError{Field: "Fit", Reason: "estimates the lambdas; do not give them too"}
+	case !opt.Fit && (opt.LambdaW.IsZero() || opt.LambdaH.IsZero()):
+		return nil, &setting.InputError{Field: setting.FieldLambdaW + "/" + setting.FieldLambdaH, Reason: "are required (or fit them)"}
+	}
+	m, err := metrics.Measure(c.Samples(), c.W, c.B)
+	if err != nil {
+		var ce *Error
+		if errors.As(err, &ce) {
+			return nil, ce
+		}
+		return nil, &Error{File: c.Path, Reason: err.Error()}
+	}
+	return Compare(c, m, opt)
+}
+
+// Compare builds the report of a checkpoint from its measurement (see
+// Measure).
+func Compare(c *Checkpoint, m *metrics.Measurement, opt Options) (*Report, error) {
+	if opt.Prec == 0 {
+		opt.Prec = closedform.DefaultPrec
+	}
+	if opt.CollapseTol == 0 {
+		opt.CollapseTol = DefaultCollapseTol
+	}
+	lwd, lhd := opt.LambdaW, opt.LambdaH
+	if opt.Fit {
+		lw, lh, err := FitLambdas(m)
+		if err != nil {
+			return nil, &Error{File: c.Path, Reason: "fit: " + err.Error()}
+		}
+		if lwd, err = setting.ParseDecimal(strconv.FormatFloat(lw, 'g', 6, 64)); err != nil {
+			return nil, err
+		}
+		if lhd, err = setting.ParseDecimal(strconv.FormatFloat(lh, 'g', 6, 64)); err != nil {
+			return nil, err
+		}
+	}
+	s := setting.Setting{Counts: c.Counts, Dim: c.D, LambdaW: lwd, LambdaH: lhd}
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	lw, lh := lwd.Float64(), lhd.Float64()
+	r := &Report{File: c.Path, Epoch: c.Epoch, K: c.K, N: c.N, D: c.D, LambdaW: lwd.String(), LambdaH: lhd.String(),
+		Fitted: opt.Fit, Bias: c.B != nil, Objective: m.Objective(lw, lh, 0)}
+	if math.IsNaN(r.Objective) || math.IsInf(r.Objective, 0) {
+		return nil, &Error{File: c.Path, Reason: fmt.Sprintf("the objective is %v", r.Objective)}
+	}
+	collapsed := m.Collapsed(lw, lh, opt.CollapseTol)
+	r.Metrics = ReportMetrics{NC1: m.NC1, MaxCos: m.MaxCosDeviation(0),
+		NC2WBalanced: m.ClassifierDist(metrics.BalancedRule(c.K)),
+		NC2W:         m.ClassifierDist(closedform.PaperClassifierRule(c.Counts))}
+	margins, rho, wn, cos := m.Margins(), m.MeanNormSq(), m.ClassifierRowNormSq(), m.CosWMu()
+	for k := range c.Counts {
+		r.Classes = append(r.Classes, ClassReport{N: c.Counts[k], Margin: margins[k], FeatureNormSq: rho[k],
+			ClassifierNormSq: wn[k], CosWMu: cos[k], Collapsed: collapsed[k]})
+		if !collapsed[k] {
+			r.Alive++
+		}
+	}
+
+	p, err := closedform.FormulaPaper.Predict(s, opt.Prec)
+	var se *closedform.ScopeError
+	if errors.As(err, &se) {
+		r.Scope = se.Short
+		return r, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	t := p.Target()
+	dv, err := m.Compare(t, lw, lh, opt.CollapseTol)
+	if err != nil {
+		return nil, &Error{File: c.Path, Reason: err.Error()}
+	}
+	fs := closedform.FormatFloat(p.Objective, closedform.Digits(p.Prec))
+	r.PredictedObjective = &fs
+	f, _ := p.Objective.Float64()
+	gap := (r.Objective - f) / math.Abs(f)
+	r.ObjectiveGap = &gap
+	alive := p.AliveCount()
+	r.PredictedAlive = &alive
+	r.Metrics.NC2H, r.Metrics.NC2WWT, r.Metrics.NC3WH = dv.NC2H, dv.NC2WWT, dv.NC3WH
+	r.Metrics.MarginError = &dv.MarginError
+	r.Metrics.CollapseAgree = &dv.CollapseAgree
+	pm := metrics.GapMeans(t.WH)
+	for k, cl := range p.Classes {
+		cr := &r.Classes[k]
+		v := func(x float64) *float64 { return &x }
+		cr.PredictedMargin = v(pm[k])
+		rk, _ := cl.FeatureNormSq.Float64()
+		cr.PredictedFeatureNormSq = v(rk)
+		wk, _ := cl.ClassifierNormSq.Float64()
+		cr.PredictedClassifierNormSq = v(wk)
+		if cl.CosWH != nil {
+			ck, _ := cl.CosWH.Float64()
+			cr.PredictedCosWMu = v(ck)
+		}
+		pc := !cl.Alive
+		cr.PredictedCollapsed = &pc
+	}
+	return r, nil
+}
+
+// FitLambdas estimates effective lambdas for a checkpoint of a network
+// trained without the explicit penalties of theory.md section 10 (plain
+// weight decay): the ratio lambda_W / lambda_H = ||H||_F^2 / ||W||_F^2 from
+// the balance lambda_W ||W||^2 = lambda_H ||H||^2 that holds at every
+// minimizer, and the product P = lambda_W lambda_H (the margins depend on it
+// alone) by least squares of the measured margins against the predicted
+// ones, sum_k (M_k - M_k(P))^2, a one-dimensional search over log P between
+// P_max 1e-16 and P_max = (K-1) max_k n_k / (K N^2) (global collapse). The
+// predicted margins are the closed form's (package closedform, 64 bits).
+//
+// What it can show: with the lambdas fitted, the balance holds and the
+// margins agree on average by construction, so those are not evidence;
+// the remaining structure still is (NC1, orthogonality, the pattern of
+// rho_k and M_k across classes, NC2 and NC3, collapse).
+func FitLambdas(m *metrics.Measurement) (lambdaW, lambdaH float64, err error) {
+	if !(m.FeatureNormSq > 0) || !(m.ClassifierNormSq > 0) {
+		return 0, 0, errors.New("the features or the classifier are all zero: no balance to fit")
+	}
+	ratio := m.FeatureNormSq / m.ClassifierNormSq
+	measured := m.Margins()
+	k, n := m.K, m.N
+	maxN := 0
+	for _, c := range m.Counts {
+		maxN = max(maxN, c)
+	}
+	pMax := float64(k-1) * float64(maxN) / (float64(k) * float64(n) * float64(n))
+	cost := func(logP float64) (float64, error) {
+		p := math.Exp(logP)
+		lw, lh := math.Sqrt(p*ratio), math.Sqrt(p/ratio)
+		lwd, err1 := setting.ParseDecimal(strconv.FormatFloat(lw, 'g', 17, 64))
+		lhd, err2 := setting.ParseDecimal(strconv.FormatFloat(lh, 'g', 17, 64))
+		if err := errors.Join(err1, err2); err != nil {
+			return 0, err
+		}
+		pred, err := closedform.FormulaPaper.Predict(setting.Setting{Counts: m.Counts, Dim: k, LambdaW: lwd, LambdaH: lhd}, 64)
+		if err != nil {
+			return 0, err
+		}
+		s := 0.0
+		for i, cl := range pred.Classes {
+			mk, _ := cl.Margin.Float64()
+			s += (measured[i] - mk) * (measured[i] - mk)
+		}
+		return s, nil
+	}
+	lo, hi := math.Log(pMax)-16*math.Ln10, math.Log(pMax)
+	const grid = 64
+	best, bestC := lo, math.Inf(1)
+	for i := 0; i <= grid; i++ {
+		t := lo + (hi-lo)*float64(i)/grid
+		c, err := cost(t)
+		if err != nil {
+			return 0, 0, err
+		}
+		if c < bestC {
+			best, bestC = t, c
+		}
+	}
+	// Golden section in the neighbouring cells.
+	step := (hi - lo) / grid
+	a, b := math.Max(lo, best-step), math.Min(hi, best+step)
+	g := (math.Sqrt(5) - 1) / 2
+	x1, x2 := b-g*(b-a), a+g*(b-a)
+	c1, err := cost(x1)
+	if err != nil {
+		return 0, 0, err
+	}
+	c2, err := cost(x2)
+	if err != nil {
+		return 0, 0, err
+	}
+	for i := 0; i < 60 && b-a > 1e-10; i++ {
+		if c1 <= c2 {
+			b, x2, c2 = x2, x1, c1
+			x1 = b - g*(b-a)
+			if c1, err = cost(x1); err != nil {
+				return 0, 0, err
+			}
+		} else {
+			a, x1, c1 = x1, x2, c2
+			x2 = a + g*(b-a)
+			if c2, err = cost(x2); err != nil {
+				return 0, 0, err
+			}
+		}
+	}
+	p := math.Exp((a + b) / 2)
+	return math.Sqrt(p * ratio), math.Sqrt(p / ratio), nil
+}
