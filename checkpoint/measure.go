@@ -61,8 +61,8 @@ type Report struct {
 	Scope        string   `json:"scope,omitempty"`
 	// Alive and PredictedAlive count the measured and predicted alive
 	// classes.
-	Alive          int  `json:"alive_classes"`
-	PredictedAlive *int `json:"predicted_alive_classes"`
+	Alive          int           `json:"alive_classes"`
+	PredictedAlive *int          `json:"predicted_alive_classes"`
 	Metrics        ReportMetrics `json:"metrics"`
 	Classes        []ClassReport `json:"classes"`
 }
@@ -104,10 +104,10 @@ type ClassReport struct {
 	PredictedClassifierNormSq *float64 `json:"predicted_classifier_norm_sq"`
 	// CosWMu is cos(w_k, mu_k) (0 when either is zero); the prediction's is
 	// nil for a collapsed class.
-	CosWMu          float64  `json:"cos_w_mu"`
-	PredictedCosWMu *float64 `json:"predicted_cos_w_mu"`
-	Collapsed          bool  `json:"collapsed"`
-	PredictedCollapsed *bool `json:"predicted_collapsed"`
+	CosWMu             float64  `json:"cos_w_mu"`
+	PredictedCosWMu    *float64 `json:"predicted_cos_w_mu"`
+	Collapsed          bool     `json:"collapsed"`
+	PredictedCollapsed *bool    `json:"predicted_collapsed"`
 }
 
 // Measure measures one checkpoint: two passes over its features (package
