@@ -1,6 +1,10 @@
 package main
 
 import (
+	"bufio"
+
+	"codeberg.org/sbinet/npyio/npy"
+
 	"encoding/json"
 	"errors"
 	"flag"
@@ -216,7 +220,8 @@ func (r *solveReport) writeText(w io.Writer) error {
 }
 
 // writeSolution writes W, H (and b) of the best restart into dir as CSV and
-// .npy files and returns their paths.
+// NumPy .npy files (float64, C order, written by the npyio library) and
+// returns their paths.
 func writeSolution(dir string, res *optimize.Result) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("--out %s: %w", dir, err)
@@ -228,7 +233,12 @@ func writeSolution(dir string, res *optimize.Result) ([]string, error) {
 		if err != nil {
 			return fmt.Errorf("--out: %w", err)
 		}
-		if err := fn(f); err != nil {
+		bw := bufio.NewWriter(f)
+		if err := fn(bw); err != nil {
+			f.Close()
+			return fmt.Errorf("--out: %s: %w", path, err)
+		}
+		if err := bw.Flush(); err != nil {
 			f.Close()
 			return fmt.Errorf("--out: %s: %w", path, err)
 		}
@@ -238,28 +248,44 @@ func writeSolution(dir string, res *optimize.Result) ([]string, error) {
 		files = append(files, path)
 		return nil
 	}
-	mats := []struct {
+	type array struct {
 		name string
-		m    *mat.Dense
-	}{{"W", res.Point.W}, {"H", res.Point.H}}
-	if res.Point.B != nil {
-		mats = append(mats, struct {
-			name string
-			m    *mat.Dense
-		}{"b", mat.NewDense(len(res.Point.B), 1, append([]float64(nil), res.Point.B...))})
+		m    *mat.Dense // a column for b
+		npy  any        // what npy.Write gets: the matrix, or b as a 1-D slice
 	}
-	for _, m := range mats {
-		m := m
-		if err := write(m.name+".csv", func(w io.Writer) error { return optimize.WriteCSV(w, m.m) }); err != nil {
+	arrays := []array{{"W", res.Point.W, res.Point.W}, {"H", res.Point.H, res.Point.H}}
+	if res.Point.B != nil {
+		b := append([]float64(nil), res.Point.B...)
+		arrays = append(arrays, array{"b", mat.NewDense(len(b), 1, b), b})
+	}
+	for _, a := range arrays {
+		if err := write(a.name+".csv", func(w io.Writer) error { return writeCSV(w, a.m) }); err != nil {
 			return files, err
 		}
-		npy := func(w io.Writer) error { return optimize.WriteNPY(w, m.m) }
-		if m.name == "b" {
-			npy = func(w io.Writer) error { return optimize.WriteNPYVector(w, res.Point.B) }
-		}
-		if err := write(m.name+".npy", npy); err != nil {
+		if err := write(a.name+".npy", func(w io.Writer) error { return npy.Write(w, a.npy) }); err != nil {
 			return files, err
 		}
 	}
 	return files, nil
+}
+
+// writeCSV writes m as comma-separated rows, every number with the shortest
+// text that reads back to the same float64.
+func writeCSV(w io.Writer, m mat.Matrix) error {
+	r, c := m.Dims()
+	buf := make([]byte, 0, 32)
+	for i := 0; i < r; i++ {
+		buf = buf[:0]
+		for j := 0; j < c; j++ {
+			if j > 0 {
+				buf = append(buf, ',')
+			}
+			buf = strconv.AppendFloat(buf, m.At(i, j), 'g', -1, 64)
+		}
+		buf = append(buf, '\n')
+		if _, err := w.Write(buf); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -1,8 +1,8 @@
 package main
 
 import (
-	"bytes"
-	"encoding/binary"
+	"codeberg.org/sbinet/npyio/npy"
+
 	"encoding/json"
 	"math"
 	"os"
@@ -125,43 +125,27 @@ func TestSolveBadInput(t *testing.T) {
 	}
 }
 
-// readNPY parses a .npy file of '<f8' C-order data and returns its shape
-// and values.
+// readNPY reads a float64 .npy file with the npyio library and returns its
+// shape and values.
 func readNPY(t *testing.T, path string) ([]int, []float64) {
 	t.Helper()
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.HasPrefix(b, []byte("\x93NUMPY\x01\x00")) {
-		t.Fatalf("%s: bad magic %q", path, b[:8])
+	defer f.Close()
+	r, err := npy.NewReader(f)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
 	}
-	hl := int(binary.LittleEndian.Uint16(b[8:10]))
-	if (10+hl)%64 != 0 {
-		t.Errorf("%s: data offset %d is not a multiple of 64", path, 10+hl)
+	if strings.Trim(r.Header.Descr.Type, "'") != "<f8" || r.Header.Descr.Fortran {
+		t.Errorf("%s: header %+v", path, r.Header)
 	}
-	header := string(b[10 : 10+hl])
-	if !strings.HasSuffix(header, "\n") || !strings.Contains(header, "'descr': '<f8'") || !strings.Contains(header, "'fortran_order': False") {
-		t.Errorf("%s: header %q", path, header)
+	var vals []float64
+	if err := r.Read(&vals); err != nil {
+		t.Fatalf("%s: %v", path, err)
 	}
-	i := strings.Index(header, "'shape': (")
-	j := strings.Index(header[i:], ")")
-	var shape []int
-	for _, f := range strings.Split(header[i+len("'shape': ("):i+j], ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			v, err := strconv.Atoi(f)
-			if err != nil {
-				t.Fatalf("%s: shape %q", path, header)
-			}
-			shape = append(shape, v)
-		}
-	}
-	data := b[10+hl:]
-	vals := make([]float64, len(data)/8)
-	for k := range vals {
-		vals[k] = math.Float64frombits(binary.LittleEndian.Uint64(data[8*k:]))
-	}
-	return shape, vals
+	return r.Header.Descr.Shape, vals
 }
 
 func TestSolveOut(t *testing.T) {
