@@ -5,7 +5,9 @@ import (
 	"math"
 	"math/big"
 	"regexp"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Decimal is a real number given by its decimal text, kept exactly.
@@ -25,17 +27,27 @@ var decimalSyntax = regexp.MustCompile(`^[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-
 // build a number with millions of digits.
 const maxExponent = 1000
 
+// maxDecimalLen bounds the length of a decimal's text, for the same reason:
+// big.Rat's decimal conversion takes time quadratic in the number of digits
+// (seconds for a million digits).
+const maxDecimalLen = 10000
+
 // ParseDecimal parses s as an exact decimal number. It accepts the usual
 // decimal and scientific notations (1e-4, 0.0001, 2.5E+3) and nothing else:
 // no hexadecimal, no fractions, no "inf" or "nan".
 func ParseDecimal(s string) (Decimal, error) {
 	t := strings.TrimSpace(s)
+	if len(t) > maxDecimalLen {
+		return Decimal{}, fmt.Errorf("too long for a decimal number (%d characters, limit %d)", len(t), maxDecimalLen)
+	}
 	if !decimalSyntax.MatchString(t) {
 		return Decimal{}, fmt.Errorf("not a decimal number")
 	}
 	if i := strings.IndexAny(t, "eE"); i >= 0 {
-		var e int
-		if _, err := fmt.Sscan(t[i+1:], &e); err != nil || e > maxExponent || e < -maxExponent {
+		// Decimal digits only: fmt.Sscan took a leading 0 for an octal
+		// prefix, so 1e0800000 passed with exponent 0.
+		e, err := strconv.Atoi(t[i+1:])
+		if err != nil || e > maxExponent || e < -maxExponent {
 			return Decimal{}, fmt.Errorf("exponent out of range (|e| <= %d)", maxExponent)
 		}
 	}
@@ -118,7 +130,7 @@ func (d Decimal) MarshalText() ([]byte, error) { return []byte(d.String()), nil 
 func (d *Decimal) UnmarshalText(b []byte) error {
 	v, err := ParseDecimal(string(b))
 	if err != nil {
-		return fmt.Errorf("%q: %w", string(b), err)
+		return fmt.Errorf("%q: %w", clip(string(b)), err)
 	}
 	*d = v
 	return nil
@@ -135,4 +147,21 @@ func (d *Decimal) UnmarshalJSON(b []byte) error {
 		s = s[1 : len(s)-1]
 	}
 	return d.UnmarshalText([]byte(s))
+}
+
+// maxShown bounds the quoted length of the input text an error message shows.
+const maxShown = 64
+
+// clip returns s if it quotes to at most maxShown characters, and otherwise
+// its longest prefix (cut between runes) that does, followed by "...": error
+// messages quote clip(input), so they stay short whatever the input.
+func clip(s string) string {
+	if len(s) <= maxShown && len(strconv.Quote(s)) <= maxShown+2 {
+		return s
+	}
+	n := min(len(s), maxShown)
+	for n > 0 && ((n < len(s) && !utf8.RuneStart(s[n])) || len(strconv.Quote(s[:n])) > maxShown+2) {
+		n--
+	}
+	return s[:n] + "..."
 }

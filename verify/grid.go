@@ -56,6 +56,9 @@ func ParseGrid(r io.Reader) (*Grid, []Case, error) {
 	if err := dec.Decode(&g); err != nil {
 		return nil, nil, fmt.Errorf("grid: %w", err)
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, nil, fmt.Errorf("grid: unexpected data after the grid object")
+	}
 	if len(g.Settings) == 0 {
 		return nil, nil, fmt.Errorf("grid %q: no settings", g.Name)
 	}

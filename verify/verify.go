@@ -7,6 +7,7 @@ import (
 	"math"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -74,6 +75,46 @@ type Config struct {
 	ExactKKT bool
 	// SkipKeys are row keys (KeyOf) not to run, for resuming.
 	SkipKeys map[string]bool
+	// Shard selects a deterministic part of the cases (by index); the zero
+	// value runs every case.
+	Shard Shard
+}
+
+// Shard is part Index (1..Count) of Count: the cases whose 0-based index c
+// has c mod Count = Index - 1. Round robin keeps the shards' sizes and
+// costs alike when the cases of a grid grow in size. Rows keep their index
+// in the whole grid, so shards merge (Merge) into the unsharded set.
+type Shard struct {
+	Index, Count int
+}
+
+// Has reports whether case c (0-based) belongs to the shard.
+func (s Shard) Has(c int) bool {
+	return s.Count <= 1 || c%s.Count == s.Index-1
+}
+
+// ParseShard parses "i/n" with 1 <= i <= n. Errors are *setting.InputError
+// with Field "Shard".
+func ParseShard(text string) (Shard, error) {
+	var sh Shard
+	bad := func(reason string) (Shard, error) {
+		return Shard{}, &setting.InputError{Field: "Shard", Value: strconv.Quote(text), Reason: reason}
+	}
+	a, b, ok := strings.Cut(text, "/")
+	if !ok {
+		return bad("must be i/n, e.g. 1/4")
+	}
+	var err error
+	if sh.Index, err = strconv.Atoi(a); err != nil {
+		return bad("must be i/n with whole numbers i and n")
+	}
+	if sh.Count, err = strconv.Atoi(b); err != nil {
+		return bad("must be i/n with whole numbers i and n")
+	}
+	if sh.Count < 1 || sh.Index < 1 || sh.Index > sh.Count {
+		return bad("needs 1 <= i <= n")
+	}
+	return sh, nil
 }
 
 func (cfg Config) withDefaults() Config {
@@ -419,7 +460,8 @@ func judge(gap float64, m *Metrics, t metrics.Target, tol Tolerances) (Verdict, 
 // Run checks every case with cfg.Jobs workers. emit is called (from one
 // goroutine at a time) for each row as soon as its case finishes, in
 // completion order; the returned rows are in case order, then theory
-// order. Cases whose rows are all in cfg.SkipKeys are not run. A cancelled
+// order. Cases outside cfg.Shard, and cases whose rows are all in
+// cfg.SkipKeys, are not run. A cancelled
 // context stops the run: cases not started are skipped, running solves are
 // asked to stop, and Run returns the rows it has with ctx.Err().
 func Run(ctx context.Context, cases []Case, cfg Config, emit func(Row) error) ([]Row, error) {
@@ -443,6 +485,9 @@ func Run(ctx context.Context, cases []Case, cfg Config, emit func(Row) error) ([
 	go func() {
 		defer close(todo)
 		for i, c := range cases {
+			if !cfg.Shard.Has(i) {
+				continue
+			}
 			skip := true
 			for _, th := range cfg.Theories {
 				skip = skip && cfg.SkipKeys[KeyOf(c, th.Name())]
@@ -559,4 +604,17 @@ func AllPass(rows []Row) bool {
 		}
 	}
 	return true
+}
+
+// Expected returns the keys of the rows a run of cases with these theories
+// produces (in case order, then theory order), for finding the rows a set of
+// row files lacks.
+func Expected(cases []Case, theories []string) []string {
+	var keys []string
+	for _, c := range cases {
+		for _, th := range theories {
+			keys = append(keys, KeyOf(c, th))
+		}
+	}
+	return keys
 }

@@ -128,17 +128,19 @@ func badInput(stderr io.Writer, cmd string, err error) int {
 // fieldFlags maps the fields and options the library names in its errors to
 // the flags of the command line.
 var fieldFlags = map[string]string{
-	setting.FieldCounts:                          "--n",
-	setting.FieldDim:                             "--d",
-	setting.FieldLambdaW:                         "--lambda-w",
-	setting.FieldLambdaH:                         "--lambda-h",
-	setting.FieldLambdaB:                         "--lambda-b",
-	setting.FieldBias:                            "--bias",
-	setting.FieldNoReLU:                          "--no-relu",
-	setting.FieldCounts + "/" + setting.FieldDim: "--n/--d",
+	setting.FieldCounts:                             "--n",
+	setting.FieldDim:                                "--d",
+	setting.FieldLambdaW:                            "--lambda-w",
+	setting.FieldLambdaH:                            "--lambda-h",
+	setting.FieldLambdaB:                            "--lambda-b",
+	setting.FieldBias:                               "--bias",
+	setting.FieldNoReLU:                             "--no-relu",
+	setting.FieldCounts + "/" + setting.FieldDim:    "--n/--d",
+	setting.FieldNoReLU + "/" + setting.FieldCounts: "--no-relu/--n",
 	"Prec":    "--prec",
 	"Formula": "--formula",
 	"Columns": "--columns",
+	"Shard":   "--shard",
 }
 
 // flagMessage is err's message with the field of its *setting.InputError

@@ -65,6 +65,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	resume := fs.Bool("resume", false, "with --out: keep the rows already in the file and run only the missing ones")
 	plotDir := fs.String("plot", "", "write SVG and PNG figures to this `directory`")
 	kkt := fs.Bool("kkt", true, "add the exact (big-float) KKT residual of the predicted point as a column")
+	shardText := fs.String("shard", "", "run only shard `i/n` of the settings (those with index mod n = i-1); merge shards' --out files with 'nccheck report'")
 	setUsage(fs, "(--suite NAME | --grid FILE | --n ... --d ... --lambda-w ... --lambda-h ...) [flags]", verifyDescription)
 	if done, status := parseFlags(fs, args, stdout, stderr); done {
 		return status
@@ -120,6 +121,12 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	if *digits < 1 || *digits > 17 {
 		return fail(&setting.InputError{Field: "--digits", Value: strconv.Itoa(*digits), Reason: "must be between 1 and 17"})
 	}
+	var shard verify.Shard
+	if *shardText != "" {
+		if shard, err = verify.ParseShard(*shardText); err != nil {
+			return fail(err)
+		}
+	}
 	if *resume && *out == "" {
 		return fail(&setting.InputError{Field: "--resume", Reason: "needs --out FILE"})
 	}
@@ -142,9 +149,12 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	workers := max(1, runtime.GOMAXPROCS(0) / *jobs)
 	cfg := verify.Config{Theories: theories, Prec: *prec, Tol: tol, Seed: *seed, Jobs: *jobs, ExactKKT: *kkt,
 		Solver:   verify.NewSolver(optimize.Settings{Tol: *solverTol, MaxIter: *maxIter, Restarts: *restarts, Workers: workers}),
-		SkipKeys: verify.Keys(kept)}
+		SkipKeys: verify.Keys(kept), Shard: shard}
 	total := 0
-	for _, c := range cases {
+	for i, c := range cases {
+		if !shard.Has(i) {
+			continue
+		}
 		for _, th := range theories {
 			if !cfg.SkipKeys[verify.KeyOf(c, th.Name())] {
 				total++
