@@ -217,10 +217,10 @@ func GapMeans(l *mat.Dense) []float64 {
 }
 
 // MeanNormSq returns rho_k = ||mu_k||^2 per class.
-func (m *Measurement) MeanNormSq() []float64 { return diag(m.HTH) }
+func (m *Measurement) MeanNormSq() []float64 { return Diag(m.HTH) }
 
 // ClassifierRowNormSq returns ||w_k||^2, the squared norm of row k of W, per class.
-func (m *Measurement) ClassifierRowNormSq() []float64 { return diag(m.WWT) }
+func (m *Measurement) ClassifierRowNormSq() []float64 { return Diag(m.WWT) }
 
 // CosWMu returns cos(w_k, mu_k) per class, NaN-free: 0 when either vector
 // is zero.
@@ -250,7 +250,9 @@ func (m *Measurement) Objective(lambdaW, lambdaH, lambdaB float64) float64 {
 	return f
 }
 
-func diag(a *mat.Dense) []float64 {
+// Diag returns the diagonal of a square matrix (rho_k from Hbar^T Hbar,
+// ||w_k||^2 from W W^T).
+func Diag(a *mat.Dense) []float64 {
 	k, _ := a.Dims()
 	out := make([]float64, k)
 	for i := range out {

@@ -52,10 +52,7 @@ func NewSolver(set optimize.Settings) Solver {
 		}
 		st := set
 		st.Seed = seed
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("solve: %w", err)
-		}
-		res, err := optimize.Solve(p, st)
+		res, err := optimize.SolveContext(ctx, p, st)
 		if err != nil {
 			return nil, fmt.Errorf("solve: %w", err)
 		}

@@ -12,8 +12,6 @@ import (
 	"sync"
 	"time"
 
-	"gonum.org/v1/gonum/mat"
-
 	"nccheck/closedform"
 	"nccheck/derivation"
 	"nccheck/metrics"
@@ -321,7 +319,7 @@ func compare(r *Row, s setting.Setting, pred *closedform.Prediction, perr error,
 		return err
 	}
 	r.Metrics = rowMetrics(meas, dv)
-	r.PredictedRho = diagOf(t.HTH)
+	r.PredictedRho = metrics.Diag(t.HTH)
 	r.PredictedMargin = metrics.GapMeans(t.WH)
 	if cfg.ExactKKT {
 		k, err := derivation.AtPrediction(pred)
@@ -373,15 +371,6 @@ func measureOutOfScope(r *Row, s setting.Setting, m *metrics.Measurement, se *cl
 	}
 	r.Metrics = out
 	return nil
-}
-
-func diagOf(a *mat.Dense) []float64 {
-	k, _ := a.Dims()
-	out := make([]float64, k)
-	for i := range out {
-		out[i] = a.At(i, i)
-	}
-	return out
 }
 
 // judge applies the tolerances. The objective decides counterexample and

@@ -2,9 +2,11 @@ package verify
 
 import (
 	"context"
+	"errors"
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -248,5 +250,28 @@ func TestRandomSuiteReproducible(t *testing.T) {
 	}
 	if !ks[2] || !ks[20] {
 		t.Errorf("K range not covered: %v", ks)
+	}
+}
+
+// TestRunCancel: cancelling the context stops a long solve promptly (the
+// default solver honours it) and Run reports the cancellation.
+func TestRunCancel(t *testing.T) {
+	counts := make([]int, 10)
+	for i := range counts {
+		counts[i] = 3000
+	}
+	cases := []Case{{"big", mk(counts, 16, "1e-4", "1e-5")}, {"next", mk(counts, 16, "1e-4", "1e-5")}}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	rows, err := Run(ctx, cases, Config{}, nil)
+	if el := time.Since(start); el > 3*time.Second {
+		t.Errorf("Run took %v after a 100 ms deadline", el)
+	}
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("error %v, want the deadline", err)
+	}
+	if len(rows) > 1 || (len(rows) == 1 && rows[0].Verdict != Failed) {
+		t.Errorf("rows %+v", rows)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"nccheck/closedform"
 	"nccheck/setting"
+	"nccheck/verify"
 )
 
 // settingFlags are the flags that describe one problem instance; every
@@ -21,8 +22,9 @@ type settingFlags struct {
 	noReLU  bool
 }
 
-// register adds the setting flags to fs. withReLU adds --no-relu (only the
-// numerical paths can drop the constraint).
+// register adds the setting flags to fs. withReLU adds --no-relu, the plain
+// UFM, for the commands that handle it (predict and kkt through the simplex
+// ETF of theory.md section 9 for balanced counts; solve and verify).
 func (f *settingFlags) register(fs *flag.FlagSet, withReLU bool) {
 	fs.StringVar(&f.n, "n", "", "class counts `n1,n2,...` (K >= 2 whole numbers >= 1), e.g. 1000,1000,2000 (required)")
 	fs.IntVar(&f.d, "d", 0, "feature `dimension` d >= 1 (required)")
@@ -111,4 +113,20 @@ func checkPrecDigits(prec uint, digits int) error {
 			Reason: fmt.Sprintf("must be between 1 and %d (what %d bits support)", closedform.Digits(prec), prec)}
 	}
 	return nil
+}
+
+// checkTableFlags validates the table flags verify and report share:
+// --format, --columns and --digits.
+func checkTableFlags(format, columns string, digits int) ([]string, error) {
+	if err := checkFormat(format, verify.Formats()...); err != nil {
+		return nil, err
+	}
+	cols, err := verify.ParseColumns(columns)
+	if err != nil {
+		return nil, err
+	}
+	if digits < 1 || digits > 17 {
+		return nil, &setting.InputError{Field: "--digits", Value: strconv.Itoa(digits), Reason: "must be between 1 and 17"}
+	}
+	return cols, nil
 }

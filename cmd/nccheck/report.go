@@ -52,15 +52,9 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	if *suite != "" && *grid != "" {
 		return fail(errors.New("give at most one of --suite and --grid"))
 	}
-	if err := checkFormat(*format, verify.Formats()...); err != nil {
-		return fail(err)
-	}
-	cols, err := verify.ParseColumns(*columns)
+	cols, err := checkTableFlags(*format, *columns, *digits)
 	if err != nil {
 		return fail(err)
-	}
-	if *digits < 1 || *digits > 17 {
-		return fail(&setting.InputError{Field: "--digits", Value: strconv.Itoa(*digits), Reason: "must be between 1 and 17"})
 	}
 	var theories []string
 	switch *formula {

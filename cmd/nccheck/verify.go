@@ -111,15 +111,9 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	case *maxIter < 1:
 		return fail(&setting.InputError{Field: "--max-iter", Value: strconv.Itoa(*maxIter), Reason: "must be at least 1"})
 	}
-	if err := checkFormat(*format, verify.Formats()...); err != nil {
-		return fail(err)
-	}
-	cols, err := verify.ParseColumns(*columns)
+	cols, err := checkTableFlags(*format, *columns, *digits)
 	if err != nil {
 		return fail(err)
-	}
-	if *digits < 1 || *digits > 17 {
-		return fail(&setting.InputError{Field: "--digits", Value: strconv.Itoa(*digits), Reason: "must be between 1 and 17"})
 	}
 	var shard verify.Shard
 	if *shardText != "" {
