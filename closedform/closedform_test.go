@@ -523,7 +523,8 @@ func TestScopeErrors(t *testing.T) {
 	}{
 		{"bias, authors-code", bias, Options{Formula: FormulaAuthorsCode}, setting.FieldBias, true},
 		{"d below alive", smallD, Options{}, setting.FieldDim, true},
-		{"no relu, imbalanced", noReLU, Options{}, setting.FieldNoReLU, true},
+		{"no relu, imbalanced", noReLU, Options{}, setting.FieldNoReLU + "/" + setting.FieldCounts, true},
+		{"no relu, authors-code", noReLU, Options{Formula: FormulaAuthorsCode}, setting.FieldNoReLU, true},
 		{"one class", oneClass, Options{}, setting.FieldCounts, false},
 		{"prec low", good, Options{Prec: 32}, "Prec", false},
 		{"prec high", good, Options{Prec: 8192}, "Prec", false},

@@ -15,13 +15,14 @@ import (
 //
 // The built-in theories are the values of [Formula]: [FormulaPaper] (the
 // paper's theorem, theory.md section 2; with a bias it predicts the
-// orthogonal structure of section 4, and for the plain UFM the simplex ETF
-// of section 9 when one is implemented) and [FormulaAuthorsCode] (the margin
-// of the authors' released code, section 7). [MarginTheory] turns any margin
-// formula into a Theory. Package verify compares any Theory with the
-// numerical solver and package derivation checks its explicit point, so a
-// new theorem plugs in by implementing this interface: nothing in the
-// comparison depends on which theory made a prediction.
+// orthogonal structure of section 4, and for the balanced plain UFM the
+// simplex ETF of section 9) and [FormulaAuthorsCode] (the margin of the
+// authors' released code, section 7); [ETF] is section 9 on its own.
+// [MarginTheory] turns any margin formula into a Theory. Package verify
+// compares any Theory with the numerical solver and package derivation
+// checks its explicit point, so a new theorem plugs in by implementing this
+// interface: nothing in the comparison depends on which theory made a
+// prediction.
 type Theory interface {
 	// Name identifies the theory in tables and JSON ("paper", ...).
 	Name() string
@@ -71,7 +72,10 @@ func (f Formula) Name() string { return f.String() }
 //   - with a bias (s.Bias), the orthogonal structure of theory.md section 4,
 //     solved to prec bits by PredictBias (its global optimality is an open
 //     point that the solver tests);
-//   - for the plain UFM (s.NoReLU), a *ScopeError (no closed form here);
+//   - for the plain UFM (s.NoReLU) with balanced counts, the simplex ETF of
+//     theory.md section 9 (Model ModelETF; see [ETF]), with d >= K-1 unless
+//     every class collapses; imbalanced counts are a *ScopeError (no closed
+//     form is known);
 //   - otherwise the closed form of theory.md section 2, with d at least the
 //     number of alive classes.
 //
@@ -102,9 +106,11 @@ func (f Formula) Predict(s setting.Setting, prec uint) (*Prediction, error) {
 	case s.Bias:
 		return nil, &ScopeError{Theory: f.Name(), Field: setting.FieldBias, Short: "bias", Alive: -1,
 			Reason: "the " + f.Name() + " formula is bias-free"}
+	case s.NoReLU && f == FormulaPaper:
+		return predictETF(s, prec, f.Name())
 	case s.NoReLU:
 		return nil, &ScopeError{Theory: f.Name(), Field: setting.FieldNoReLU, Short: "no ReLU constraint", Alive: -1,
-			Reason: "the closed form is for ReLU (non-negative) features"}
+			Reason: "the " + f.Name() + " formula is for ReLU (non-negative) features"}
 	}
 	alive := Alive(s, f)
 	if n := countTrue(alive); s.Dim < n {

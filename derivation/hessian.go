@@ -218,9 +218,29 @@ type HessianReport struct {
 	ExpectedZero int `json:"expected_zero"`
 	// SmallestNonzero is the smallest eigenvalue above the zero tolerance
 	// (0 if none): the curvature margin of the local minimum.
-	SmallestNonzero float64    `json:"smallest_nonzero"`
-	Cone            ConeReport `json:"cone"`
-	Verdict         Verdict    `json:"verdict"`
+	SmallestNonzero float64 `json:"smallest_nonzero"`
+	// Cone is the test on the entries of H at 0 with zero slack (ReLU
+	// model only; without the constraint there is no cone: Coordinates 0).
+	Cone ConeReport `json:"cone"`
+	// Plain reports the plain UFM (no constraint H >= 0): every entry of H is
+	// a free variable, and ExpectedZero is the dimension of the orbit of the
+	// full rotation group O(d) through the point, r d - r (r+1)/2 with
+	// r = SpanRank = rank [W^T H] (numerically: eigenvalues of the Gram
+	// matrix above 1e-12 times the largest); the rotations that fix the span
+	// of the point pointwise, O(d - r), are the stabiliser.
+	Plain    bool `json:"plain_ufm,omitempty"`
+	SpanRank int  `json:"span_rank,omitempty"`
+	// Unused (plain UFM) are the coordinates i with W[:, i] = 0 and
+	// H[i, :] = 0. Each decouples exactly from the rest as the block
+	// [[lambda_W I_K, B], [B^T, lambda_H I_G]], B = [sqrt(m_g) G_g] (one
+	// column per group of m_g identical samples), plus lambda_H for every
+	// within-group variation; UnusedMin is that block's smallest eigenvalue
+	// and UnusedZero its near-zero eigenvalues, counted once per coordinate
+	// in NearZero.
+	Unused     int      `json:"unused_coordinates,omitempty"`
+	UnusedMin  *float64 `json:"unused_min,omitempty"`
+	UnusedZero int      `json:"unused_zero,omitempty"`
+	Verdict    Verdict  `json:"verdict"`
 	// Explanation lists, in words, what the counts mean.
 	Explanation []string `json:"explanation"`
 }
@@ -242,6 +262,12 @@ type hgroup struct {
 
 // Hessian analyses the second-order conditions of the problem s at pt in
 // float64 (see HessianReport). The point must match s like in Evaluate.
+//
+// With the ReLU constraint the free variables are W, b and the positive
+// entries of H; for the plain UFM (s.NoReLU) every entry of H is free, the
+// symmetries are all rotations Q in O(d) (W -> W Q^T, H -> Q H), and the
+// expected zero eigenvalues are the dimension of their orbit through the
+// point, r d - r (r+1)/2 for r = rank [W^T H].
 //
 // Samples in a group of m identical columns: the variations of their free
 // features that sum to zero decouple exactly from every other variable, so
@@ -292,10 +318,7 @@ func hessianFloat(s setting.Setting, pt *floatPoint, opt HessianOptions) (*Hessi
 	if !finiteDense(pt.W) || !finiteDense(pt.Columns) || !finiteSlice(pt.B) {
 		return nil, fmt.Errorf("derivation: hessian: %w", ErrNonFinite)
 	}
-	if !s.ReLU() {
-		return nil, &setting.InputError{Field: setting.FieldNoReLU, Reason: "the second-order test is implemented for the ReLU model"}
-	}
-	h := &hessian{s: s, pt: pt, opt: opt, k: k, d: d, n: float64(s.N()),
+	h := &hessian{s: s, pt: pt, opt: opt, k: k, d: d, n: float64(s.N()), plain: !s.ReLU(),
 		lw: s.LambdaW.Float64(), lh: s.LambdaH.Float64(), lb: s.LambdaB.Float64()}
 	return h.run()
 }
@@ -328,8 +351,14 @@ type hessian struct {
 	k, d       int
 	n          float64
 	lw, lh, lb float64
-	groups     []hgroup
-	zeroCoord  []bool
+	// plain is the plain UFM (no constraint H >= 0): every entry of H is
+	// free, and the unused coordinates decouple as ordinary blocks.
+	plain     bool
+	groups    []hgroup
+	zeroCoord []bool
+	// unusedEig are the eigenvalues of the block of one unused coordinate
+	// (plain UFM), ascending.
+	unusedEig []float64
 }
 
 func (h *hessian) run() (*HessianReport, error) {

@@ -102,10 +102,24 @@ func (h *hessian) cone(c ConeReport, tol float64) ConeReport {
 // verdict decides and explains.
 func (h *hessian) verdict(r *HessianReport, tol float64) {
 	ex := func(format string, args ...any) { r.Explanation = append(r.Explanation, fmt.Sprintf(format, args...)) }
-	ex("free variables: %d of W, %d of b, %d positive entries of H; %d entries of H at 0 with positive slack are fixed (active constraints)",
-		r.FreeW, r.FreeB, r.FreeH, r.FixedH)
+	if r.Plain {
+		ex("plain UFM (no constraint H >= 0): free variables are all %d entries of W, %d of b and all %d entries of H", r.FreeW, r.FreeB, r.FreeH)
+	} else {
+		ex("free variables: %d of W, %d of b, %d positive entries of H; %d entries of H at 0 with positive slack are fixed (active constraints)",
+			r.FreeW, r.FreeB, r.FreeH, r.FixedH)
+	}
 	ex("within-class variations: each group of m identical samples contributes its sample block's eigenvalues (>= lambda_H) m-1 times")
 	switch {
+	case r.Plain && r.ExpectedZero == 0:
+		ex("rank [W^T H] = 0 (W = 0, H = 0): every rotation W -> W Q^T, H -> Q H fixes the point, so no zero eigenvalue is expected")
+	case r.Plain:
+		rr, d := r.SpanRank, h.d
+		msg := fmt.Sprintf("%d zero eigenvalue(s) expected: the orbit of the rotations W -> W Q^T, H -> Q H (Q in O(%d)) through the point, r = rank [W^T H] = %d, has dimension r d - r(r+1)/2: r(r-1)/2 = %d rotation(s) inside the span of the point",
+			r.ExpectedZero, d, rr, rr*(rr-1)/2)
+		if d > rr {
+			msg += fmt.Sprintf(" and r (d - r) = %d turning one of its directions into one of the other %d coordinate(s)", rr*(d-rr), d-rr)
+		}
+		ex("%s", msg)
 	case r.ExpectedZero < 0:
 		ex("symmetry count not computed (more than %d rotation generators)", maxSkew)
 	case r.ExpectedZero == 0:
@@ -116,6 +130,17 @@ func (h *hessian) verdict(r *HessianReport, tol float64) {
 	if r.Cone.Coordinates > 0 {
 		ex("%d unused coordinate(s) (W column and H row zero): curvature after optimising the W column, min over t >= 0 of lambda_H |t|^2 - |G t|^2 / lambda_W = %.6g per unit |t|^2, %d flat ray(s) per coordinate: moving one class's features into the unused coordinate (a rotation inside the non-negative orthant)",
 			r.Cone.Coordinates, r.Cone.Min, r.Cone.Flat)
+	}
+	if r.Unused > 0 && r.UnusedMin != nil {
+		msg := fmt.Sprintf("%d unused coordinate(s) (W column and H row zero), each an exact block [[lambda_W I, B], [B^T, lambda_H I]], B = [sqrt(m_g) G_g]: smallest eigenvalue %.6g, %d near-zero eigenvalue(s) per coordinate",
+			r.Unused, *r.UnusedMin, r.UnusedZero)
+		switch {
+		case r.UnusedZero > 0 && r.SpanRank > 0:
+			msg += " (rotations of the point's directions into the coordinate)"
+		case r.UnusedZero > 0:
+			msg += " that are not symmetries: at W = 0, H = 0, lambda_W lambda_H equals the largest eigenvalue of B^T B, the edge of global collapse (s = 1/K for the balanced plain UFM), where the quadratic model is flat"
+		}
+		ex("%s", msg)
 	}
 	if r.Cone.Other > 0 {
 		ex("%d zero-slack entries of H outside unused coordinates were treated as free in both directions (a stricter test)", r.Cone.Other)

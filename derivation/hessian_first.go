@@ -10,7 +10,7 @@ import (
 // and takes the first-order residual.
 func (h *hessian) prepare() *HessianReport {
 	k, d := h.k, h.d
-	rep := &HessianReport{FreeW: k * d, ExpectedZero: -1}
+	rep := &HessianReport{FreeW: k * d, ExpectedZero: -1, Plain: h.plain}
 	if h.s.Bias {
 		rep.FreeB = k
 	}
@@ -34,7 +34,10 @@ func (h *hessian) prepare() *HessianReport {
 			}
 		}
 		h.zeroCoord[i] = z
-		if z {
+		switch {
+		case z && h.plain:
+			rep.Unused++
+		case z:
 			rep.Cone.Coordinates++
 		}
 	}
@@ -66,6 +69,17 @@ func (h *hessian) prepare() *HessianReport {
 			for j := 0; j < k; j++ {
 				slack += w.At(j, i) * gr.g[j]
 				scale += math.Abs(w.At(j, i) * gr.g[j])
+			}
+			if h.plain {
+				// No constraint: every entry is free and grad_H must vanish.
+				// Unused coordinates are left to their own block.
+				if !h.zeroCoord[i] {
+					gr.free = append(gr.free, i)
+				}
+				rep.FreeH += mult
+				gradNorm = math.Max(gradNorm, math.Abs(slack))
+				rep.GradientScale = math.Max(rep.GradientScale, math.Abs(h.lh*gr.h[i]))
+				continue
 			}
 			switch {
 			case gr.h[i] > 0:

@@ -24,9 +24,18 @@ func (h *hessian) analyse(rep *HessianReport) (*HessianReport, error) {
 			return nil, err
 		}
 	}
-	// The W columns of the zero coordinates, left out of the matrix.
-	for c := 0; c < h.k*rep.Cone.Coordinates; c++ {
-		eig = append(eig, h.lw)
+	if h.plain {
+		// Each unused coordinate's own block (plain UFM).
+		extra, err := h.unusedSpectrum(rep.Unused)
+		if err != nil {
+			return nil, err
+		}
+		eig = append(eig, extra...)
+	} else {
+		// The W columns of the zero coordinates, left out of the matrix.
+		for c := 0; c < h.k*rep.Cone.Coordinates; c++ {
+			eig = append(eig, h.lw)
+		}
 	}
 	for _, wb := range within {
 		vals, _, err := eigenSym(wb.block, false)
@@ -60,7 +69,21 @@ func (h *hessian) analyse(rep *HessianReport) (*HessianReport, error) {
 		}
 	}
 	rep.Smallest = append([]float64(nil), eig[:min(h.opt.Smallest, len(eig))]...)
-	rep.ExpectedZero = h.symmetryDim()
+	if h.plain {
+		rep.SpanRank = h.spanRank()
+		rep.ExpectedZero = orbitDim(rep.SpanRank, h.d)
+		if rep.Unused > 0 && len(h.unusedEig) > 0 {
+			v := h.unusedEig[0]
+			rep.UnusedMin = &v
+			for _, e := range h.unusedEig {
+				if math.Abs(e) <= tol {
+					rep.UnusedZero++
+				}
+			}
+		}
+	} else {
+		rep.ExpectedZero = h.symmetryDim()
+	}
 	rep.Cone = h.cone(rep.Cone, tol)
 	h.verdict(rep, tol)
 	return rep, nil

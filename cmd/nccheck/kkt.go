@@ -31,10 +31,21 @@ residual is at the level of 2^-prec; a formula that is not the minimizer
 With a bias, stationarity holds by construction and the dual slack tests the
 orthogonal structure.
 
+With --no-relu (the plain UFM, balanced counts) the point is the simplex ETF
+of theory.md section 9, embedded in R^d through the Helmert basis of the
+sum-zero subspace on the first K-1 coordinates (or W = 0, H = 0 when it
+collapses globally). Without the constraint there is no complementarity and
+no dual slack: the gradient in H must vanish, and "stationarity in H" is
+||grad_H||_inf. Imbalanced counts with --no-relu have no closed form and are
+refused.
+
 --hessian adds the second-order test in float64: the smallest eigenvalues of
 the Hessian on the free variables (W, b, positive entries of H), the
 symmetries that explain zero eigenvalues, the curvature into unused
-coordinates, and a verdict (local-minimum, not-kkt, saddle, degenerate).
+coordinates, and a verdict (local-minimum, not-kkt, saddle, degenerate). For
+the plain UFM every entry of H is free and the expected zero eigenvalues are
+the dimension of the orbit of all rotations Q in O(d) (W -> W Q^T, H -> Q H)
+through the point.
 
 The residual is a measurement: the exit status is 0 whatever its size.`
 
@@ -66,6 +77,7 @@ type kktSetting struct {
 	LambdaW string `json:"lambda_w"`
 	LambdaH string `json:"lambda_h"`
 	LambdaB string `json:"lambda_b,omitempty"`
+	NoReLU  bool   `json:"no_relu,omitempty"`
 }
 
 // kktLocation is a 1-based class and coordinate.
@@ -77,13 +89,13 @@ type kktLocation struct {
 func runKKT(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("kkt", flag.ContinueOnError)
 	var sf settingFlags
-	sf.register(fs, false)
+	sf.register(fs, true)
 	prec := fs.Uint("prec", closedform.DefaultPrec, fmt.Sprintf("working `bits` of mantissa, %d to %d", closedform.MinPrec, closedform.MaxPrec))
 	formula := fs.String("formula", "paper", "margin `formula` of the point: paper (theory.md section 2) or authors-code (section 7); paper only with --bias")
 	digits := fs.Int("digits", 6, "significant `digits` in text output (JSON prints all)")
 	format := fs.String("format", "text", "output `format`: text or json")
 	hess := fs.Bool("hessian", false, "also run the second-order (Hessian) test in float64")
-	setUsage(fs, "--n n1,n2,... --d D --lambda-w LW --lambda-h LH [--bias --lambda-b LB] [flags]", kktDescription)
+	setUsage(fs, "--n n1,n2,... --d D --lambda-w LW --lambda-h LH [--bias --lambda-b LB | --no-relu] [flags]", kktDescription)
 	if done, status := parseFlags(fs, args, stdout, stderr); done {
 		return status
 	}
@@ -106,7 +118,8 @@ func runKKT(args []string, stdout, stderr io.Writer) int {
 			Reason: "only paper applies with --bias (the bias point solves the reduced problem)"})
 	}
 
-	out := kktJSON{Setting: kktSetting{N: s.Counts, D: s.Dim, LambdaW: s.LambdaW.String(), LambdaH: s.LambdaH.String()}, PrecisionBits: *prec}
+	out := kktJSON{Setting: kktSetting{N: s.Counts, D: s.Dim, LambdaW: s.LambdaW.String(), LambdaH: s.LambdaH.String(), NoReLU: s.NoReLU},
+		PrecisionBits: *prec}
 	if s.Bias {
 		out.Setting.LambdaB = s.LambdaB.String()
 	}
@@ -116,8 +129,13 @@ func runKKT(args []string, stdout, stderr io.Writer) int {
 		return kktError(stderr, err)
 	}
 	out.Point = "closed form (" + p.Theory + ")"
-	if p.Reduced != nil {
+	switch {
+	case p.Reduced != nil:
 		out.Point = "bias (Newton solution of the reduced problem, orthogonal class means)"
+	case p.Model == closedform.ModelETF && p.GlobalCollapse:
+		out.Point = "plain UFM, global collapse W = 0, H = 0 (theory.md section 9)"
+	case p.Model == closedform.ModelETF:
+		out.Point = "simplex ETF of the plain UFM (theory.md section 9)"
 	}
 	res, err := derivation.AtPrediction(p)
 	if err != nil {
@@ -184,11 +202,18 @@ func writeKKTText(w io.Writer, s setting.Setting, out kktJSON, res *derivation.K
 	if res.StationarityB != nil {
 		line("stationarity in b", num(res.StationarityB))
 	}
-	line("complementarity", num(res.Complementarity))
-	if res.MinDualSlack != nil {
+	if s.NoReLU {
+		line("stationarity in H", num(res.Complementarity))
+		line("min dual slack", "none (no constraint H >= 0)")
+	} else {
+		line("complementarity", num(res.Complementarity))
+	}
+	switch {
+	case s.NoReLU:
+	case res.MinDualSlack != nil:
 		line("min dual slack", fmt.Sprintf("%s (class %d, coordinate %d; over %d entries of H at 0)",
 			num(res.MinDualSlack), res.MinDualSlackClass+1, res.MinDualSlackCoord+1, res.ZeroEntries))
-	} else {
+	default:
 		line("min dual slack", "none (no entry of H is 0)")
 	}
 	line("gradient term scale", num(res.Scale))

@@ -103,7 +103,10 @@ func TestKKTCommandBadInput(t *testing.T) {
 		{"d too small", []string{"kkt", "--n", "40,20,10,5", "--d", "2", "--lambda-w", "5e-3", "--lambda-h", "5e-3"}, "--d"},
 		{"d too small with bias", []string{"kkt", "--n", "40,20,10,5", "--d", "2", "--lambda-w", "5e-3", "--lambda-h", "5e-3", "--bias", "--lambda-b", "1"}, "--d"},
 		{"negative lambda", []string{"kkt", "--n", "4,4", "--d", "2", "--lambda-w", "-1", "--lambda-h", "5e-3"}, "--lambda-w"},
-		{"unknown flag", append(append([]string{}, base...), "--no-relu"), "no-relu"},
+		{"no-relu imbalanced", append(append([]string{}, base...), "--no-relu"), "--no-relu/--n"},
+		{"no-relu d < K-1", []string{"kkt", "--no-relu", "--n", "5,5,5,5", "--d", "2", "--lambda-w", "5e-3", "--lambda-h", "5e-3"}, "--d"},
+		{"no-relu authors-code", []string{"kkt", "--no-relu", "--n", "5,5,5,5", "--d", "4", "--lambda-w", "5e-3", "--lambda-h", "5e-3", "--formula", "authors-code"}, "--no-relu"},
+		{"unknown flag", append(append([]string{}, base...), "--relu"), "-relu"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -22,19 +22,35 @@ cos(w_k, h_k), the correct-class probability p_k and the collapse roots; the
 optimal objective f*, the collapse threshold, and the K x K matrices W Hbar,
 W W^T and Hbar^T Hbar. Lambdas are read exactly from their decimal text.
 
+With --no-relu the problem is the plain UFM (no constraint H >= 0). For
+balanced counts its minimizer is the simplex ETF of theory.md section 9: the
+same table with M_k = m = log(1/s - (K-1)), s = sqrt(n lambda_W lambda_H),
+rho_k = b^2, ||w_k||^2 = a^2, cos(w_k, h_k) = 1, p_k = 1 - (K-1) s, and
+cos(h_k, h_l) = -1/(K-1); every class collapses together iff s >= 1/K. The
+collapse roots and the per-class collapse threshold are results of the ReLU
+theorem and do not apply: they print as "-" (JSON null). Imbalanced counts
+with --no-relu are refused (no closed form is known).
+
+--compare puts both theorems side by side for one balanced setting: the
+UFM+ (ReLU, section 2: orthogonal class means) and the plain UFM (section 9:
+simplex ETF): f*, margins, norms, the Gram matrices Hbar^T Hbar and W W^T,
+and the collapse boundaries. The plain f* is at or below the ReLU f* (the
+orthogonal frame is feasible for both problems, the ETF only without ReLU).
+
 Text, Markdown, LaTeX and CSV print --digits significant digits; JSON always
 prints every digit the precision supports (77 at 256 bits).`
 
 func runPredict(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("predict", flag.ContinueOnError)
 	var sf settingFlags
-	sf.register(fs, false)
+	sf.register(fs, true)
 	prec := fs.Uint("prec", closedform.DefaultPrec, fmt.Sprintf("working `bits` of mantissa, %d to %d", closedform.MinPrec, closedform.MaxPrec))
-	formula := fs.String("formula", "paper", "margin `formula`: paper (theory.md section 2) or authors-code (section 7)")
+	formula := fs.String("formula", "paper", "margin `formula`: paper (theory.md section 2; with --no-relu the ETF of section 9) or authors-code (section 7)")
 	digits := fs.Int("digits", 15, "significant `digits` in text, markdown, latex and csv output (JSON prints all)")
 	format := fs.String("format", "text", "output `format`: text, markdown, latex, csv or json")
 	matrices := fs.Bool("matrices", false, "also print the K x K matrices W Hbar, W W^T, Hbar^T Hbar (text, markdown, latex, csv)")
-	setUsage(fs, "--n n1,n2,... --d D --lambda-w LW --lambda-h LH [flags]", predictDescription)
+	compare := fs.Bool("compare", false, "balanced counts: the ReLU theorem (section 2) and the plain-UFM theorem (section 9) side by side")
+	setUsage(fs, "--n n1,n2,... --d D --lambda-w LW --lambda-h LH [--no-relu | --compare] [flags]", predictDescription)
 	if done, status := parseFlags(fs, args, stdout, stderr); done {
 		return status
 	}
@@ -56,6 +72,13 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 		return badInput(stderr, "predict", &setting.InputError{Field: "--bias",
 			Reason: "the closed form of the theorem is bias-free; use kkt, solve or verify for a bias"})
 	}
+	if *compare {
+		if f != closedform.FormulaPaper {
+			return badInput(stderr, "predict", &setting.InputError{Field: "--formula", Value: strconv.Quote(*formula),
+				Reason: "--compare compares the two theorems of the paper's normalisation; only paper applies"})
+		}
+		return runCompare(s, *prec, *format, *digits, *matrices, stdout, stderr)
+	}
 	p, err := f.Predict(s, *prec)
 	var ie *setting.InputError
 	if errors.As(err, &ie) {
@@ -67,7 +90,7 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	if *format == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(p.Report(0)); err != nil {
+		if err := enc.Encode(predictionJSON(p)); err != nil {
 			return failure(stderr, "predict", err)
 		}
 		return exitOK
@@ -98,7 +121,10 @@ func predictionTable(p *closedform.Prediction, digits int, format string) *repor
 	}
 	for i, c := range p.Classes {
 		roots := "none"
-		if c.CollapseRoots.Real {
+		switch {
+		case p.CollapseThreshold == nil:
+			roots = "-" // the theory has no per-class collapse threshold
+		case c.CollapseRoots.Real:
 			roots = num(c.CollapseRoots.Lo) + ", " + num(c.CollapseRoots.Hi)
 		}
 		alive := "yes"
@@ -137,13 +163,27 @@ func splitExponent(s string) (mant, exp string) {
 func writePrediction(w io.Writer, p *closedform.Prediction, format string, digits int, matrices bool) error {
 	t := predictionTable(p, digits, format)
 	s := p.Setting
-	title := fmt.Sprintf("Predicted global minimizer (formula %s, %d bits): %s", p.Theory, p.Prec, s)
+	theory := p.Theory
+	if p.Model != "" {
+		theory += ", " + p.Model
+	}
+	title := fmt.Sprintf("Predicted global minimizer (formula %s, %d bits): %s", theory, p.Prec, s)
 	num := func(x *big.Float) string { return closedform.FormatFloat(x, digits) }
 	summary := [][2]string{
 		{"objective f*", num(p.Objective)},
 		{"alive classes", fmt.Sprintf("%d of %d", p.AliveCount(), p.K())},
-		{"collapse threshold", fmt.Sprintf("a class collapses iff n_k <= %s", num(p.CollapseThreshold))},
-		{"global collapse", strconv.FormatBool(p.GlobalCollapse)},
+	}
+	switch {
+	case p.CollapseThreshold != nil:
+		summary = append(summary, [2]string{"collapse threshold", fmt.Sprintf("a class collapses iff n_k <= %s", num(p.CollapseThreshold))})
+	case p.Model == closedform.ModelETF:
+		sv, bound := etfBoundary(s, p.Prec)
+		summary = append(summary, [2]string{"collapse threshold", fmt.Sprintf("every class collapses iff s = sqrt(n lambda_W lambda_H) >= 1/K: s = %s, 1/K = %s",
+			num(sv), num(bound))})
+	}
+	summary = append(summary, [2]string{"global collapse", strconv.FormatBool(p.GlobalCollapse)})
+	if p.AliveCount() >= 2 {
+		summary = append(summary, [2]string{"cos(h_k, h_l)", strconv.FormatFloat(p.MeanCos, 'g', min(digits, 17), 64) + " for alive k != l"})
 	}
 	switch format {
 	case "csv":
@@ -179,11 +219,18 @@ func writePrediction(w io.Writer, p *closedform.Prediction, format string, digit
 	if !matrices {
 		return nil
 	}
+	return writeMatrices(w, p, "", format, digits)
+}
+
+// writeMatrices prints the K x K matrices W Hbar, W W^T and Hbar^T Hbar of
+// p, each title preceded by prefix.
+func writeMatrices(w io.Writer, p *closedform.Prediction, prefix, format string, digits int) error {
+	num := func(x *big.Float) string { return closedform.FormatFloat(x, digits) }
 	for _, m := range []struct {
 		name string
 		m    *closedform.Matrix
 	}{{"W Hbar", p.WH}, {"W W^T", p.WWT}, {"Hbar^T Hbar", p.HTH}} {
-		mt := &report.Table{Title: m.name, Header: []string{""}}
+		mt := &report.Table{Title: prefix + m.name, Header: []string{""}}
 		k, _ := m.m.Dims()
 		for j := 0; j < k; j++ {
 			mt.Header = append(mt.Header, strconv.Itoa(j+1))
@@ -204,11 +251,82 @@ func writePrediction(w io.Writer, p *closedform.Prediction, format string, digit
 		}
 		fmt.Fprintln(w)
 		if format == "csv" {
-			mt.Header[0] = m.name
+			mt.Header[0] = prefix + m.name
 		}
 		if err := mt.Write(w, format); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// predictJSON is the JSON output of predict: the prediction's report, with
+// what it does not define as null (the per-class collapse threshold and the
+// collapse roots of a theory without them, such as the ETF of theory.md
+// section 9), the model, and the predicted cosine between class means.
+type predictJSON struct {
+	closedform.Report
+	Model string `json:"model,omitempty"`
+	// CollapseThresholdN shadows the report's string: null when the theory
+	// has no per-class threshold.
+	CollapseThresholdN *string `json:"collapse_threshold_n"`
+	// MeanCos is cos(h_k, h_l) for distinct alive classes, null when fewer
+	// than two classes are alive.
+	MeanCos *float64 `json:"mean_cos"`
+	// S and SCollapse (ETF only) are s = sqrt(n lambda_W lambda_H) and its
+	// global-collapse value 1/K.
+	S         *string `json:"s,omitempty"`
+	SCollapse *string `json:"s_collapse,omitempty"`
+	// Classes shadows the report's classes, with null for c_beta where the
+	// theory does not define it (the ETF).
+	Classes []predictClass `json:"classes"`
+}
+
+// predictClass is one class of predictJSON.
+type predictClass struct {
+	closedform.ClassReport
+	CBeta *string `json:"c_beta"`
+}
+
+func predictionJSON(p *closedform.Prediction) predictJSON {
+	out := predictJSON{Report: p.Report(0), Model: p.Model}
+	if p.CollapseThreshold != nil {
+		v := out.Report.CollapseThresholdN
+		out.CollapseThresholdN = &v
+	}
+	for i, c := range out.Report.Classes {
+		pc := predictClass{ClassReport: c}
+		if p.Classes[i].CBeta != nil {
+			v := c.CBeta
+			pc.CBeta = &v
+		}
+		if p.CollapseThreshold == nil {
+			pc.CollapseRoots = json.RawMessage("null")
+		}
+		out.Classes = append(out.Classes, pc)
+	}
+	if p.AliveCount() >= 2 {
+		v := p.MeanCos
+		out.MeanCos = &v
+	}
+	if p.Model == closedform.ModelETF {
+		sv, bound := etfBoundary(p.Setting, p.Prec)
+		all := closedform.Digits(p.Prec)
+		a, b := closedform.FormatFloat(sv, all), closedform.FormatFloat(bound, all)
+		out.S, out.SCollapse = &a, &b
+	}
+	return out
+}
+
+// etfBoundary returns s = sqrt(n lambda_W lambda_H) and 1/K for a balanced
+// setting, at prec bits: the plain UFM collapses globally iff s >= 1/K.
+func etfBoundary(s setting.Setting, prec uint) (sv, bound *big.Float) {
+	k := int64(s.K())
+	r := closedform.ETFCollapseRatio(s) // (K s)^2, exact
+	r.Quo(r, big.NewRat(k*k, 1))
+	sv = new(big.Float).SetPrec(prec + 64).SetRat(r)
+	sv.Sqrt(sv)
+	sv = new(big.Float).SetPrec(prec).Set(sv)
+	bound = new(big.Float).SetPrec(prec).SetRat(big.NewRat(1, k))
+	return sv, bound
 }

@@ -5,7 +5,9 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"math/big"
 	"os"
+	"strings"
 
 	"nccheck/setting"
 	"nccheck/verify"
@@ -82,8 +84,109 @@ func main() {
 	}
 	write(verify.GridOf("bias", "A penalised bias (lambda_b > 0), imbalanced and balanced: outside the theorem; compared with the orthogonal-structure prediction of the reduced problem (theory.md section 4).", bias))
 
+	write(verify.GridOf("etf", etfDescription, etfCases()))
+	write(verify.GridOf("contrast", contrastDescription, contrastCases()))
+
 	g := verify.GridOf("random", "RandomCases(1, 120): K in [2, 20], n_k log-uniform in [1, 200], d = K, lambdas m e-x with m in 1..9, x in 2..4.", verify.RandomCases(1, 120))
 	seed := uint64(1)
 	g.Seed = &seed
 	write(g)
+}
+
+// plain returns c(...) for the plain UFM (no constraint H >= 0).
+func plain(name string, n []int, d int, lw, lh string) verify.Case {
+	cs := c(name, n, d, lw, lh)
+	cs.Setting.NoReLU = true
+	return cs
+}
+
+func balanced(k, n int) []int {
+	out := make([]int, k)
+	for i := range out {
+		out[i] = n
+	}
+	return out
+}
+
+// decimalOf returns the exact decimal text of r, whose denominator must have
+// no prime factor but 2 and 5 (it panics otherwise: a suite must say exactly
+// what it means).
+func decimalOf(r *big.Rat) string {
+	t := strings.TrimRight(r.FloatString(40), "0")
+	t = strings.TrimSuffix(t, ".")
+	d := setting.MustDecimal(t)
+	if d.Rat().Cmp(r) != 0 {
+		panic(fmt.Sprintf("gensuites: %s is not a finite decimal", r.RatString()))
+	}
+	return t
+}
+
+// sig4 rounds r > 0 to 4 significant digits, down (up = false) or up, and
+// returns the decimal text.
+func sig4(r *big.Rat, up bool) string {
+	e := 0
+	scaled := new(big.Rat).Set(r)
+	ten := big.NewRat(10, 1)
+	for scaled.Cmp(big.NewRat(1000, 1)) < 0 {
+		scaled.Mul(scaled, ten)
+		e++
+	}
+	for scaled.Cmp(big.NewRat(10000, 1)) >= 0 {
+		scaled.Quo(scaled, ten)
+		e--
+	}
+	q, m := new(big.Int).QuoRem(scaled.Num(), scaled.Denom(), new(big.Int))
+	if up && m.Sign() != 0 {
+		q.Add(q, big.NewInt(1))
+	}
+	return fmt.Sprintf("%se-%d", q, e)
+}
+
+const etfDescription = "The plain UFM (no ReLU) with balanced classes against the simplex ETF of theory.md section 9: " +
+	"K = 2..20, d in {K-1, K, 2K}. Per (K, d): alive far from collapse (n = 10, lambda_W = 1e-3, lambda_H = 5e-4: (K s)^2 = 5e-6 K^2, " +
+	"s = sqrt(n lambda_W lambda_H)), collapsed far from it (n = 10, lambda_W = 0.5, lambda_H = 0.2: (K s)^2 = K^2), and both sides close to " +
+	"the boundary s = 1/K (n = 4, lambda_W = lambda_H = 0.995/(2K) rounded down and 1.005/(2K) rounded up to 4 digits: (K s)^2 about 0.99 and 1.01); " +
+	"exactly on the boundary (n = 4, lambda_W = 1/K, lambda_H = 1/(4K): n lambda_W lambda_H = 1/K^2 in rationals) for the K whose 1/K is a " +
+	"finite decimal (2, 4, 5, 8, 10, 16, 20): no decimal lambdas put the other K exactly on it."
+
+// etfCases is the etf suite.
+func etfCases() []verify.Case {
+	var out []verify.Case
+	for k := 2; k <= 20; k++ {
+		kk := int64(k)
+		below := sig4(big.NewRat(995, 2000*kk), false)
+		above := sig4(big.NewRat(1005, 2000*kk), true)
+		exact := 1000%k == 0 || k == 16 // 1/K a finite decimal: K = 2^a 5^b
+		for _, d := range []int{k - 1, k, 2 * k} {
+			name := func(tag string) string { return fmt.Sprintf("etf-k%02d-d%02d-%s", k, d, tag) }
+			out = append(out,
+				plain(name("alive"), balanced(k, 10), d, "1e-3", "5e-4"),
+				plain(name("collapsed"), balanced(k, 10), d, "0.5", "0.2"),
+				plain(name("below"), balanced(k, 4), d, below, below),
+				plain(name("above"), balanced(k, 4), d, above, above))
+			if exact {
+				out = append(out, plain(name("boundary"), balanced(k, 4), d,
+					decimalOf(big.NewRat(1, kk)), decimalOf(big.NewRat(1, 4*kk))))
+			}
+		}
+	}
+	return out
+}
+
+const contrastDescription = "Balanced settings, each twice: with ReLU features (UFM+, theory.md section 2: orthogonal class means) and " +
+	"without (plain UFM, section 9: simplex ETF). The three worked values of section 9, K = 2 (orthogonal pair vs antipodal pair), and a setting " +
+	"between the two collapse boundaries ((K-1)/K^3 <= n lambda_W lambda_H < 1/K^2: the ReLU problem collapses globally, the plain one does not)."
+
+// contrastCases is the contrast suite.
+func contrastCases() []verify.Case {
+	var out []verify.Case
+	both := func(name string, n []int, d int, lw, lh string) {
+		out = append(out, c(name+"-relu", n, d, lw, lh), plain(name+"-plain", n, d, lw, lh))
+	}
+	both("worked1-k4", balanced(4, 50), 4, "5e-3", "5e-3")
+	both("worked2-k10", balanced(10, 300), 10, "1e-4", "1e-5")
+	both("worked3-k3", balanced(3, 20), 3, "1e-2", "3e-2")
+	both("k2", balanced(2, 100), 2, "1e-3", "1e-3")
+	both("between-k4", balanced(4, 5), 4, "0.1", "0.1")
+	return out
 }
