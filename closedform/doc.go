@@ -1,7 +1,8 @@
-// Package closedform computes the predicted global minimizer of the
-// bias-free UFM+ training problem (Dang, Tran, Nguyen, Ho, ICML 2024; the
-// formulas of theory.md sections 2 and 3) in arbitrary precision with
-// math/big.Float.
+// Package closedform computes predicted global minimizers of the training
+// problem in arbitrary precision with math/big.Float: the bias-free UFM+
+// problem (Dang, Tran, Nguyen, Ho, ICML 2024; the formulas of theory.md
+// sections 2 and 3), the orthogonal structure with a bias (section 4) and
+// the plain UFM's simplex ETF (section 9).
 //
 // Every quantity is computed at a working precision of Prec+64 bits from the
 // exact rational inputs (class counts and the decimal values of lambda_W and
@@ -24,5 +25,7 @@
 // derived from the margin follows it, and the reported objective is then the
 // true objective f evaluated at the point that formula predicts, so it is at
 // or above the paper's optimum. [MarginTheory] makes any margin formula a
-// theory the same way.
+// theory the same way. For the plain UFM (no ReLU constraint) with balanced
+// classes, FormulaPaper predicts the simplex ETF of theory.md section 9
+// (also available on its own as the theory [ETF]).
 package closedform

@@ -113,9 +113,10 @@ type Prediction struct {
 	// ClassifierRule is the K x K matrix A with W = c A Hbar^T for some
 	// c > 0 at the predicted point: the classifier as a combination of the
 	// class means, the reference of the metric NC2_W (theory.md section 8).
-	// Without a bias, A = K diag(sqrt(n)) - 1 sqrt(n)^T (rows K sqrt(n_k) e_k -
-	// sqrt(n)); nil when the theory has no such rule (with a bias). Float64:
-	// it only enters normalised distances.
+	// For the theorem of section 2, A = K diag(sqrt(n)) - 1 sqrt(n)^T (rows
+	// K sqrt(n_k) e_k - sqrt(n), PaperClassifierRule); for the simplex ETF of
+	// section 9, A = I; nil when the theory has no such rule (with a bias).
+	// Float64: it only enters normalised distances.
 	ClassifierRule *mat.Dense
 	// MeanCos is the predicted cosine between two distinct alive class means
 	// (0 for orthogonal means).
@@ -368,10 +369,11 @@ func (c *calc) matrices(margins, gammas, rhos []*big.Float, gammaSum *big.Float)
 	for i := 0; i < k; i++ {
 		for j := 0; j < k; j++ {
 			// W Hbar
-			if i == j {
+			switch {
+			case i == j:
 				t.Sub(margins[j], mOverK[j])
 				wh.at(i, j).Set(t)
-			} else {
+			case mOverK[j].Sign() != 0: // a collapsed class keeps +0, not -0
 				wh.at(i, j).Neg(mOverK[j])
 			}
 			// W W^T

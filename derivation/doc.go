@@ -13,7 +13,7 @@
 //
 //   - Hessian forms, in float64, the Hessian of f restricted to the free
 //     variables (all of W, b when present, and the entries of H that are
-//     positive) and reports its smallest eigenvalues, the near-zero ones and
+//     positive; every entry of H for the plain UFM) and reports its smallest eigenvalues, the near-zero ones and
 //     the symmetries that explain them, together with the curvature along the
 //     entries of H that sit at 0 with zero dual slack (a cone, tested for
 //     copositivity), and decides whether the point is a local minimum up to

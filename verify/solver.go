@@ -39,28 +39,43 @@ func (f SolverFunc) Solve(ctx context.Context, s setting.Setting, seed uint64) (
 	return f(ctx, s, seed)
 }
 
+// TolSolver is a Solver whose stopping residual a case can tighten
+// (Case.SolverTol).
+type TolSolver interface {
+	Solver
+	// WithTol returns the solver stopping at the KKT residual tol.
+	WithTol(tol float64) Solver
+}
+
 // NewSolver returns the solver of package optimize with the given settings
 // (its Seed is replaced by the seed of each call): projected L-BFGS from
 // set.Restarts random starts with escapes from stationary points above the
 // minimum; the best restart is the solution. It never sees a prediction.
-// Cancelling the context stops a solve.
-func NewSolver(set optimize.Settings) Solver {
-	return SolverFunc(func(ctx context.Context, s setting.Setting, seed uint64) (*Numeric, error) {
-		p, err := optimize.NewProblem(s)
-		if err != nil {
-			return nil, err
-		}
-		st := set
-		st.Seed = seed
-		res, err := optimize.SolveContext(ctx, p, st)
-		if err != nil {
-			return nil, fmt.Errorf("solve: %w", err)
-		}
-		num := &Numeric{Point: res.Point, Objective: res.Objective, Residual: res.KKTResidual, Converged: res.Converged,
-			Iterations: res.Stats.Iterations, Evaluations: res.Stats.Evaluations}
-		for _, r := range res.Restarts {
-			num.RestartObjectives = append(num.RestartObjectives, r.Objective)
-		}
-		return num, nil
-	})
+// Cancelling the context stops a solve. It is a TolSolver.
+func NewSolver(set optimize.Settings) TolSolver { return optimizeSolver{set} }
+
+type optimizeSolver struct{ set optimize.Settings }
+
+func (o optimizeSolver) WithTol(tol float64) Solver {
+	o.set.Tol = tol
+	return o
+}
+
+func (o optimizeSolver) Solve(ctx context.Context, s setting.Setting, seed uint64) (*Numeric, error) {
+	p, err := optimize.NewProblem(s)
+	if err != nil {
+		return nil, err
+	}
+	set := o.set
+	set.Seed = seed
+	res, err := optimize.SolveContext(ctx, p, set)
+	if err != nil {
+		return nil, fmt.Errorf("solve: %w", err)
+	}
+	num := &Numeric{Point: res.Point, Objective: res.Objective, Residual: res.KKTResidual, Converged: res.Converged,
+		Iterations: res.Stats.Iterations, Evaluations: res.Stats.Evaluations}
+	for _, r := range res.Restarts {
+		num.RestartObjectives = append(num.RestartObjectives, r.Objective)
+	}
+	return num, nil
 }

@@ -165,10 +165,13 @@ type Row struct {
 	PredictedMargin []float64 `json:"predicted_margin,omitempty"`
 	SolverResidual  float64   `json:"solver_kkt_residual"`
 	SolverConverged bool      `json:"solver_converged"`
-	RestartSpread   float64   `json:"restart_spread"` // max - min objective over restarts
-	Restarts        int       `json:"restarts"`
-	ExactKKT        *string   `json:"exact_kkt_residual,omitempty"`
-	Seconds         float64   `json:"seconds"`
+	// SolverTol is the case's own stopping residual (Case.SolverTol), 0
+	// when the run's applies.
+	SolverTol     float64 `json:"solver_tol,omitempty"`
+	RestartSpread float64 `json:"restart_spread"` // max - min objective over restarts
+	Restarts      int     `json:"restarts"`
+	ExactKKT      *string `json:"exact_kkt_residual,omitempty"`
+	Seconds       float64 `json:"seconds"`
 }
 
 // RowSetting is the setting of a row as JSON, lambdas as exact decimal text.
@@ -197,9 +200,11 @@ type Metrics struct {
 	MarginError float64 `json:"margin_error"`
 	// BiasError is ||b - b*||_inf (bias rows only).
 	BiasError *float64 `json:"bias_error,omitempty"`
-	// MaxCos is max |cos(mu_k, mu_l) - c*| over pairs of classes with
-	// nonzero means, c* the predicted cosine (0: orthogonal means; out of
-	// scope c* = 0), 0 when fewer than two means are nonzero.
+	// MaxCos is max |cos(mu_k, mu_l) - c*| over pairs of classes the
+	// prediction keeps alive whose measured means are nonzero, c* the
+	// predicted cosine (0: orthogonal means, -1/(K-1): simplex ETF); out of
+	// scope, max |cos(mu_k, mu_l)| over all pairs with nonzero means; 0 when
+	// there is no such pair.
 	MaxCos float64 `json:"max_cos"`
 	// MeanNorm is ||mu_k|| per class, and MeasuredMargin the measured
 	// margin (W mu_k)_k - mean_{j != k} (W mu_k)_j per class.
@@ -246,7 +251,19 @@ func CheckCase(ctx context.Context, i int, c Case, cfg Config) []Row {
 	for j, th := range cfg.Theories {
 		preds[j].p, preds[j].err = th.Predict(s, cfg.Prec)
 	}
-	num, err := cfg.Solver.Solve(ctx, s, cfg.Seed)
+	solver := cfg.Solver
+	var err error
+	if c.SolverTol > 0 {
+		if ts, ok := solver.(TolSolver); ok {
+			solver = ts.WithTol(c.SolverTol)
+		} else {
+			err = fmt.Errorf("the case asks for solver_tol %g and the solver cannot take it (not a TolSolver)", c.SolverTol)
+		}
+	}
+	var num *Numeric
+	if err == nil {
+		num, err = solver.Solve(ctx, s, cfg.Seed)
+	}
 	if err == nil && (math.IsNaN(num.Objective) || math.IsInf(num.Objective, 0)) {
 		err = errors.New("solver returned a non-finite objective")
 	}
@@ -257,6 +274,7 @@ func CheckCase(ctx context.Context, i int, c Case, cfg Config) []Row {
 	rows := make([]Row, 0, len(cfg.Theories))
 	for j, th := range cfg.Theories {
 		r := newRow(i, c, th.Name())
+		r.SolverTol = c.SolverTol
 		pred, perr := preds[j].p, preds[j].err
 		if pred != nil {
 			r.Alive = pred.AliveCount()

@@ -217,9 +217,9 @@ func TestAuthorsCodeDiscrepancy(t *testing.T) {
 
 func TestRunOrderAndSkip(t *testing.T) {
 	cases := []Case{
-		{"a", mk([]int{40, 20}, 2, "5e-3", "5e-3")},
-		{"b", mk([]int{30, 30, 30}, 3, "1e-3", "1e-3")},
-		{"c", mk([]int{50, 5}, 2, "5e-3", "5e-3")},
+		{Name: "a", Setting: mk([]int{40, 20}, 2, "5e-3", "5e-3")},
+		{Name: "b", Setting: mk([]int{30, 30, 30}, 3, "1e-3", "1e-3")},
+		{Name: "c", Setting: mk([]int{50, 5}, 2, "5e-3", "5e-3")},
 	}
 	emitted := 0
 	rows, err := Run(context.Background(), cases, Config{Solver: pointSolver{}, Tol: DefaultTolerances(), Jobs: 3,
@@ -260,7 +260,7 @@ func TestRunCancel(t *testing.T) {
 	for i := range counts {
 		counts[i] = 3000
 	}
-	cases := []Case{{"big", mk(counts, 16, "1e-4", "1e-5")}, {"next", mk(counts, 16, "1e-4", "1e-5")}}
+	cases := []Case{{Name: "big", Setting: mk(counts, 16, "1e-4", "1e-5")}, {Name: "next", Setting: mk(counts, 16, "1e-4", "1e-5")}}
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	start := time.Now()
@@ -273,5 +273,35 @@ func TestRunCancel(t *testing.T) {
 	}
 	if len(rows) > 1 || (len(rows) == 1 && rows[0].Verdict != Failed) {
 		t.Errorf("rows %+v", rows)
+	}
+}
+
+// tolRecorder is a TolSolver that records the tolerance it is given.
+type tolRecorder struct {
+	pointSolver
+	tol *float64
+}
+
+func (t tolRecorder) WithTol(tol float64) Solver { *t.tol = tol; return t }
+
+// TestCaseSolverTol: a case's solver_tol reaches a TolSolver, a solver that
+// cannot take it gives an error row, and the grid reads the key.
+func TestCaseSolverTol(t *testing.T) {
+	s := mk([]int{40, 20, 10, 5}, 8, "5e-3", "5e-3")
+	var got float64
+	r := CheckCase(context.Background(), 0, Case{Name: "x", Setting: s, SolverTol: 1e-12}, Config{Solver: tolRecorder{tol: &got}})[0]
+	if got != 1e-12 || r.Verdict != Agree || r.SolverTol != 1e-12 {
+		t.Errorf("tol %g, verdict %s, row tol %g", got, r.Verdict, r.SolverTol)
+	}
+	r = CheckCase(context.Background(), 0, Case{Name: "x", Setting: s, SolverTol: 1e-12}, Config{Solver: pointSolver{}})[0]
+	if r.Verdict != Failed || !strings.Contains(r.Error, "solver_tol") {
+		t.Errorf("plain solver: verdict %s, error %q", r.Verdict, r.Error)
+	}
+	_, cases, err := ParseGrid(strings.NewReader(`{"name": "g", "settings": [{"n": [4, 4], "d": 2, "lambda_w": "1e-2", "lambda_h": "1e-2", "solver_tol": 1e-12}]}`))
+	if err != nil || cases[0].SolverTol != 1e-12 {
+		t.Errorf("grid: %v %+v", err, cases)
+	}
+	if _, _, err := ParseGrid(strings.NewReader(`{"name": "g", "settings": [{"n": [4, 4], "d": 2, "lambda_w": "1e-2", "lambda_h": "1e-2", "solver_tol": -1}]}`)); err == nil {
+		t.Error("negative solver_tol accepted")
 	}
 }

@@ -24,17 +24,24 @@ import (
 const verifyDescription = `
 Runs both paths on each setting, the closed-form prediction (arbitrary
 precision) and the float64 solver of the full training problem, and tabulates
-the deviations of theory.md section 8 with a verdict per row:
+the deviations of theory.md section 8 with a verdict per row. The prediction
+is the paper's theorem (section 2); with --bias the orthogonal structure of
+section 4; for the plain UFM (--no-relu) with balanced counts the simplex ETF
+of section 9.
 
   agree           every deviation within its tolerance
   counterexample  numerical objective below f* by more than --tol-objective
   solver-gap      numerical objective above f* by more than --tol-objective
   mismatch        objectives agree, geometry does not (column "failed" says which)
-  out-of-scope    bias, plain UFM, or d below the number of alive classes
+  out-of-scope    no prediction: the imbalanced plain UFM, the authors' formula
+                  with a bias or without ReLU, or d below the number of alive
+                  classes
   error           the row could not be computed (reason in "failed")
 
 Settings: one from --n/--d/--lambda-w/--lambda-h, a built-in --suite, or a
---grid JSON file (schema in the README). Exit status 0 when every row is agree
+--grid JSON file (schema in the README). The text table shows a summary of
+the columns (--columns all for every one); --shard i/n runs a part of the
+settings, and 'nccheck report' merges the parts' --out files. Exit status 0 when every row is agree
 or out-of-scope, 1 otherwise, 2 on bad input.`
 
 func runVerify(args []string, stdout, stderr io.Writer) int {
