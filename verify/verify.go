@@ -514,11 +514,16 @@ func Run(ctx context.Context, cases []Case, cfg Config, emit func(Row) error) ([
 	var emitErr error
 	for res := range results {
 		for _, r := range res.rows {
+			// A setting runs when any of its rows is missing; the rows it
+			// already has (SkipKeys) are neither emitted nor returned again.
+			if cfg.SkipKeys[r.Key] {
+				continue
+			}
 			if emit != nil && emitErr == nil {
 				emitErr = emit(r)
 			}
+			all = append(all, r)
 		}
-		all = append(all, res.rows...)
 	}
 	sort.SliceStable(all, func(a, b int) bool { return all[a].Index < all[b].Index })
 	if emitErr != nil {

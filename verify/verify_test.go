@@ -305,3 +305,16 @@ func TestCaseSolverTol(t *testing.T) {
 		t.Error("negative solver_tol accepted")
 	}
 }
+
+// TestRunSkipsKeptRows: with one of a setting's two rows kept, the setting
+// runs again and only the missing row is emitted and returned.
+func TestRunSkipsKeptRows(t *testing.T) {
+	cases := []Case{{Name: "a", Setting: mk([]int{40, 20}, 2, "5e-3", "5e-3")}}
+	cfg := Config{Solver: pointSolver{}, Theories: []closedform.Theory{closedform.FormulaPaper, closedform.FormulaAuthorsCode},
+		SkipKeys: map[string]bool{KeyOf(cases[0], "paper"): true}}
+	var emitted []string
+	rows, err := Run(context.Background(), cases, cfg, func(r Row) error { emitted = append(emitted, r.Formula); return nil })
+	if err != nil || len(rows) != 1 || rows[0].Formula != "authors-code" || len(emitted) != 1 || emitted[0] != "authors-code" {
+		t.Errorf("rows %d (err %v), emitted %v", len(rows), err, emitted)
+	}
+}
