@@ -21,22 +21,22 @@ const (
 	FormulaAuthorsCode
 )
 
-// formulaNames lists the formula sets in their canonical order.
-var formulaNames = [...]string{FormulaPaper: "paper", FormulaAuthorsCode: "authors-code"}
-
 // String returns the formula's name as the command line spells it.
 func (f Formula) String() string {
-	if f >= 0 && int(f) < len(formulaNames) {
-		return formulaNames[f]
+	switch f {
+	case FormulaPaper:
+		return "paper"
+	case FormulaAuthorsCode:
+		return "authors-code"
 	}
 	return fmt.Sprintf("Formula(%d)", int(f))
 }
 
 // ParseFormula parses "paper" or "authors-code".
 func ParseFormula(name string) (Formula, error) {
-	for i, n := range formulaNames {
-		if n == name {
-			return Formula(i), nil
+	for _, f := range []Formula{FormulaPaper, FormulaAuthorsCode} {
+		if f.String() == name {
+			return f, nil
 		}
 	}
 	return 0, &setting.InputError{Field: "Formula", Value: fmt.Sprintf("%q", name), Reason: "must be paper or authors-code"}

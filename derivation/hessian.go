@@ -121,12 +121,17 @@ const (
 	Degenerate
 )
 
-var verdictNames = [...]string{LocalMinimum: "local-minimum", NotKKT: "not-kkt", Saddle: "saddle", Degenerate: "degenerate"}
-
 // String returns "local-minimum", "not-kkt", "saddle" or "degenerate".
 func (v Verdict) String() string {
-	if v >= 0 && int(v) < len(verdictNames) {
-		return verdictNames[v]
+	switch v {
+	case LocalMinimum:
+		return "local-minimum"
+	case NotKKT:
+		return "not-kkt"
+	case Saddle:
+		return "saddle"
+	case Degenerate:
+		return "degenerate"
 	}
 	return fmt.Sprintf("Verdict(%d)", int(v))
 }

@@ -295,7 +295,7 @@ func table(rows []Row, opt WriteOptions) *report.Table {
 	for _, r := range rows {
 		row := make([]string, len(cols))
 		for i, c := range cols {
-			if r.Verdict == Failed && !failedRowKeeps[c.name] {
+			if r.Verdict == Failed && !failedRowKeeps(c.name) {
 				row[i] = "-"
 				continue
 			}
@@ -308,8 +308,13 @@ func table(rows []Row, opt WriteOptions) *report.Table {
 
 // failedRowKeeps are the columns a row that could not be computed still
 // fills; the others show "-".
-var failedRowKeeps = map[string]bool{"setting": true, "K": true, "N": true, "d": true, "formula": true,
-	"alive": true, "fstar": true, "verdict": true, "failed": true}
+func failedRowKeeps(column string) bool {
+	switch column {
+	case "setting", "K", "N", "d", "formula", "alive", "fstar", "verdict", "failed":
+		return true
+	}
+	return false
+}
 
 // textColumnUseful drops default text columns that would be empty or say
 // nothing: formula when every row compares the same theory, failed when no

@@ -127,20 +127,24 @@ func badInput(stderr io.Writer, cmd string, err error) int {
 
 // fieldFlags maps the fields and options the library names in its errors to
 // the flags of the command line.
-var fieldFlags = map[string]string{
-	setting.FieldCounts:                             "--n",
-	setting.FieldDim:                                "--d",
-	setting.FieldLambdaW:                            "--lambda-w",
-	setting.FieldLambdaH:                            "--lambda-h",
-	setting.FieldLambdaB:                            "--lambda-b",
-	setting.FieldBias:                               "--bias",
-	setting.FieldNoReLU:                             "--no-relu",
-	setting.FieldCounts + "/" + setting.FieldDim:    "--n/--d",
-	setting.FieldNoReLU + "/" + setting.FieldCounts: "--no-relu/--n",
-	"Prec":    "--prec",
-	"Formula": "--formula",
-	"Columns": "--columns",
-	"Shard":   "--shard",
+func fieldFlags() map[string]string {
+	return map[string]string{
+		setting.FieldCounts:                             "--n",
+		setting.FieldDim:                                "--d",
+		setting.FieldLambdaW:                            "--lambda-w",
+		setting.FieldLambdaH:                            "--lambda-h",
+		setting.FieldLambdaB:                            "--lambda-b",
+		setting.FieldBias:                               "--bias",
+		setting.FieldNoReLU:                             "--no-relu",
+		setting.FieldCounts + "/" + setting.FieldDim:    "--n/--d",
+		setting.FieldNoReLU + "/" + setting.FieldCounts: "--no-relu/--n",
+		"Prec":        "--prec",
+		"Formula":     "--formula",
+		"Columns":     "--columns",
+		"Shard":       "--shard",
+		"CollapseTol": "--tol-collapse",
+		"Fit":         "--fit",
+	}
 }
 
 // flagMessage is err's message with the field of its *setting.InputError
@@ -149,7 +153,7 @@ func flagMessage(err error) string {
 	msg := err.Error()
 	var ie *setting.InputError
 	if errors.As(err, &ie) {
-		if flag, ok := fieldFlags[ie.Field]; ok {
+		if flag, ok := fieldFlags()[ie.Field]; ok {
 			msg = strings.Replace(msg, ie.Error(), ie.WithField(flag).Error(), 1)
 		}
 	}

@@ -31,7 +31,7 @@ const (
 )
 
 // Formats are the table formats Write understands.
-var Formats = []string{"text", "markdown", "latex", "csv"}
+func Formats() []string { return []string{"text", "markdown", "latex", "csv"} }
 
 // Write renders t in the named format: text, markdown, latex or csv.
 func (t *Table) Write(w io.Writer, format string) error {
