@@ -272,16 +272,24 @@ func writeMeasurePlots(dir string, reports []*checkpoint.Report) error {
 		p.Add(sc)
 		p.Legend.Add("measured", sc)
 		if len(pred) > 0 {
-			sortXY(pred)
-			pl, ps, err := plotter.NewLinePoints(pred)
+			// Markers only: the prediction is a value per class of this
+			// setting, not a curve in n_k (changing n_k changes N).
+			ps, err := plotter.NewScatter(pred)
 			if err != nil {
 				return err
 			}
-			pl.Color = color.Gray{Y: 100}
-			ps.Shape = draw.CrossGlyph{}
-			p.Add(pl, ps)
-			p.Legend.Add("predicted", pl, ps)
+			ps.GlyphStyle.Shape = draw.CrossGlyph{}
+			ps.GlyphStyle.Radius = vg.Points(5)
+			ps.GlyphStyle.Color = color.Gray{Y: 60}
+			p.Add(ps)
+			p.Legend.Add("predicted", ps)
 		}
+		// Room above the points for the legend.
+		ymax := 0.0
+		for _, q := range append(append(plotter.XYs{}, meas...), pred...) {
+			ymax = math.Max(ymax, q.Y)
+		}
+		p.Y.Max = math.Max(p.Y.Max, 1.2*ymax)
 		p.Legend.Top = true
 		if err := save(p, filepath.Join(dir, fig.base)); err != nil {
 			return err
