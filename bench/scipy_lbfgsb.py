@@ -13,7 +13,11 @@ max_i |P(x - g)_i - x_i| = max(|grad_W|_inf, |min(H, grad_H)|_inf), the KKT
 residual of theory.md section 5; ftol = 0 so that it does not stop on a
 small relative decrease first.
 
-Usage: /usr/bin/python3 bench/scipy_lbfgsb.py [a|b|c ...] [--count 5] [--tol 1e-10] [--maxcor 10] [--init-scale 1]
+Usage: /usr/bin/python3 bench/scipy_lbfgsb.py [SETTING ...] [--count 5] [--first-seed 1] [--tol 1e-10] [--maxcor 10] [--init-scale 1]
+       /usr/bin/python3 bench/scipy_lbfgsb.py --counts 500,496,... --d 128 --lw 5e-4 --lh 5e-4 [...]
+SETTING is one of the names in SETTINGS (a, b, c, the scale settings of
+issue 10: k100, d512, k50, k200, and the quarter-size k100q). bench/cmp
+runs this script beside nccheck's solver with explicit --counts.
 Needs Debian's python3-scipy (apt-get install python3-scipy).
 """
 import argparse
@@ -23,10 +27,17 @@ import time
 import numpy as np
 from scipy.optimize import minimize
 
+PAPER = [100, 100, 200, 200, 300, 300, 400, 400, 500, 500]
 SETTINGS = {
     "a": dict(counts=[40, 20, 10, 5], d=8, lw=5e-3, lh=5e-3),
-    "b": dict(counts=[100, 100, 200, 200, 300, 300, 400, 400, 500, 500], d=16, lw=1e-4, lh=1e-5),
-    "c": dict(counts=[1000, 1000, 2000, 2000, 3000, 3000, 4000, 4000, 5000, 5000], d=16, lw=1e-4, lh=1e-5),
+    "b": dict(counts=PAPER, d=16, lw=1e-4, lh=1e-5),
+    "c": dict(counts=[10 * n for n in PAPER], d=16, lw=1e-4, lh=1e-5),
+    # Issue 10 (must match bench/cmp/settings.go).
+    "k100": dict(counts=[500 - 4 * k for k in range(100)], d=128, lw=5e-4, lh=5e-4),
+    "k100q": dict(counts=[125 - k for k in range(100)], d=128, lw=1e-3, lh=1e-3),
+    "d512": dict(counts=PAPER, d=512, lw=1e-4, lh=1e-5),
+    "k50": dict(counts=[400 - 6 * k for k in range(50)], d=64, lw=2e-3, lh=6e-4),
+    "k200": dict(counts=[200 - k for k in range(200)], d=160, lw=5e-4, lh=5e-4),
 }
 
 
@@ -95,8 +106,7 @@ def zero_classes(p, x, counts):
     return sum(1 for m in means if m <= 1e-6 * big or big == 0)
 
 
-def run(name, seed, tol, maxcor, scale):
-    st = SETTINGS[name]
+def run(name, st, seed, tol, maxcor, scale):
     p = Problem(st["counts"], st["d"], st["lw"], st["lh"])
     x0 = p.init(seed, scale)
     kd = p.K * p.d
@@ -113,16 +123,26 @@ def run(name, seed, tol, maxcor, scale):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("settings", nargs="*", default=["a", "b", "c"])
+    ap.add_argument("settings", nargs="*")
+    ap.add_argument("--counts", help="explicit class counts n_1,...,n_K (with --d, --lw, --lh)")
+    ap.add_argument("--d", type=int)
+    ap.add_argument("--lw", type=float)
+    ap.add_argument("--lh", type=float)
     ap.add_argument("--count", type=int, default=5)
+    ap.add_argument("--first-seed", type=int, default=1)
     ap.add_argument("--tol", type=float, default=1e-10)
     ap.add_argument("--maxcor", type=int, default=10)
     ap.add_argument("--init-scale", type=float, default=1.0, help="multiplies the initial scales (0.01: a small start)")
     a = ap.parse_args()
+    todo = [(name, SETTINGS[name]) for name in a.settings]
+    if a.counts:
+        todo.append(("explicit", dict(counts=[int(v) for v in a.counts.split(",")], d=a.d, lw=a.lw, lh=a.lh)))
+    if not todo:
+        todo = [(name, SETTINGS[name]) for name in ("a", "b", "c")]
     print("setting seed seconds evals iters residual objective relgap_to_fstar zero_classes message")
-    for name in a.settings:
-        for seed in range(1, a.count + 1):
-            r = run(name, seed, a.tol, a.maxcor, a.init_scale)
+    for name, st in todo:
+        for seed in range(a.first_seed, a.first_seed + a.count):
+            r = run(name, st, seed, a.tol, a.maxcor, a.init_scale)
             print("{setting} {seed} {seconds:.4f} {evals} {iters} {residual:.3g} {objective:.17g} {relgap:.3g} {zero} {message}".format(**r), flush=True)
 
 

@@ -4,15 +4,15 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
-	"time"
 )
 
-// escaper moves a converged restart off stationary points that are not
-// local minima because a class would gain from features on a coordinate
-// that no class uses: classes whose features are all zero ("dead" ReLU
-// classes), and live classes that share their feature coordinates with
-// other classes while a coordinate is unused or can be freed.
+// escaper moves a restart off stationary points that are not local minima
+// because a class would gain from features on a coordinate that no class
+// uses: classes whose features are all zero ("dead" ReLU classes), and live
+// classes that share their feature coordinates with other classes while a
+// coordinate is unused or can be freed.
 //
 // The test is one of second order, computed from the point, not from the
 // predicted minimizer. Let j be an unused coordinate (row j of H is zero,
@@ -32,27 +32,41 @@ import (
 // At a true minimum every class has r_k <= 1, and a minimum whose classes
 // share coordinates would be kept: a move is accepted only if it lowers f.
 // (For a dead class, whose probabilities are uniform, the direction of W is
-// (e_k - 1/K 1): the classical rank-one revival.)
+// (e_k - 1/K 1): the classical rank-one revival. Its r_k does not depend on
+// the other variables, so it can be tested before the local run has
+// converged.)
 //
 // Escape steps, repeated at most Settings.MaxEscapes times per restart:
 //
+//  0. The local run is left early (pauseHook) once the same dead classes
+//     with r_k > 1 have been seen at three polls five iterations apart, and enough
+//     coordinates can be freed for all of them: a dead class stays dead
+//     under the local method, and converging first only to revive it
+//     afterwards repeats the final phase of convergence.
 //  1. Compute r_k for every class; the candidates are the classes with
 //     r_k above 1 by more than the noise that the KKT residual allows
-//     (see candidates), largest first (ties by index). None: stop.
-//  2. Find an unused coordinate. When none is (ReLU), free one if a class
-//     owns several coordinates that no other class uses: a Householder
-//     reflection of those coordinates, applied to the class's features and
-//     to the same columns of W, maps the class mean onto one coordinate.
-//     This leaves W H, the norms and so f unchanged (up to rounding, and
-//     up to clipping negative entries when the class is not collapsed).
-//  3. For each candidate, scan t on a grid of created logit margins and
-//     keep the best trial point if f is lower than at the stationary
-//     point; then run the local method from it.
-//  4. If no move was accepted and dead classes remain, once per restart:
-//     random revival of all dead classes (random non-negative features of
-//     the size of the live classes' means, the matching classifier row
-//     along their mean), followed by a local run; kept only if its final
-//     objective is lower.
+//     (see candidates), largest first (ties by index).
+//  2. Find unused coordinates, one per candidate. When there are too few
+//     (ReLU), free some: a class that owns several coordinates no other
+//     class uses is rotated by a Householder reflection of those
+//     coordinates, applied to the class's features and to the same
+//     columns of W, that maps the class mean onto one coordinate. This
+//     leaves W H, the norms and so f unchanged (up to rounding, and up to
+//     clipping negative entries when the class is not collapsed).
+//  3. Move all the candidates at once, each along its own coordinate
+//     (batch). The moves do not interact, so one evaluation gives the
+//     change of f of every move (per-class losses): the step of each is
+//     chosen on a grid of created logit margins and refined by a
+//     golden-section search, all classes in the same 21 evaluations; the
+//     moves that lower f are applied together (checked by one more
+//     evaluation), then the local method runs from the new point.
+//  4. If nothing moved and a dead class still has r_k > 1 (no coordinate
+//     could be freed, or no step lowered f), once per restart: random
+//     revival of all dead classes (random non-negative features of the
+//     size of the live classes' means, the matching classifier row along
+//     their mean), followed by a local run; kept only if its final
+//     objective is lower. Dead classes with r_k <= 1 are not revived: the
+//     point is second-order stationary in their directions.
 type escaper struct {
 	p   *Problem
 	e   *Evaluator
@@ -76,86 +90,465 @@ type candidate struct {
 
 func (s *escaper) run(x []float64, loc Local, rep *RestartReport) (Local, error) {
 	p := s.p
-	nv := p.NumVars()
-	xt := make([]float64, nv)
-	xc := make([]float64, nv)
-	g := make([]float64, nv)
+	xt, xc, g := s.e.escapeWorkspace()
 	q := make([][]float64, p.K())
 	for k := range q {
 		q[k] = make([]float64, p.K())
 	}
+	local := func(x []float64) (Local, error) {
+		l, err := s.set.Method.Minimize(s.e, x, s.lim)
+		rep.Iterations += l.Iterations
+		return l, err
+	}
 	triedRandom := false
-	for rep.Escapes < s.set.MaxEscapes {
-		if !s.lim.Deadline.IsZero() && time.Now().After(s.lim.Deadline) {
+	for {
+		if st, stop := s.lim.interrupted(); stop {
+			loc.Status = st
 			break
 		}
-		if _, err := s.e.FuncGrad(x, g); err != nil {
+		if rep.Escapes >= s.set.MaxEscapes {
+			if loc.Status == paused {
+				s.e.pause = nil
+				l, err := local(x)
+				if err != nil {
+					return loc, err
+				}
+				loc = l
+			}
+			break
+		}
+		f, err := s.e.FuncGrad(x, g)
+		if err != nil {
 			break // cannot happen at a point the local method accepted
 		}
 		cands := s.candidates(x, g, q)
 		zero := ZeroClasses(p, x)
-		if len(cands) == 0 && len(zero) == 0 {
-			break
-		}
-		moved := false
-		base := x
-		j, ok := unusedCoordinate(p, x)
-		if !ok && p.ReLU && len(cands) > 0 {
-			// Free a coordinate first: rotate a class that owns several
-			// coordinates onto one of them (f is unchanged).
-			copy(xc, x)
-			if consolidate(p, xc) {
-				if _, err := s.e.FuncGrad(xc, g); err == nil {
-					base = xc
-					j, ok = unusedCoordinate(p, xc)
-					cands = s.candidates(xc, g, q)
-				}
-			}
-		}
-		if ok {
-			for _, c := range cands {
-				ft, ok, err := s.rankOne(base, xt, g, loc.F, c.k, j, q[c.k])
-				if err != nil {
-					return loc, err
-				}
-				if ok && lower(ft, loc.F) {
-					copy(x, xt)
-					moved = true
-					break
-				}
-			}
-		}
-		if moved {
-			l, err := s.set.Method.Minimize(s.e, x, s.lim)
+		if len(cands) > 0 {
+			moved, err := s.batch(x, xt, xc, g, f, cands, q)
 			if err != nil {
-				return loc, fmt.Errorf("local run after rank-one escape: %w", err)
+				return loc, err
 			}
-			rep.Iterations += l.Iterations
-			rep.Escapes++
+			if moved > 0 {
+				l, err := local(x)
+				if err != nil {
+					return loc, fmt.Errorf("local run after rank-one escape: %w", err)
+				}
+				rep.Escapes++
+				rep.EscapedClasses += moved
+				loc = l
+				continue
+			}
+		}
+		if loc.Status == paused {
+			// Nothing to move at a point the local run left early:
+			// converge first (without pausing again), then test again.
+			s.e.pause = nil
+			l, err := local(x)
+			if err != nil {
+				return loc, err
+			}
 			loc = l
 			continue
 		}
-		if triedRandom || len(zero) == 0 {
+		// Random revival, once, of the zero classes when one of them has
+		// a direction of negative curvature that the rank-one moves did
+		// not take (no coordinate could be freed, or no step lowered f).
+		// Zero classes without one (r_k <= 1) are left: the point is a
+		// second-order stationary point in their directions.
+		if triedRandom || !anyZeroCandidate(zero, cands) {
 			break
 		}
 		triedRandom = true
 		copy(xt, x)
 		s.randomRevival(xt, zero)
-		l, err := s.set.Method.Minimize(s.e, xt, s.lim)
+		l, err := local(xt)
 		if err != nil {
 			// A revived start that is not finite is simply rejected.
 			continue
 		}
-		rep.Iterations += l.Iterations
 		if lower(l.F, loc.F) {
 			copy(x, xt)
 			loc = l
 			rep.Escapes++
+			rep.EscapedClasses += len(zero)
 			continue
 		}
 		break
 	}
 	return loc, nil
+}
+
+// pauseHook returns the function with which a local run is left early
+// (Evaluator.pause, polled every pauseEvery iterations) to escape before
+// full convergence: when some zero classes (ZeroClasses) have a direction
+// of negative curvature, r_k > 1 + curvatureTol (for a class whose features
+// are all zero this does not depend on the accuracy of the other
+// variables), and that set of classes has not changed over the last
+// pauseChecks polls. A dead class stays dead under the local method, so
+// waiting for full convergence before reviving it only repeats the final
+// phase of convergence.
+func (s *escaper) pauseHook() func(x []float64) bool {
+	p := s.p
+	q := make([][]float64, p.K())
+	for k := range q {
+		q[k] = make([]float64, p.K())
+	}
+	var last, zero []int
+	means := make([][]float64, p.K())
+	for k := range means {
+		means[k] = make([]float64, p.Dim)
+	}
+	var mass [][]float64
+	same := 0
+	return func(x []float64) bool {
+		s.e.classGradients(q)
+		var dead []int
+		classMeansInto(p, x, means)
+		zero = zeroClassesOf(means, zero[:0])
+		for _, k := range zero {
+			if dot(q[k], q[k])/(p.LambdaW*p.LambdaH*float64(p.Counts[k])) > 1+curvatureTol {
+				dead = append(dead, k)
+			}
+		}
+		if len(dead) == 0 || !slices.Equal(dead, last) {
+			last, same = dead, 0
+			return false
+		}
+		same++
+		if same < pauseChecks-1 {
+			return false
+		}
+		var free int
+		mass, free = freeableCoordinates(p, x, mass)
+		return free >= len(dead)
+	}
+}
+
+// freeableCoordinates returns the number of coordinates an escape step
+// could use at x: the unused ones (see unusedCoordinates) and those that
+// consolidate would free (all but one of the coordinates each class owns).
+func freeableCoordinates(p *Problem, x []float64, mass [][]float64) ([][]float64, int) {
+	d := p.Dim
+	mass, big := classCoordinateMass(p, x, mass)
+	tiny := 1e-12 * big
+	owned := make([]int, p.K())
+	free := 0
+	for j := 0; j < d; j++ {
+		owner, users := -1, 0
+		for k := range mass {
+			if mass[k][j] > tiny {
+				owner = k
+				users++
+			}
+		}
+		switch users {
+		case 0:
+			free++
+		case 1:
+			owned[owner]++
+		}
+	}
+	for _, n := range owned {
+		free += max(0, n-1)
+	}
+	return mass, free
+}
+
+// classCoordinateMass returns mass[k][j], the sum over the samples of
+// class k of |h_j| (in mass when it has the right shape), and the largest
+// entry.
+func classCoordinateMass(p *Problem, x []float64, mass [][]float64) ([][]float64, float64) {
+	d := p.Dim
+	if len(mass) != p.K() {
+		mass = make([][]float64, p.K())
+		for k := range mass {
+			mass[k] = make([]float64, d)
+		}
+	}
+	big := 0.0
+	o := p.offH()
+	for k, c := range p.Counts {
+		for j := range mass[k] {
+			mass[k][j] = 0
+		}
+		for i := 0; i < c; i++ {
+			for j, v := range x[o+i*d : o+(i+1)*d] {
+				mass[k][j] += math.Abs(v)
+			}
+		}
+		o += c * d
+		for _, m := range mass[k] {
+			big = math.Max(big, m)
+		}
+	}
+	return mass, big
+}
+
+const (
+	pauseEvery  = 5 // iterations between polls of Evaluator.pause
+	pauseChecks = 3 // polls with the same dead classes before pausing
+)
+
+// anyZeroCandidate reports whether a class in zero is in cands.
+func anyZeroCandidate(zero []int, cands []candidate) bool {
+	for _, k := range zero {
+		for _, c := range cands {
+			if c.k == k {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// move is the rank-one escape of class k along the unused coordinate j:
+// features h_{k,i}[j] += t, W[:, j] += t a q_k.
+type move struct {
+	k, j int
+	a    float64
+	best float64 // the t chosen (0: none)
+	u    float64 // its level (see batch)
+	df   float64 // the change of f it makes alone
+}
+
+// batch tries the escapes of all candidates at once, each along its own
+// unused coordinate (freed first by consolidate when there are too few), and
+// stores the moved point in x when f decreases. It returns the number of
+// classes moved (0: x unchanged).
+//
+// The moves of different classes touch disjoint entries of H (each class's
+// own samples) and different columns of W, and a coordinate that no sample
+// uses carries no logit of any other class, so the change of f is the sum
+// of the changes each move makes alone: the per-class part of the loss
+// (Evaluator.sampleLoss) plus the penalties of the move's own entries.
+// Each trial step is therefore evaluated for all classes in one
+// evaluation, every class keeps its best step, and the combination is
+// checked by one more evaluation (if it does not lower f, the best single
+// move is tried).
+func (s *escaper) batch(x, xt, xc, g []float64, f float64, cands []candidate, q [][]float64) (int, error) {
+	p := s.p
+	K := p.K()
+	base := x
+	free := unusedCoordinates(p, x)
+	if len(free) < len(cands) && p.ReLU {
+		// Free coordinates: rotate classes that own several coordinates
+		// onto one of them (f is unchanged up to rounding and clipping).
+		copy(xc, x)
+		changed := false
+		var mass [][]float64
+		for len(free) < len(cands) {
+			var ok bool
+			if mass, ok = consolidate(p, xc, mass); !ok {
+				break
+			}
+			changed = true
+			free = unusedCoordinates(p, xc)
+		}
+		if changed {
+			if _, err := s.e.FuncGrad(xc, g); err == nil {
+				base = xc
+				cands = s.candidates(xc, g, q)
+			} else {
+				free = unusedCoordinates(p, x)
+			}
+		}
+	}
+	n := min(len(cands), len(free))
+	if n == 0 {
+		return 0, nil
+	}
+	moves := make([]move, 0, n)
+	for i, c := range cands[:n] {
+		qn := math.Sqrt(dot(q[c.k], q[c.k]))
+		if !(qn > 0) {
+			continue
+		}
+		// Balanced scales: W[:, j] = -t c q_k/||q_k||, h[j] = t.
+		cc := math.Sqrt(p.LambdaH * float64(p.Counts[c.k]) / p.LambdaW)
+		moves = append(moves, move{k: c.k, j: free[i], a: -cc / qn})
+	}
+	if len(moves) == 0 {
+		return 0, nil
+	}
+	// Per-class losses at the base point and at each trial step. A
+	// step is given by u = log10 of the logit margin t^2 c it creates
+	// (c = sqrt(lambda_H n_k / lambda_W)).
+	loss := s.e.escapeLoss
+	baseLoss := make([]float64, K)
+	if _, err := s.e.funcGradLoss(base, g, loss); err != nil {
+		return 0, nil
+	}
+	s.classSums(loss, baseLoss)
+	trial := make([]float64, K)
+	ts := make([]float64, len(moves))
+	stepOf := func(m move, u float64) float64 {
+		cc := math.Sqrt(p.LambdaH * float64(p.Counts[m.k]) / p.LambdaW)
+		return math.Sqrt(math.Pow(10, u) / cc)
+	}
+	// evalAt evaluates every move i at level us[i] in one evaluation and
+	// returns the change of f each makes alone (ok false: not finite).
+	dfs := make([]float64, len(moves))
+	evalAt := func(us []float64) bool {
+		if _, stop := s.lim.interrupted(); stop {
+			return false // run notices it before the next step
+		}
+		for i, m := range moves {
+			ts[i] = stepOf(m, us[i])
+		}
+		s.shiftAll(base, xt, moves, ts, q)
+		if _, err := s.e.funcGradLoss(xt, g, loss); err != nil {
+			return false
+		}
+		s.classSums(loss, trial)
+		for i := range moves {
+			m := &moves[i]
+			dfs[i] = (trial[m.k]-baseLoss[m.k])/float64(p.N()) + s.penaltyChange(base, m, ts[i], q[m.k])
+			if dfs[i] < m.df {
+				m.df, m.best, m.u = dfs[i], ts[i], us[i]
+			}
+		}
+		return true
+	}
+	// A grid of margins from 1e-3 to 1e2 by factors of sqrt(10) ...
+	us := make([]float64, len(moves))
+	const uMin, uMax, uStep = -3.0, 2.0, 0.5
+	for u := uMin; u <= uMax; u += uStep {
+		for i := range us {
+			us[i] = u
+		}
+		evalAt(us)
+	}
+	// ... then a golden-section search of each class's step around its
+	// best grid point, all classes in the same evaluations (a revived
+	// dead class is then at the minimum of f along its move: on its own
+	// coordinate it is decoupled from the other classes, and the balanced
+	// scales are those of the optimum, so the local run that follows has
+	// little left to do for it).
+	const phi = 0.6180339887498949
+	lo, hi := make([]float64, len(moves)), make([]float64, len(moves))
+	c, d := make([]float64, len(moves)), make([]float64, len(moves))
+	fc, fd := make([]float64, len(moves)), make([]float64, len(moves))
+	for i, m := range moves {
+		lo[i], hi[i] = math.Max(m.u-uStep, uMin), math.Min(m.u+uStep, uMax)
+		c[i] = hi[i] - phi*(hi[i]-lo[i])
+		d[i] = lo[i] + phi*(hi[i]-lo[i])
+	}
+	if evalAt(c) {
+		copy(fc, dfs)
+	}
+	if evalAt(d) {
+		copy(fd, dfs)
+	}
+	for it := 0; it < escapeRefine; it++ {
+		for i := range moves {
+			if fc[i] < fd[i] {
+				hi[i], d[i], fd[i] = d[i], c[i], fc[i]
+				c[i] = hi[i] - phi*(hi[i]-lo[i])
+				us[i] = c[i]
+			} else {
+				lo[i], c[i], fc[i] = c[i], d[i], fd[i]
+				d[i] = lo[i] + phi*(hi[i]-lo[i])
+				us[i] = d[i]
+			}
+		}
+		ok := evalAt(us)
+		for i := range moves {
+			v := math.Inf(1)
+			if ok {
+				v = dfs[i]
+			}
+			if us[i] == c[i] {
+				fc[i] = v
+			} else {
+				fd[i] = v
+			}
+		}
+	}
+	// Keep the moves that lower f by more than its rounding level.
+	kept := moves[:0]
+	for _, m := range moves {
+		if m.best > 0 && m.df < -1e-13*math.Abs(f) {
+			kept = append(kept, m)
+		}
+	}
+	if len(kept) == 0 {
+		return 0, nil
+	}
+	try := func(ms []move) (bool, error) {
+		if _, stop := s.lim.interrupted(); stop {
+			return false, nil
+		}
+		for i, m := range ms {
+			ts[i] = m.best
+		}
+		s.shiftAll(base, xt, ms, ts[:len(ms)], q)
+		ft, err := s.e.FuncGrad(xt, g)
+		if err != nil || !lower(ft, f) {
+			return false, nil
+		}
+		copy(x, xt)
+		return true, nil
+	}
+	if ok, err := try(kept); ok || err != nil {
+		return len(kept), err
+	}
+	if len(kept) > 1 {
+		best := 0
+		for i, m := range kept {
+			if m.df < kept[best].df {
+				best = i
+			}
+		}
+		if ok, err := try(kept[best : best+1]); ok || err != nil {
+			return 1, err
+		}
+	}
+	return 0, nil
+}
+
+// escapeRefine is the number of golden-section steps that refine the
+// step of each escape move (see batch).
+const escapeRefine = 8
+
+// classSums sets out[k] to the sum of v over the samples of class k.
+func (s *escaper) classSums(v, out []float64) {
+	i := 0
+	for k, c := range s.p.Counts {
+		sum := 0.0
+		for _, x := range v[i : i+c] {
+			sum += x
+		}
+		out[k] = sum
+		i += c
+	}
+}
+
+// penaltyChange returns the change of the penalties made by move m with
+// step t from x: (lambda_W/2) (||W[:,j] + t a q||^2 - ||W[:,j]||^2) +
+// (lambda_H/2) sum_i ((h_{k,i}[j] + t)^2 - h_{k,i}[j]^2).
+func (s *escaper) penaltyChange(x []float64, m *move, t float64, qk []float64) float64 {
+	p := s.p
+	d := p.Dim
+	dw := 0.0
+	for l, u := range qk {
+		w := x[l*d+m.j]
+		dw += 2*w*t*m.a*u + (t*m.a*u)*(t*m.a*u)
+	}
+	dh := 0.0
+	o := p.offH() + p.ClassStart(m.k)*d
+	for i := 0; i < p.Counts[m.k]; i++ {
+		h := x[o+i*d+m.j]
+		dh += 2*h*t + t*t
+	}
+	return 0.5*p.LambdaW*dw + 0.5*p.LambdaH*dh
+}
+
+// shiftAll sets xt = x plus every move i with step ts[i] (see shift).
+func (s *escaper) shiftAll(x, xt []float64, ms []move, ts []float64, q [][]float64) {
+	copy(xt, x)
+	for i, m := range ms {
+		s.addShift(xt, m.k, m.j, ts[i], m.a, q[m.k])
+	}
 }
 
 // candidates stores q_k = G 1_k in q[k] (from the evaluator's last
@@ -203,9 +596,9 @@ func (s *escaper) candidates(x, g []float64, q [][]float64) []candidate {
 	return c
 }
 
-// unusedCoordinate returns a coordinate j whose row of H is zero (at most
-// 1e-12 of the largest row mass), the lowest such j.
-func unusedCoordinate(p *Problem, x []float64) (int, bool) {
+// unusedCoordinates returns the coordinates j whose row of H is zero (at
+// most 1e-12 of the largest row mass), in increasing order.
+func unusedCoordinates(p *Problem, x []float64) []int {
 	d := p.Dim
 	mass := make([]float64, d)
 	h := x[p.offH():p.offB()]
@@ -216,58 +609,26 @@ func unusedCoordinate(p *Problem, x []float64) (int, bool) {
 	for _, m := range mass {
 		big = math.Max(big, m)
 	}
+	var free []int
 	for j, m := range mass {
 		if m <= 1e-12*big {
-			return j, true
+			free = append(free, j)
 		}
 	}
-	return 0, false
+	return free
 }
 
-// rankOne tries the escape of class k along the unused coordinate j from x
-// (objective f), with qk = G 1_k at x. It leaves the best trial point in
-// xt and returns its value.
-func (s *escaper) rankOne(x, xt, g []float64, f float64, k, j int, qk []float64) (float64, bool, error) {
-	p := s.p
-	nk := float64(p.Counts[k])
-	qn := math.Sqrt(dot(qk, qk))
-	if !(qn > 0) {
-		return f, false, nil
-	}
-	// Balanced scales: W[:, j] = -t c qk/||qk||, h[j] = t.
-	c := math.Sqrt(p.LambdaH * nk / p.LambdaW)
-	best, bestT := f, 0.0
-	found := false
-	// The logit change created is about t^2 c: scan it from 1e-3 to 1e2.
-	for m := -3.0; m <= 2; m += 0.5 {
-		t := math.Sqrt(math.Pow(10, m) / c)
-		s.shift(x, xt, k, j, t, -c/qn, qk)
-		ft, err := s.e.FuncGrad(xt, g)
-		if err != nil {
-			continue // a non-finite trial is not a move
-		}
-		if ft < best {
-			best, bestT, found = ft, t, true
-		}
-	}
-	if !found {
-		return f, false, nil
-	}
-	s.shift(x, xt, k, j, bestT, -c/qn, qk)
-	return best, true, nil
-}
-
-// shift sets xt = x + (h[j] = t on the samples of class k, W[:, j] = t a u).
-func (s *escaper) shift(x, xt []float64, k, j int, t, a float64, u []float64) {
+// addShift adds to x the move of class k along coordinate j with step t:
+// h_{k,i}[j] += t on the samples of class k, W[:, j] += t a u.
+func (s *escaper) addShift(x []float64, k, j int, t, a float64, u []float64) {
 	p := s.p
 	K, d := p.K(), p.Dim
-	copy(xt, x)
 	for l := 0; l < K; l++ {
-		xt[l*d+j] += t * a * u[l]
+		x[l*d+j] += t * a * u[l]
 	}
 	o := p.offH() + p.ClassStart(k)*d
 	for i := 0; i < p.Counts[k]; i++ {
-		xt[o+i*d+j] += t
+		x[o+i*d+j] += t
 	}
 }
 
@@ -292,9 +653,7 @@ func (s *escaper) randomRevival(x []float64, zero []int) {
 	wn := math.Sqrt(dot(x[:K*d], x[:K*d]) / float64(K))
 	if alive == 0 || hn == 0 {
 		// Everything is zero: use the scales of a fresh start.
-		tmp := make([]float64, p.NumVars())
-		InitialPoint(p, s.rng.Uint64(), s.set.InitScale, tmp)
-		copy(x, tmp)
+		InitialPoint(p, s.rng.Uint64(), s.set.InitScale, x)
 		return
 	}
 	hn /= float64(alive)
@@ -329,25 +688,12 @@ func (s *escaper) randomRevival(x []float64, zero []int) {
 // features are non-zero there and every other class's are zero) and
 // reflects those coordinates so that the class mean lies on the first of
 // them; it applies the same reflection to the columns of W, clears the
-// other owned coordinates (in H and W) and clips negative features to 0. It returns false when no class owns several
-// coordinates.
-func consolidate(p *Problem, x []float64) bool {
+// other owned coordinates (in H and W) and clips negative features to 0. It
+// returns false when no class owns several coordinates. mass is scratch
+// for classCoordinateMass (returned for reuse).
+func consolidate(p *Problem, x []float64, mass [][]float64) ([][]float64, bool) {
 	K, d := p.K(), p.Dim
-	mass := make([][]float64, K)
-	big := 0.0
-	o := p.offH()
-	for k, c := range p.Counts {
-		mass[k] = make([]float64, d)
-		for i := 0; i < c; i++ {
-			for j := 0; j < d; j++ {
-				mass[k][j] += math.Abs(x[o+i*d+j])
-			}
-		}
-		o += c * d
-		for _, m := range mass[k] {
-			big = math.Max(big, m)
-		}
-	}
+	mass, big := classCoordinateMass(p, x, mass)
 	tiny := 1e-12 * big
 	for l := 0; l < K; l++ {
 		var own []int
@@ -409,7 +755,7 @@ func consolidate(p *Problem, x []float64) bool {
 				x[k*d+j] = 0
 			}
 		}
-		return true
+		return mass, true
 	}
-	return false
+	return mass, false
 }

@@ -87,3 +87,42 @@ func TestEscapeFromSharedSupport(t *testing.T) {
 	}
 	t.Logf("without escapes %.12g, with %.12g (%d escapes), f* %.12g", r.Objective, e.Objective, e.Escapes, want)
 }
+
+// TestBatchEscape: from small starts several classes of this K = 24
+// setting (all alive at the global minimum) die; one escape step revives
+// several of them at once (each on its own freed coordinate, with its own
+// step) and the restart reaches f*.
+func TestBatchEscape(t *testing.T) {
+	counts := make([]int, 24)
+	for k := range counts {
+		counts[k] = 120 - 4*k
+	}
+	p := &Problem{Counts: counts, Dim: 24, LambdaW: 2e-3, LambdaH: 2e-3, ReLU: true}
+	want := fstar(p)
+	several := 0
+	for seed := uint64(1); seed <= 3; seed++ {
+		noEsc, err := Solve(p, Settings{Seed: seed, Restarts: 1, InitScale: 0.01, MaxEscapes: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := noEsc.Restarts[0]
+		if r.ZeroClasses < 2 || r.Objective <= want*(1+1e-6) {
+			t.Fatalf("seed %d without escapes: %d zero classes, objective %.12g (f* %.12g): the test needs several dead classes", seed, r.ZeroClasses, r.Objective, want)
+		}
+		res, err := Solve(p, Settings{Seed: seed, Restarts: 1, InitScale: 0.01})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := res.Restarts[0]
+		if math.Abs(e.Objective-want) > 1e-10*want || !e.Converged || e.ZeroClasses != 0 {
+			t.Errorf("seed %d with escapes: objective %.15g (f* %.15g), %+v", seed, e.Objective, want, e)
+		}
+		if e.EscapedClasses > e.Escapes {
+			several++
+		}
+		t.Logf("seed %d: %d dead classes without escapes; with: %d escape steps moved %d classes, %d evaluations", seed, r.ZeroClasses, e.Escapes, e.EscapedClasses, e.Evaluations)
+	}
+	if several == 0 {
+		t.Error("no escape step moved more than one class")
+	}
+}

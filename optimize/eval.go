@@ -12,10 +12,18 @@ import (
 // not a finite number.
 var ErrNonFinite = errors.New("non-finite objective or gradient")
 
-// evalBlock is the number of samples per block of the evaluation. The
-// blocks are fixed by N alone, and their partial sums are reduced in block
-// order, so the result does not depend on how many threads evaluate them.
-const evalBlock = 512
+// Samples are evaluated in blocks of blockSize(d) samples (about 256 KB
+// of features, so that a block's features, logits and feature gradients
+// stay in the L2 cache between the three products), and the blocks in
+// evalGroups groups of consecutive blocks: each group accumulates its own
+// partial sums (loss, squared features, G H^T, G 1) block after block, and
+// FuncGrad adds the groups' partials in group order. Blocks and groups are
+// fixed by N and d alone, so the result does not depend on how many
+// threads evaluate the groups.
+const evalGroups = 16
+
+// blockSize returns the number of samples per block for dimension d.
+func blockSize(d int) int { return max(16, min(2048, 32768/d)) }
 
 // Evaluator computes the objective and its gradient on variable vectors
 // (layout: see Problem.Vector). It owns preallocated workspaces, so
@@ -25,17 +33,34 @@ type Evaluator struct {
 	p       *Problem
 	k, d    int
 	n       int
+	kp      int       // K rounded up to a multiple of 8: the row stride of z and wt
+	k4      int       // K rounded up to a multiple of 4: the rows of the G H^T partials
 	labels  []int     // class of each sample
-	z       []float64 // N x K logits, then (P - Y)/N
+	z       []float64 // N x kp logits, then (P - Y)/N (columns K..kp-1 are 0)
+	bs      int       // samples per block
 	nb      int       // number of blocks
-	loss    []float64 // per block: sum of cross-entropies
-	sh      []float64 // per block: sum of squared features
-	gw      []float64 // per block: K x d partial G H^T
-	gb      []float64 // per block: K partial G 1
-	wt      []float64 // W^T, d x K
+	ng      int       // number of groups of blocks
+	loss    []float64 // per group: sum of cross-entropies
+	sh      []float64 // per group: sum of squared features
+	gw      []float64 // per group: k4 x d partial G H^T
+	gb      []float64 // per group: K partial G 1
+	wt      []float64 // W^T, d x kp (columns K..kp-1 are 0)
+	asm     bool      // use the assembly tiles of mulAdd (when the CPU has them)
 	threads int
 	pool    *pool // helper goroutines, shared with the solver's vector loops
 	evals   int
+	lbfgs   *lbfgsWork // work vectors of LBFGSB runs on this evaluator
+	// sampleLoss, when not nil, receives the cross-entropy of every
+	// sample (see funcGradLoss).
+	sampleLoss []float64
+	// Work vectors of the escapes (see escapeWorkspace).
+	escapeX    [3][]float64
+	escapeLoss []float64
+	pgdGrad    []float64 // gradient of ProjectedGradient runs
+	// pause, when not nil, is polled by LBFGSB every pauseEvery
+	// iterations at the current point (after its evaluation); true ends
+	// the run with status paused (see escaper.pauseHook).
+	pause func(x []float64) bool
 }
 
 // NewEvaluator returns an evaluator for p, using one thread.
@@ -43,20 +68,24 @@ func NewEvaluator(p *Problem) (*Evaluator, error) {
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("optimize: invalid problem: %w", err)
 	}
-	e := &Evaluator{p: p, k: p.K(), d: p.Dim, n: p.N(), threads: 1}
+	e := &Evaluator{p: p, k: p.K(), d: p.Dim, n: p.N(), threads: 1, asm: true}
+	e.kp = (e.k + 7) &^ 7
+	e.k4 = (e.k + 3) &^ 3
 	e.labels = make([]int, 0, e.n)
 	for k, c := range p.Counts {
 		for i := 0; i < c; i++ {
 			e.labels = append(e.labels, k)
 		}
 	}
-	e.z = make([]float64, e.n*e.k)
-	e.nb = (e.n + evalBlock - 1) / evalBlock
-	e.loss = make([]float64, e.nb)
-	e.sh = make([]float64, e.nb)
-	e.gw = make([]float64, e.nb*e.k*e.d)
-	e.gb = make([]float64, e.nb*e.k)
-	e.wt = make([]float64, e.k*e.d)
+	e.z = make([]float64, e.n*e.kp)
+	e.bs = blockSize(e.d)
+	e.nb = (e.n + e.bs - 1) / e.bs
+	e.ng = min(e.nb, evalGroups)
+	e.loss = make([]float64, e.ng)
+	e.sh = make([]float64, e.ng)
+	e.gw = make([]float64, e.ng*e.k4*e.d)
+	e.gb = make([]float64, e.ng*e.k)
+	e.wt = make([]float64, e.d*e.kp)
 	return e, nil
 }
 
@@ -89,25 +118,26 @@ func (e *Evaluator) FuncGrad(x, grad []float64) (float64, error) {
 	oh, ob := p.offH(), p.offB()
 	for j := 0; j < k; j++ {
 		for l := 0; l < d; l++ {
-			e.wt[l*k+j] = x[j*d+l]
+			e.wt[l*e.kp+j] = x[j*d+l]
 		}
 	}
-	if t := min(e.threads, e.nb); t > 1 {
-		e.pool.run(e.nb, func(b int) { e.block(b, x, grad) })
+	if t := min(e.threads, e.ng); t > 1 {
+		e.pool.run(e.ng, func(g int) { e.group(g, x, grad) })
 	} else {
-		for b := 0; b < e.nb; b++ {
-			e.block(b, x, grad)
+		for g := 0; g < e.ng; g++ {
+			e.group(g, x, grad)
 		}
 	}
-	// Reduce the blocks in order.
+	// Reduce the groups in order.
 	lw, lh := p.LambdaW, p.LambdaH
 	gw := grad[:oh]
+	kd := e.k4 * d
 	copy(gw, e.gw[:k*d])
 	loss, sh := e.loss[0], e.sh[0]
-	for b := 1; b < e.nb; b++ {
-		floats.Add(gw, e.gw[b*k*d:(b+1)*k*d])
-		loss += e.loss[b]
-		sh += e.sh[b]
+	for g := 1; g < e.ng; g++ {
+		floats.Add(gw, e.gw[g*kd:g*kd+k*d])
+		loss += e.loss[g]
+		sh += e.sh[g]
 	}
 	sw := 0.0
 	for i, v := range x[:oh] {
@@ -118,8 +148,8 @@ func (e *Evaluator) FuncGrad(x, grad []float64) (float64, error) {
 	if p.Bias {
 		b, gb := x[ob:ob+k], grad[ob:ob+k]
 		copy(gb, e.gb[:k])
-		for bl := 1; bl < e.nb; bl++ {
-			floats.Add(gb, e.gb[bl*k:(bl+1)*k])
+		for g := 1; g < e.ng; g++ {
+			floats.Add(gb, e.gb[g*k:(g+1)*k])
 		}
 		sb := 0.0
 		for j, v := range b {
@@ -131,7 +161,17 @@ func (e *Evaluator) FuncGrad(x, grad []float64) (float64, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return f, fmt.Errorf("optimize: objective %v: %w", f, ErrNonFinite)
 	}
-	for _, v := range grad {
+	// With f finite, every entry of W, H and b is finite (their squares
+	// are terms of f) and every softmax is (a NaN or infinite logit makes
+	// its cross-entropy non-finite), so the feature gradients
+	// lambda_H h + W^T g are finite: only the W and b parts, sums over the
+	// samples, are checked.
+	for _, v := range grad[:oh] {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return f, fmt.Errorf("optimize: gradient entry %v: %w", v, ErrNonFinite)
+		}
+	}
+	for _, v := range grad[ob:] {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
 			return f, fmt.Errorf("optimize: gradient entry %v: %w", v, ErrNonFinite)
 		}
@@ -139,191 +179,127 @@ func (e *Evaluator) FuncGrad(x, grad []float64) (float64, error) {
 	return f, nil
 }
 
-// block computes the partial sums of block b and the feature gradients of
-// its samples. The logits W h and the feature gradients W^T g + lH h are
-// computed per sample while h and g are in cache (for these shapes, K and d
-// small and N large, this measured faster than gonum Dgemm calls, which
-// also spawn goroutines); the partial G H^T of the block is one gonum
-// Dgemm.
-func (e *Evaluator) block(b int, x, grad []float64) {
-	p := e.p
-	k, d := e.k, e.d
-	r0, r1 := b*evalBlock, min((b+1)*evalBlock, e.n)
-	oh, ob := p.offH(), p.offB()
-	w := x[:oh]
-	var bias, gb []float64
-	if p.Bias {
-		bias = x[ob : ob+k]
-		gb = e.gb[b*k : (b+1)*k]
+// escapeWorkspace returns the three work vectors of the escape step (and
+// sets escapeLoss), allocated on first use and kept for later restarts on
+// this evaluator.
+func (e *Evaluator) escapeWorkspace() (xt, xc, g []float64) {
+	if e.escapeX[0] == nil {
+		for i := range e.escapeX {
+			e.escapeX[i] = make([]float64, e.p.NumVars())
+		}
+		e.escapeLoss = make([]float64, e.n)
+	}
+	return e.escapeX[0], e.escapeX[1], e.escapeX[2]
+}
+
+// funcGradLoss is FuncGrad that also stores the cross-entropy of each
+// sample in loss (length N).
+func (e *Evaluator) funcGradLoss(x, grad, loss []float64) (float64, error) {
+	e.sampleLoss = loss[:e.n]
+	defer func() { e.sampleLoss = nil }()
+	return e.FuncGrad(x, grad)
+}
+
+// group evaluates the blocks of group g in order, accumulating the group's
+// partial sums.
+func (e *Evaluator) group(g int, x, grad []float64) {
+	b0, b1 := g*e.nb/e.ng, (g+1)*e.nb/e.ng
+	gw := e.gw[g*e.k4*e.d : (g+1)*e.k4*e.d]
+	var gb []float64
+	if e.p.Bias {
+		gb = e.gb[g*e.k : (g+1)*e.k]
 		for j := range gb {
 			gb[j] = 0
 		}
 	}
-	gw := e.gw[b*k*d : (b+1)*k*d]
-	wt := e.wt
-	lh := p.LambdaH
-	invN := 1 / float64(e.n)
 	loss, sh := 0.0, 0.0
+	for b := b0; b < b1; b++ {
+		l, s := e.block(b, x, grad, gw, gb, b == b0)
+		loss += l
+		sh += s
+	}
+	e.loss[g] = loss
+	e.sh[g] = sh
+}
+
+// block computes the feature gradients of the samples of block b and adds
+// its loss and squared features (returned), its G H^T to gw (set when
+// first) and its G 1 to gb (with a bias). The three products are mulAdd
+// calls (assembly tiles where available); the softmax of each sample's
+// logits is computed in between.
+func (e *Evaluator) block(b int, x, grad, gw, gb []float64, first bool) (loss, sh float64) {
+	p := e.p
+	k, d, kp := e.k, e.d, e.kp
+	r0, r1 := b*e.bs, min((b+1)*e.bs, e.n)
+	rows := r1 - r0
+	oh, ob := p.offH(), p.offB()
+	h := x[oh+r0*d : oh+r1*d]
+	z := e.z[r0*kp : r1*kp]
+	// Logits Z = H^T W^T (W^T zero-padded to kp columns).
+	mulAdd(bestLevel(e.asm), rows, kp, modeZero, h, d, 1, e.wt, kp, d, z, kp, nil, 0, 0)
+	var bias []float64
+	if p.Bias {
+		bias = x[ob : ob+k]
+	}
+	invN := 1 / float64(e.n)
 	for i := r0; i < r1; i++ {
-		h := x[oh+i*d : oh+(i+1)*d]
-		row := e.z[i*k : (i+1)*k]
-		// Logits, two classes at a time with two accumulators each (four
-		// independent chains of additions).
-		j := 0
-		for ; j+2 <= k; j += 2 {
-			wa := w[j*d : (j+1)*d]
-			wb := w[(j+1)*d : (j+2)*d]
-			wa, wb = wa[:len(h)], wb[:len(h)]
-			var a0, a1, b0, b1 float64
-			l := 0
-			for ; l+2 <= len(h); l += 2 {
-				a0 += wa[l] * h[l]
-				b0 += wb[l] * h[l]
-				a1 += wa[l+1] * h[l+1]
-				b1 += wb[l+1] * h[l+1]
-			}
-			if l < len(h) {
-				a0 += wa[l] * h[l]
-				b0 += wb[l] * h[l]
-			}
-			row[j], row[j+1] = a0+a1, b0+b1
-		}
-		if j < k {
-			wa := w[j*d : (j+1)*d]
-			wa = wa[:len(h)]
-			var a0 float64
-			for l, v := range h {
-				a0 += wa[l] * v
-			}
-			row[j] = a0
-		}
+		row := e.z[i*kp : i*kp+k]
 		if bias != nil {
 			for j := range row {
 				row[j] += bias[j]
 			}
 		}
-		am := 0
-		for j, v := range row {
-			if v > row[am] {
-				am = j
-			}
-		}
-		m := row[am]
 		y := e.labels[i]
 		zy := row[y]
 		// log sum_j exp(z_j) - z_y = log1p(sum_{j != argmax} exp(z_j - m)) + m - z_y.
-		expShifted(row, m)
-		rest := 0.0
-		for j, ev := range row {
-			if j != am {
-				rest += ev
-			}
-		}
-		loss += math.Log1p(rest) + (m - zy)
-		inv := invN / (1 + rest)
-		for j := range row {
-			row[j] *= inv
+		m, rest := softmaxRow(e.asm, row, invN)
+		li := math.Log1p(rest) + (m - zy)
+		loss += li
+		if e.sampleLoss != nil {
+			e.sampleLoss[i] = li
 		}
 		row[y] -= invN
-		// grad_h = W^T g + lH h (W^T is kept in e.wt, d x K).
-		gh := grad[oh+i*d : oh+(i+1)*d]
-		gh = gh[:len(h)]
-		// Four features at a time: four independent chains of additions
-		// of length K (two chains left the loop bound by add latency).
-		l := 0
-		for ; l+4 <= len(h); l += 4 {
-			wa := wt[l*k : (l+1)*k]
-			wb := wt[(l+1)*k : (l+2)*k]
-			wc := wt[(l+2)*k : (l+3)*k]
-			wd := wt[(l+3)*k : (l+4)*k]
-			wa, wb, wc, wd = wa[:len(row)], wb[:len(row)], wc[:len(row)], wd[:len(row)]
-			va, vb, vc, vd := h[l], h[l+1], h[l+2], h[l+3]
-			a, b, c, dd := lh*va, lh*vb, lh*vc, lh*vd
-			for j, gj := range row {
-				a += gj * wa[j]
-				b += gj * wb[j]
-				c += gj * wc[j]
-				dd += gj * wd[j]
-			}
-			gh[l], gh[l+1], gh[l+2], gh[l+3] = a, b, c, dd
-			sh += va*va + vb*vb
-			sh += vc*vc + vd*vd
-		}
-		for ; l+2 <= len(h); l += 2 {
-			wa := wt[l*k : (l+1)*k]
-			wb := wt[(l+1)*k : (l+2)*k]
-			wa, wb = wa[:len(row)], wb[:len(row)]
-			va, vb := h[l], h[l+1]
-			a, b := lh*va, lh*vb
-			for j, gj := range row {
-				a += gj * wa[j]
-				b += gj * wb[j]
-			}
-			gh[l], gh[l+1] = a, b
-			sh += va*va + vb*vb
-		}
-		if l < len(h) {
-			wa := wt[l*k : (l+1)*k]
-			wa = wa[:len(row)]
-			v := h[l]
-			a := lh * v
-			for j, gj := range row {
-				a += gj * wa[j]
-			}
-			gh[l] = a
-			sh += v * v
-		}
 		if gb != nil {
 			for j, gj := range row {
 				gb[j] += gj
 			}
 		}
 	}
-	// Partial G H^T = sum_i g_i h_i^T over the block, four samples at a
-	// time (one load and store of G H^T per four products).
-	for j := range gw {
-		gw[j] = 0
+	// Feature gradients lambda_H H + W^T G.
+	gh := grad[oh+r0*d : oh+r1*d]
+	mulAdd(bestLevel(e.asm), rows, d, modeScale, z, kp, 1, x[:k*d], d, k, gh, d, h, d, p.LambdaH)
+	sh = sumSquares(h)
+	// G H^T of the block, added to the group's partial.
+	mode := modeAcc
+	if first {
+		mode = modeZero
 	}
-	i := r0
-	for ; i+4 <= r1; i += 4 {
-		h0 := x[oh+i*d : oh+(i+1)*d]
-		h1 := x[oh+(i+1)*d : oh+(i+2)*d]
-		h2 := x[oh+(i+2)*d : oh+(i+3)*d]
-		h3 := x[oh+(i+3)*d : oh+(i+4)*d]
-		h1, h2, h3 = h1[:len(h0)], h2[:len(h0)], h3[:len(h0)]
-		z0 := e.z[i*k : (i+1)*k]
-		z1 := e.z[(i+1)*k : (i+2)*k]
-		z2 := e.z[(i+2)*k : (i+3)*k]
-		z3 := e.z[(i+3)*k : (i+4)*k]
-		z1, z2, z3 = z1[:len(z0)], z2[:len(z0)], z3[:len(z0)]
-		for j, a0 := range z0 {
-			a1, a2, a3 := z1[j], z2[j], z3[j]
-			gwj := gw[j*d : (j+1)*d]
-			gwj = gwj[:len(h0)]
-			for l, v := range h0 {
-				gwj[l] += a0*v + a1*h1[l] + a2*h2[l] + a3*h3[l]
-			}
-		}
+	mulAdd(bestLevel(e.asm), e.k4, d, mode, z, 1, kp, h, d, rows, gw, d, nil, 0, 0)
+	return loss, sh
+}
+
+// sumSquares returns sum_i v_i^2 with four accumulators.
+func sumSquares(v []float64) float64 {
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(v); i += 4 {
+		a, b, c, d := v[i], v[i+1], v[i+2], v[i+3]
+		s0 += a * a
+		s1 += b * b
+		s2 += c * c
+		s3 += d * d
 	}
-	for ; i < r1; i++ {
-		h := x[oh+i*d : oh+(i+1)*d]
-		for j, a := range e.z[i*k : (i+1)*k] {
-			gwj := gw[j*d : (j+1)*d]
-			gwj = gwj[:len(h)]
-			for l, v := range h {
-				gwj[l] += a * v
-			}
-		}
+	for ; i < len(v); i++ {
+		s0 += v[i] * v[i]
 	}
-	e.loss[b] = loss
-	e.sh[b] = sh
+	return (s0 + s1) + (s2 + s3)
 }
 
 // classGradients sets q[k] (length K) to G 1_k = sum over the samples i of
 // class k of (p_i - e_k)/N, the gradient of the loss with respect to the
 // logits summed over the class, at the point of the last FuncGrad call.
 func (e *Evaluator) classGradients(q [][]float64) {
-	k := e.k
+	k, kp := e.k, e.kp
 	i := 0
 	for c, n := range e.p.Counts {
 		qc := q[c][:k]
@@ -331,7 +307,7 @@ func (e *Evaluator) classGradients(q [][]float64) {
 			qc[j] = 0
 		}
 		for ; n > 0; n-- {
-			floats.Add(qc, e.z[i*k:(i+1)*k])
+			floats.Add(qc, e.z[i*kp:i*kp+k])
 			i++
 		}
 	}

@@ -215,13 +215,13 @@ func TestNewProblem(t *testing.T) {
 	}
 	s.Counts = []int{3}
 	var ie *setting.InputError
-	if _, err := NewProblem(s); !errors.As(err, &ie) || ie.Flag != "--n" {
-		t.Errorf("one class: error %v, want an InputError on --n", err)
+	if _, err := NewProblem(s); !errors.As(err, &ie) || ie.Field != setting.FieldCounts {
+		t.Errorf("one class: error %v, want an InputError on Counts", err)
 	}
 }
 
 func TestEvaluatorThreadsSameBits(t *testing.T) {
-	// Several evaluation blocks: N = 7000 > 3 * evalBlock.
+	// Several evaluation blocks: N = 7000, several blocks and groups.
 	p := &Problem{Counts: []int{3000, 2500, 1500}, Dim: 6, LambdaW: 1e-4, LambdaH: 1e-5, Bias: true, LambdaB: 1e-3, ReLU: true}
 	x := randomPoint(p, 9)
 	var ref []float64

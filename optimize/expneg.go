@@ -58,28 +58,36 @@ func expNonPos(x float64) float64 {
 // one call per softmax row: expNonPos is too large to be inlined, and a
 // call per logit measured 10% of an evaluation.
 func expShifted(v []float64, m float64) {
-	const (
-		inv = 32 / math.Ln2
-		// ln2/32 split into a high part with trailing zero bits (so that
-		// k*hi is exact) and the rest.
-		hi = 0x1.62e42fefa0000p-6
-		lo = 0x1.cf79abc9e3b3ap-45
-		// 1.5*2^52: for |y| < 2^51, y + shift rounds y to an integer n and
-		// bits(y + shift) - bits(shift) = n.
-		shift = 0x1.8p52
-	)
 	for j, z := range v {
 		x := z - m
 		if x < -708 {
 			v[j] = 0
 			continue
 		}
-		kd := x*inv + shift
-		k := int64(math.Float64bits(kd) - math.Float64bits(shift))
-		kf := kd - shift
-		r := (x - kf*hi) - kf*lo
-		r2 := r * r
-		p := (1 + r) + r2*((0.5+r*(1.0/6))+r2*((1.0/24+r*(1.0/120))+r2*(1.0/720)))
-		v[j] = p * exp2Table[k&31] * math.Float64frombits(uint64((k>>5)+1023)<<52)
+		v[j] = expReduced(x)
 	}
+}
+
+// expReduced is the body of expShifted for -708 <= x <= 0. Every product
+// is rounded on its own (the explicit conversions forbid fused
+// multiply-adds, which the Go specification otherwise allows), so that the
+// AVX-512 version (softmaxRowAVX) computes the same bits.
+func expReduced(x float64) float64 {
+	const (
+		inv   = 32 / math.Ln2
+		hi    = 0x1.62e42fefa0000p-6
+		lo    = 0x1.cf79abc9e3b3ap-45
+		shift = 0x1.8p52
+	)
+	kd := float64(x*inv) + shift
+	k := int64(math.Float64bits(kd) - math.Float64bits(shift))
+	kf := kd - shift
+	r := (x - float64(kf*hi)) - float64(kf*lo)
+	r2 := float64(r * r)
+	t3 := 0.5 + float64(r*(1.0/6))
+	t5 := 1.0/24 + float64(r*(1.0/120))
+	t7 := t5 + float64(r2*(1.0/720))
+	t9 := t3 + float64(r2*t7)
+	p := (1 + r) + float64(r2*t9)
+	return float64(p*exp2Table[k&31]) * math.Float64frombits(uint64((k>>5)+1023)<<52)
 }

@@ -10,14 +10,27 @@ import (
 // LBFGSB is a projected limited-memory BFGS method for the bound H >= 0,
 // in the L-BFGS-B family (two-metric projection form, Bertsekas 1982):
 //
-//   - variables at (or within eps = min(1e-3, ||x - P(x - gamma g)||_inf)
-//     of) the bound H = 0 whose gradient pushes them out of the box form
-//     the binding set: they are excluded from the quasi-Newton step and
-//     moved straight to the bound (d_i = -x_i);
-//   - on the others the direction is the L-BFGS two-loop recursion applied
-//     to the gradient, with the initial matrix gamma*I, gamma = s'y/y'y of
-//     the last pair (a per-block scaling of features by N was measured and
-//     converged 3-5x slower, so the variables are not rescaled);
+//   - variables at (or within eps of) the bound H = 0 whose gradient
+//     pushes them out of the box form the binding set: they are excluded
+//     from the quasi-Newton step and moved straight to the bound
+//     (d_i = -x_i). eps = min(1e-3, ||x - P(x - gamma g)||_inf) is taken
+//     at the previous iterate (so that the binding set of the next
+//     direction is known in the same pass that computes the new gradient's
+//     inner products; at the first iterate, at the start point);
+//   - on the others (the free set F) the direction is the quasi-Newton
+//     step of the problem reduced to F, d_F = -(B_FF)^-1 g_F, with B the
+//     L-BFGS approximation of the Hessian from the last Memory pairs
+//     (s, y) and B_0 = theta I, theta = y'y/s'y of the last pair, in the
+//     compact representation of Byrd, Nocedal and Schnabel (1994),
+//     B = theta I - W M W', W = [Y, theta S]; the inverse of its F x F
+//     block follows from the Sherman-Morrison-Woodbury formula with the
+//     inner products of W restricted to F (as in the subspace step of
+//     L-BFGS-B). Using the F x F block of the inverse L-BFGS matrix
+//     instead (the plain two-metric projection) was measured to need 1.7x
+//     the evaluations on the K = 100 settings, with the unit step rejected
+//     in 38% of the iterations. A per-block scaling of features by N was
+//     measured and converged 3-5x slower, so the variables are not
+//     rescaled;
 //   - the step is a backtracking search along the projected path
 //     P(x + t d), accepting Armijo sufficient decrease, or, once the decrease
 //     is at the rounding level of f, an approximate-Wolfe condition on the
@@ -25,21 +38,118 @@ import (
 //     found the memory is dropped and a scaled gradient step is tried; if
 //     that fails too the run stops with LineSearchFailed.
 //
+// Memory traffic, not arithmetic, bounds an iteration of a large problem,
+// so an iteration makes two passes over the stored pairs (the two-loop
+// recursion makes 4*Memory): one that forms the direction and the first
+// trial point, and one, after the step is accepted, that stores the new
+// pair and computes every inner product the next direction needs (the new
+// pair against the stored ones, the inner products of all pairs and of the
+// gradient restricted to the next free set, the KKT residual and eps).
+// Each pass works on sub-chunks of 512 entries so that the new pair, the
+// masked gradient and the mask of the free set stay in the L1 cache while
+// the stored pairs stream by; the arithmetic runs in AVX-512 kernels with
+// Go versions that compute the same bits (vec.go).
+//
 // The vector loops run on the evaluator's threads (Evaluator.SetThreads)
 // over chunks fixed by the vector length, reduced in order: the iterates do
-// not depend on the thread count.
+// not depend on the thread count. The work vectors are kept by the
+// Evaluator and reused by later runs on it (see Problem.MemoryBytes).
 //
 // The zero value uses the defaults.
 type LBFGSB struct {
-	// Memory is the number of (s, y) pairs kept; default 5 (10 and 20
-	// were measured to save few iterations for more work per iteration).
+	// Memory is the number of (s, y) pairs kept; default 5 (10 was
+	// measured to need about as many evaluations on the settings of
+	// BENCHMARKS.md, for twice the memory traffic per iteration).
 	Memory int
 }
 
 const (
 	armijo    = 1e-4
 	maxTrials = 60
+	// subChunk is the number of entries a fused pass handles at a time.
+	subChunk = 512
 )
+
+// lbfgsWork holds the vectors of an LBFGSB run, kept by the Evaluator.
+type lbfgsWork struct {
+	nv, mem      int
+	asm          bool // use the assembly kernels (Evaluator.asm)
+	g, gt, xt, d []float64
+	// mem+1 slots for the (s, y) pairs: the pairs in use and always a
+	// free slot in which an accepted step writes its pair.
+	s, y [][]float64
+	// Between slots: ss[a][b] = s_a.s_b, sy[a][b] = s_a.y_b (all
+	// entries), and the same restricted to the free set F of the current
+	// point: fyy[a][b] = y_a.y_b, fsy[a][b] = s_a.y_b, fss[a][b] = s_a.s_b
+	// over F; per slot fyg[a] = y_a.gm, fsg[a] = s_a.gm, gm the gradient
+	// with the entries outside F set to 0.
+	ss, sy, fyy, fsy, fss [][]float64
+	fyg, fsg              []float64
+	// The small linear system of the direction (2 mem x 2 mem) and the
+	// reduced partial sums of a pass.
+	sys  [][]float64
+	rhs  []float64
+	sums []float64
+	// Per chunk: partial sums of a pass, and a sub-chunk of scratch for
+	// the masked gradient and for the mask of F.
+	part [maxChunks][]float64
+	buf  [maxChunks][]float64
+	mk   [maxChunks][]float64
+	idx  [maxChunks][]int32 // the free entries of a sub-chunk
+}
+
+// sparseFree is the most free entries in a sub-chunk for which the inner
+// products over the free set are computed on their indices (see update).
+const sparseFree = 24
+
+// updateSums is the number of partial sums of lbfgsWork.update with L
+// stored pairs: 7, 3 per stored pair, 4 per pair of candidates (the
+// stored pairs and the new one, i <= j), 4 per candidate.
+func updateSums(L int) int { return 7 + 3*L + 2*(L+1)*(L+2) + 4*(L+1) }
+
+// lbfgsWorkspace returns the evaluator's LBFGSB work vectors for nv
+// variables and mem pairs, allocating them on first use.
+func (e *Evaluator) lbfgsWorkspace(nv, mem int) *lbfgsWork {
+	if w := e.lbfgs; w != nil && w.nv == nv && w.mem == mem {
+		return w
+	}
+	e.lbfgs = nil // let the old one go before allocating
+	w := &lbfgsWork{nv: nv, mem: mem}
+	w.g = make([]float64, nv)
+	w.gt = make([]float64, nv)
+	w.xt = make([]float64, nv)
+	w.d = make([]float64, nv)
+	w.s = make([][]float64, mem+1)
+	w.y = make([][]float64, mem+1)
+	sq := func() [][]float64 {
+		m := make([][]float64, mem+1)
+		for i := range m {
+			m[i] = make([]float64, mem+1)
+		}
+		return m
+	}
+	for i := range w.s {
+		w.s[i] = make([]float64, nv)
+		w.y[i] = make([]float64, nv)
+	}
+	w.ss, w.sy, w.fyy, w.fsy, w.fss = sq(), sq(), sq(), sq(), sq()
+	w.fyg = make([]float64, mem+1)
+	w.fsg = make([]float64, mem+1)
+	w.sys = make([][]float64, 2*mem)
+	for i := range w.sys {
+		w.sys[i] = make([]float64, 2*mem+1)
+	}
+	w.rhs = make([]float64, 2*mem)
+	w.sums = make([]float64, updateSums(mem))
+	for c := range w.part {
+		w.part[c] = make([]float64, updateSums(mem))
+		w.buf[c] = make([]float64, subChunk)
+		w.mk[c] = make([]float64, subChunk)
+		w.idx[c] = make([]int32, 0, subChunk)
+	}
+	e.lbfgs = w
+	return w
+}
 
 // Minimize implements Method.
 func (m LBFGSB) Minimize(e *Evaluator, x0 []float64, lim Limits) (Local, error) {
@@ -52,193 +162,82 @@ func (m LBFGSB) Minimize(e *Evaluator, x0 []float64, lim Limits) (Local, error) 
 	if mem <= 0 {
 		mem = 5
 	}
+	if lim.canceled() {
+		return Local{F: math.NaN(), Residual: math.NaN(), Status: Canceled}, nil
+	}
+	w := e.lbfgsWorkspace(nv, mem)
+	w.asm = e.asm
 	start := e.evals
 	x := x0
 	project(p, x)
-	g := make([]float64, nv)
+	g, gt, xt := w.g, w.gt, w.xt
 	f, err := e.FuncGrad(x, g)
 	if err != nil {
 		return Local{}, fmt.Errorf("optimize: lbfgsb: start point: %w", err)
 	}
-	// mem+1 slots for the (s, y) pairs: the pairs in use, oldest first, and
-	// always a free slot in which a trial step writes its pair.
-	s := make([][]float64, mem+1)
-	y := make([][]float64, mem+1)
-	for i := range s {
-		s[i] = make([]float64, nv)
-		y[i] = make([]float64, nv)
-	}
-	rho := make([]float64, mem+1)
-	alpha := make([]float64, mem+1)
 	pairs := make([]int, 0, mem+1)
+	cS := make([]float64, mem)
+	cY := make([]float64, mem)
 	gamma := 1.0
-	d := make([]float64, nv)
-	xt := make([]float64, nv)
-	gt := make([]float64, nv)
-	fixed := make([]bool, nv)
-	oh, ob := p.offH(), p.offB()
-
 	ch := &chunker{threads: e.threads, pool: e.pool}
-	res, eps := residualEps(ch, p, x, g, gamma)
+	res, epsHere := residualEps(ch, p, x, g, gamma)
+	// epsMask is the eps of the binding set at x (the one the inner
+	// products over the free set were computed with); epsHere is eps
+	// computed at x, used for the binding set at the next iterate.
+	epsMask := epsHere
 	it := 0
 	status := Converged
+iterations:
 	for {
 		if st, done := lim.stop(res, it, true); done {
 			status = st
 			break
 		}
 		it++
-		// Binding set: H entries within eps of the bound whose gradient
-		// points out of the box. eps = min(1e-3, ||x - P(x - gamma g)||_inf).
-		// The same pass computes the first inner product of the two-loop
-		// recursion, s_last.d, while the chunk of d is in cache.
-		var sLast []float64
-		if len(pairs) > 0 {
-			sLast = s[pairs[len(pairs)-1]]
-		}
-		ch.run(nv, func(c, lo, hi int) {
-			copy(d[lo:hi], g[lo:hi])
-			if p.ReLU {
-				for i := max(lo, oh); i < min(hi, ob); i++ {
-					f := x[i] <= eps && g[i] > 0
-					fixed[i] = f
-					if f {
-						d[i] = 0
-					}
-				}
-			}
-			if sLast != nil {
-				ch.part[c][0] = dot(sLast[lo:hi], d[lo:hi])
-			}
-		})
-		acc0 := 0.0
-		if sLast != nil {
-			acc0 = ch.sum(nv, 0)
-		}
 		accepted := false
+		var ft, dec float64
 		for attempt := 0; attempt < 2 && !accepted; attempt++ {
-			// d = H g by the two-loop recursion (on the free variables).
 			if attempt > 0 {
-				for i := range d {
-					if fixed[i] {
-						d[i] = 0
-					} else {
-						d[i] = g[i]
-					}
-				}
+				pairs = pairs[:0] // drop the memory, retry as steepest descent
+				gamma = 1
 			}
-			cf, u := twoLoop(ch, d, s, y, rho, alpha, pairs, gamma, acc0)
-			// Search direction: -H g on free variables, straight to the
-			// bound on binding ones. One pass finishes the two-loop
-			// recursion (its last update of d), sets the direction, its
-			// slope g.d, and, when the first trial step is t = 1 (there
-			// are pairs), the first trial point P(x + d).
-			xtReady := len(pairs) > 0
-			ch.run(nv, func(c, lo, hi int) {
-				ds := d[lo:hi]
-				if u == nil {
-					for i := range ds {
-						ds[i] *= cf
-					}
-				} else {
-					axpy(cf, u[lo:hi], ds)
-				}
-				fs, xs, gs := fixed[lo:hi], x[lo:hi], g[lo:hi]
-				fs, xs, gs = fs[:len(ds)], xs[:len(ds)], gs[:len(ds)]
-				gd := 0.0
-				for i, v := range ds {
-					v = -v
-					if fs[i] {
-						v = -xs[i]
-					}
-					ds[i] = v
-					gd += gs[i] * v
-				}
-				ch.part[c][0] = gd
-				if xtReady {
-					xts := xt[lo:hi]
-					xts = xts[:len(ds)]
-					for i, v := range xs {
-						xts[i] = v + ds[i]
-					}
-					if p.ReLU {
-						for i := max(lo, oh); i < min(hi, ob); i++ {
-							xt[i] = max(xt[i], 0)
-						}
-					}
-				}
-			})
-			gd := ch.sum(nv, 0)
-			if !(gd < 0) {
-				xtReady = false
+			L := len(pairs)
+			if L > 0 && !w.reducedCoefficients(pairs, gamma, cS[:L], cY[:L]) {
+				L = 0 // singular system (not seen): steepest descent
+			}
+			// Direction, slope g.d and, when the first trial step is
+			// t = 1 (there are pairs), the trial point P(x + d) and its
+			// decrease g.(P(x + d) - x), in one pass.
+			xtReady := L > 0
+			gd, dmax, dec0 := w.direction(ch, p, x, g, xt, epsMask, pairs[:L], gamma, cS[:L], cY[:L], xtReady)
+			if !(gd < 0) && L > 0 {
 				// Not a descent direction: scaled steepest descent.
-				gd = 0
-				for i := range d {
-					if fixed[i] {
-						d[i] = -x[i]
-					} else {
-						d[i] = -gamma * g[i]
-					}
-					gd += g[i] * d[i]
-				}
+				xtReady = false
+				L = 0
+				gd, dmax, _ = w.direction(ch, p, x, g, xt, epsMask, nil, gamma, nil, nil, false)
 			}
 			t := 1.0
-			if len(pairs) == 0 {
+			if L == 0 && dmax > 0 {
 				// No curvature information yet: move by at most 1e-2 in
 				// the max norm.
-				if dn := absMax(d); dn > 0 {
-					t = math.Min(1, 1e-2/dn)
-				}
+				t = math.Min(1, 1e-2/dmax)
 			}
-			slot := freeSlot(pairs, mem+1)
-			si, yi := s[slot], y[slot]
-			var ft, sy, yy, ss float64
+			dec = dec0
 			for trial := 0; trial < maxTrials; trial++ {
-				if trial == 0 && xtReady && t == 1 {
-					// P(x + d) was set with the direction.
-				} else {
-					ch.run(nv, func(c, lo, hi int) {
-						xs, xts, ds := x[lo:hi], xt[lo:hi], d[lo:hi]
-						xts, ds = xts[:len(xs)], ds[:len(xs)]
-						for i, v := range xs {
-							xts[i] = v + t*ds[i]
-						}
-						if p.ReLU {
-							for i := max(lo, oh); i < min(hi, ob); i++ {
-								xt[i] = max(xt[i], 0)
-							}
-						}
-					})
+				if st, stop := lim.interrupted(); stop {
+					status = st
+					break iterations
+				}
+				if !(trial == 0 && xtReady) {
+					dec = w.trialPoint(ch, p, x, g, xt, t)
+				}
+				if !(dec < 0) {
+					break // the projection killed the step
 				}
 				ft, err = e.FuncGrad(xt, gt)
 				if err != nil {
 					t *= 0.1
 					continue
-				}
-				// One pass: the decrease g.(xt-x), the slope gt.(xt-x),
-				// and the pair (s, y) with its inner products.
-				ch.run(nv, func(c, lo, hi int) {
-					xs, xts, gs, gts, sis, yis := x[lo:hi], xt[lo:hi], g[lo:hi], gt[lo:hi], si[lo:hi], yi[lo:hi]
-					n := len(xs)
-					xts, gs, gts, sis, yis = xts[:n], gs[:n], gts[:n], sis[:n], yis[:n]
-					var dec, slope, sy, yy, ss float64
-					for i, xv := range xs {
-						st := xts[i] - xv
-						yv := gts[i] - gs[i]
-						sis[i] = st
-						yis[i] = yv
-						dec += gs[i] * st
-						slope += gts[i] * st
-						sy += st * yv
-						yy += yv * yv
-						ss += st * st
-					}
-					ch.part[c] = [5]float64{dec, slope, sy, yy, ss}
-				})
-				dec, slope := ch.sum(nv, 0), ch.sum(nv, 1)
-				sy, yy, ss = ch.sum(nv, 2), ch.sum(nv, 3), ch.sum(nv, 4)
-				if dec >= 0 {
-					break // the projection killed the step
 				}
 				if ft <= f+armijo*dec {
 					accepted = true
@@ -247,7 +246,7 @@ func (m LBFGSB) Minimize(e *Evaluator, x0 []float64, lim Limits) (Local, error) 
 				// Approximate Wolfe (Hager-Zhang) once f is at its
 				// rounding level: no increase beyond the noise and the
 				// slope at the trial point has not turned strongly up.
-				if ft <= f+1e-14*math.Abs(f) && slope <= -0.8*dec {
+				if ft <= f+1e-14*math.Abs(f) && ch.slope(x, xt, gt) <= -0.8*dec {
 					accepted = true
 					break
 				}
@@ -259,32 +258,35 @@ func (m LBFGSB) Minimize(e *Evaluator, x0 []float64, lim Limits) (Local, error) 
 				}
 				t = tn
 			}
-			if !accepted {
-				if len(pairs) == 0 {
-					break
-				}
-				pairs = pairs[:0] // drop the memory, retry as steepest descent
-				gamma = 1
-				continue
+			if !accepted && len(pairs) == 0 {
+				break
 			}
-			if sy > 1e-12*math.Sqrt(yy*ss) && yy > 0 {
-				rho[slot] = 1 / sy
-				if len(pairs) == mem {
-					copy(pairs, pairs[1:])
-					pairs = pairs[:mem-1]
-				}
-				pairs = append(pairs, slot)
-				gamma = sy / yy
-			}
-			x, xt = xt, x
-			g, gt = gt, g
-			f = ft
 		}
 		if !accepted {
 			status = LineSearchFailed
 			break
 		}
-		res, eps = residualEps(ch, p, x, g, gamma)
+		// The new pair and the inner products of the next direction.
+		slot := freeSlot(pairs, mem+1)
+		u := w.update(ch, p, x, xt, g, gt, slot, pairs, epsHere, gamma)
+		w.store(u, slot, pairs)
+		if u.sy > 1e-12*math.Sqrt(u.yy*u.ss) && u.yy > 0 {
+			if len(pairs) == mem {
+				copy(pairs, pairs[1:])
+				pairs = pairs[:mem-1]
+			}
+			pairs = append(pairs, slot)
+			gamma = u.sy / u.yy
+		}
+		x, xt = xt, x
+		g, gt = gt, g
+		f = ft
+		res = u.res
+		epsMask, epsHere = epsHere, u.eps
+		if e.pause != nil && it%pauseEvery == 0 && res > lim.Tol && e.pause(x) {
+			status = paused
+			break
+		}
 	}
 	if &x[0] != &x0[0] {
 		copy(x0, x)
@@ -292,68 +294,350 @@ func (m LBFGSB) Minimize(e *Evaluator, x0 []float64, lim Limits) (Local, error) 
 	return Local{F: f, Residual: res, Status: status, Iterations: it, Evaluations: e.evals - start}, nil
 }
 
-// twoLoop applies to d all but the last step of the L-BFGS
-// inverse-Hessian approximation with the pairs (oldest first) and initial
-// matrix gamma*I; acc must be s[pairs[L-1]].d (unused when there are no
-// pairs). The caller finishes H d with d *= cf when u is nil, else
-// d += cf*u, fused with its next pass. Each dot product is fused with the
-// preceding update of d, so the recursion makes 2L-1 passes over memory
-// (plus the caller's) instead of 4L+1.
-func twoLoop(ch *chunker, d []float64, s, y [][]float64, rho, alpha []float64, pairs []int, gamma, acc float64) (cf float64, u []float64) {
+// reducedCoefficients sets the coefficients of the quasi-Newton step on
+// the free set F, d_F = -(gamma gm + sum_j cS[j] s_j + cY[j] y_j) on F
+// (pairs oldest first), and reports false if the small system is
+// singular. With B = theta I - W M W', W = [Y, theta S], theta = 1/gamma,
+// M^-1 = [[-D, L'], [L, theta S'S]] (D and L the diagonal and the strictly
+// lower triangle of S'Y), the Sherman-Morrison-Woodbury formula gives
+//
+//	(B_FF)^-1 g_F = (1/theta) g_F + (1/theta^2) W_F z,
+//	(M^-1 - W_F'W_F / theta) z = W_F' g_F,
+//
+// with W_F the rows of W in F (whose inner products update stored), so
+// cY = z_Y / theta^2 and cS = z_S / theta. When F is everything this is the
+// L-BFGS step -H g.
+func (w *lbfgsWork) reducedCoefficients(pairs []int, gamma float64, cS, cY []float64) bool {
 	L := len(pairs)
-	if L == 0 {
-		return gamma, nil
-	}
-	for j := L - 1; j >= 0; j-- {
-		k := pairs[j]
-		a := rho[k] * acc
-		alpha[k] = a
-		if j > 0 {
-			acc = ch.axpyDot(1, -a, y[k], d, s[pairs[j-1]])
-		} else {
-			acc = ch.axpyDot(gamma, -gamma*a, y[k], d, y[pairs[0]])
+	n := 2 * L
+	th := 1 / gamma
+	A := w.sys[:n]
+	b := w.rhs[:n]
+	for i, a := range pairs {
+		for j, c := range pairs {
+			// M^-1.
+			var lt, lo float64
+			if j > i {
+				lt = w.sy[c][a] // (L')[i][j] = L[j][i] = s_j.y_i
+			}
+			if i > j {
+				lo = w.sy[a][c] // L[i][j] = s_i.y_j
+			}
+			yy := 0.0
+			if i == j {
+				yy = -w.sy[a][a]
+			}
+			// Minus W_F'W_F / theta: blocks y.y, theta y.s, theta s.y,
+			// theta^2 s.s over F.
+			A[i][j] = yy - w.fyy[a][c]/th
+			A[i][L+j] = lt - w.fsy[c][a]
+			A[L+i][j] = lo - w.fsy[a][c]
+			A[L+i][L+j] = th*w.ss[a][c] - th*w.fss[a][c]
 		}
+		b[i] = w.fyg[a]
+		b[L+i] = th * w.fsg[a]
 	}
-	for j := 0; j < L-1; j++ {
-		k := pairs[j]
-		c := alpha[k] - rho[k]*acc
-		acc = ch.axpyDot(1, c, s[k], d, y[pairs[j+1]])
+	z, ok := solveSmall(A, b)
+	if !ok {
+		return false
 	}
-	k := pairs[L-1]
-	return alpha[k] - rho[k]*acc, s[k]
+	for i := range pairs {
+		cY[i] = z[i] / (th * th)
+		cS[i] = z[L+i] / th
+	}
+	return true
 }
 
-// axpyDot sets d = sd*d + a*u and returns w.d (new d). With sd = 1 it uses
-// gonum's assembly AddScaled and Dot (two vectorised passes measured faster
-// than one scalar pass); otherwise one pass with four independent
-// accumulators (a single one would serialise the loop on the latency of
-// floating-point addition).
-func axpyDot(sd, a float64, u, d, w []float64) float64 {
-	if sd == 1 {
-		floats.AddScaled(d, a, u)
-		return floats.Dot(w, d)
+// solveSmall solves A z = b (A n x n, its rows at least n long) by Gaussian
+// elimination with partial pivoting, in place; z is b. It reports false
+// for a zero or non-finite pivot.
+func solveSmall(A [][]float64, b []float64) ([]float64, bool) {
+	n := len(b)
+	for c := 0; c < n; c++ {
+		piv := c
+		for r := c + 1; r < n; r++ {
+			if math.Abs(A[r][c]) > math.Abs(A[piv][c]) {
+				piv = r
+			}
+		}
+		A[c], A[piv] = A[piv], A[c]
+		b[c], b[piv] = b[piv], b[c]
+		pv := A[c][c]
+		if pv == 0 || math.IsNaN(pv) || math.IsInf(pv, 0) {
+			return nil, false
+		}
+		for r := c + 1; r < n; r++ {
+			f := A[r][c] / pv
+			if f == 0 {
+				continue
+			}
+			for j := c; j < n; j++ {
+				A[r][j] -= f * A[c][j]
+			}
+			b[r] -= f * b[c]
+		}
 	}
-	n := len(d)
-	u, w = u[:n], w[:n]
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= n; i += 4 {
-		v0 := sd*d[i] + a*u[i]
-		v1 := sd*d[i+1] + a*u[i+1]
-		v2 := sd*d[i+2] + a*u[i+2]
-		v3 := sd*d[i+3] + a*u[i+3]
-		d[i], d[i+1], d[i+2], d[i+3] = v0, v1, v2, v3
-		s0 += w[i] * v0
-		s1 += w[i+1] * v1
-		s2 += w[i+2] * v2
-		s3 += w[i+3] * v3
+	for c := n - 1; c >= 0; c-- {
+		s := b[c]
+		for j := c + 1; j < n; j++ {
+			s -= A[c][j] * b[j]
+		}
+		b[c] = s / A[c][c]
 	}
-	for ; i < n; i++ {
-		v := sd*d[i] + a*u[i]
-		d[i] = v
-		s0 += w[i] * v
+	return b, true
+}
+
+// segments calls fn for the parts of [a, b) in W (and b, free variables)
+// and in H (bounded below by 0 when bound is set).
+func segments(a, b, oh, ob int, relu bool, fn func(lo, hi int, bounded bool)) {
+	if lo, hi := a, min(b, oh); lo < hi {
+		fn(lo, hi, false)
 	}
-	return (s0 + s1) + (s2 + s3)
+	if lo, hi := max(a, oh), min(b, ob); lo < hi {
+		fn(lo, hi, relu)
+	}
+	if lo, hi := max(a, ob), b; lo < hi {
+		fn(lo, hi, false)
+	}
+}
+
+// direction sets d = -(cG gm + sum_j cS[j] s_j + cY[j] y_j) on the free
+// variables and d_i = -x_i on the binding ones (x_i <= eps, g_i > 0, in
+// H), with gm the gradient with binding entries 0. With trial it also sets
+// xt = P(x + d). It returns g.d, ||d||_inf and g.(xt - x) (0 without
+// trial).
+func (w *lbfgsWork) direction(ch *chunker, p *Problem, x, g, xt []float64, eps float64, pairs []int, cG float64, cS, cY []float64, trial bool) (gd, dmax, dec float64) {
+	oh, ob := p.offH(), p.offB()
+	d := w.d
+	asm := w.asm
+	ch.run(len(x), func(c, lo, hi int) {
+		buf := w.buf[c]
+		var sgd, smax, sdec float64
+		for a := lo; a < hi; a += subChunk {
+			b := min(a+subChunk, hi)
+			bf := buf[:b-a]
+			segments(a, b, oh, ob, p.ReLU, func(lo, hi int, bounded bool) {
+				maskScale(asm, bounded, cG, x[lo:hi], g[lo:hi], eps, bf[lo-a:hi-a])
+			})
+			for j, sl := range pairs {
+				axpy2(asm, cS[j], w.s[sl][a:b], cY[j], w.y[sl][a:b], bf)
+			}
+			segments(a, b, oh, ob, p.ReLU, func(lo, hi int, bounded bool) {
+				var xts []float64
+				if trial {
+					xts = xt[lo:hi]
+				}
+				g1, m, d1 := finishDir(asm, bounded, trial, x[lo:hi], g[lo:hi], bf[lo-a:hi-a], d[lo:hi], xts, eps, smax)
+				sgd += g1
+				smax = m
+				sdec += d1
+			})
+		}
+		ch.part[c] = [5]float64{sgd, smax, sdec}
+	})
+	return ch.sum(len(x), 0), ch.max(len(x), 1), ch.sum(len(x), 2)
+}
+
+// trialPoint sets xt = P(x + t d) and returns g.(xt - x).
+func (w *lbfgsWork) trialPoint(ch *chunker, p *Problem, x, g, xt []float64, t float64) float64 {
+	oh, ob := p.offH(), p.offB()
+	d := w.d
+	ch.run(len(x), func(c, lo, hi int) {
+		dec := 0.0
+		segments(lo, hi, oh, ob, p.ReLU, func(lo, hi int, bounded bool) {
+			xs, xts, ds, gs := x[lo:hi], xt[lo:hi], d[lo:hi], g[lo:hi]
+			xts, ds, gs = xts[:len(xs)], ds[:len(xs)], gs[:len(xs)]
+			for i, xv := range xs {
+				v := xv + t*ds[i]
+				if bounded {
+					v = max(v, 0)
+				}
+				xts[i] = v
+				dec += gs[i] * (v - xv)
+			}
+		})
+		ch.part[c][0] = dec
+	})
+	return ch.sum(len(x), 0)
+}
+
+// slope returns gt.(xt - x).
+func (ch *chunker) slope(x, xt, gt []float64) float64 {
+	ch.run(len(x), func(c, lo, hi int) {
+		xs, xts, gts := x[lo:hi], xt[lo:hi], gt[lo:hi]
+		xts, gts = xts[:len(xs)], gts[:len(xs)]
+		s := 0.0
+		for i, xv := range xs {
+			s += gts[i] * (xts[i] - xv)
+		}
+		ch.part[c][0] = s
+	})
+	return ch.sum(len(x), 0)
+}
+
+// pairUpdate holds the results of lbfgsWork.update.
+type pairUpdate struct {
+	sy, yy, ss float64 // s.y, y.y, s.s of the new pair
+	res, eps   float64 // KKT residual and eps at xt
+	// The other sums (lbfgsWork.sums): for each stored pair j (in
+	// order) s_j.s, y_j.s, s_j.y of the new pair (s, y); then over the
+	// free set, for the candidates (the stored pairs and the new one)
+	// i <= j, y_i.y_j, s_i.y_j, y_i.s_j, s_i.s_j; then y_i.gm, s_i.gm (and
+	// two unused) per candidate.
+	sums []float64
+}
+
+// update is the pass after the step to xt (gradient gt) was accepted: it
+// stores s = xt - x and y = gt - g in slot and computes the inner products
+// the next direction needs (see pairUpdate), over the free set F at xt
+// (the binding entries, xt <= epsMask and gt > 0 in H, excluded), and the
+// KKT residual and eps (with gamma) at xt.
+func (w *lbfgsWork) update(ch *chunker, p *Problem, x, xt, g, gt []float64, slot int, pairs []int, epsMask, gamma float64) pairUpdate {
+	oh, ob := p.offH(), p.offB()
+	sN, yN := w.s[slot], w.y[slot]
+	L := len(pairs)
+	nc := L + 1 // candidates: the stored pairs, then the new one
+	cand := func(i int) int {
+		if i < L {
+			return pairs[i]
+		}
+		return slot
+	}
+	ns := updateSums(L)
+	asm := w.asm
+	ch.run(len(x), func(c, lo, hi int) {
+		buf, mk := w.buf[c], w.mk[c]
+		part := w.part[c][:ns]
+		for i := range part {
+			part[i] = 0
+		}
+		var res, eps float64
+		for a := lo; a < hi; a += subChunk {
+			b := min(a+subChunk, hi)
+			bf, mf := buf[:b-a], mk[:b-a]
+			segments(a, b, oh, ob, p.ReLU, func(lo, hi int, bounded bool) {
+				o := pairStep(asm, bounded, x[lo:hi], xt[lo:hi], g[lo:hi], gt[lo:hi], sN[lo:hi], yN[lo:hi], bf[lo-a:hi-a], mf[lo-a:hi-a], epsMask, gamma, res, eps)
+				for i := 0; i < 5; i++ {
+					part[i] += o[i]
+				}
+				res, eps = o[5], o[6]
+			})
+			k := 7
+			for _, sl := range pairs {
+				o := dot4(asm, w.s[sl][a:b], w.y[sl][a:b], sN[a:b], yN[a:b])
+				part[k] += o[0]
+				part[k+1] += o[1]
+				part[k+2] += o[2]
+				k += 3
+			}
+			// Inner products over the free set. Near a solution most of H
+			// is at the bound: a sub-chunk with few free entries is done
+			// on their indices only.
+			idx := w.idx[c][:0]
+			for i, m := range mf {
+				if m != 0 {
+					idx = append(idx, int32(i))
+				}
+			}
+			if len(idx) <= sparseFree {
+				for i := 0; i < nc; i++ {
+					yi, si := w.y[cand(i)][a:b], w.s[cand(i)][a:b]
+					for j := i; j < nc; j++ {
+						o := dot4Indexed(idx, yi, si, w.y[cand(j)][a:b], w.s[cand(j)][a:b])
+						for q, v := range o {
+							part[k+q] += v
+						}
+						k += 4
+					}
+				}
+				for i := 0; i < nc; i++ {
+					o := dot4Indexed(idx, w.y[cand(i)][a:b], w.s[cand(i)][a:b], bf, bf)
+					for q, v := range o {
+						part[k+q] += v
+					}
+					k += 4
+				}
+				continue
+			}
+			for i := 0; i < nc; i++ {
+				yi, si := w.y[cand(i)][a:b], w.s[cand(i)][a:b]
+				for j := i; j < nc; j++ {
+					o := dot4m(asm, yi, si, w.y[cand(j)][a:b], w.s[cand(j)][a:b], mf)
+					for q, v := range o {
+						part[k+q] += v
+					}
+					k += 4
+				}
+			}
+			for i := 0; i < nc; i++ {
+				o := dot4m(asm, w.y[cand(i)][a:b], w.s[cand(i)][a:b], bf, bf, mf)
+				for q, v := range o {
+					part[k+q] += v
+				}
+				k += 4
+			}
+		}
+		part[5], part[6] = res, eps
+	})
+	sums := w.sums[:ns]
+	for i := range sums {
+		sums[i] = 0
+	}
+	u := pairUpdate{sums: sums}
+	for c := 0; c < numChunks(len(x)); c++ {
+		part := w.part[c]
+		for i := range sums {
+			if i == 5 || i == 6 {
+				sums[i] = max(sums[i], part[i])
+			} else {
+				sums[i] += part[i]
+			}
+		}
+	}
+	u.ss, u.sy, u.yy = sums[0], sums[1], sums[2]
+	u.res, u.eps = sums[5], min(sums[6], 1e-3)
+	if !p.ReLU {
+		u.eps = 0
+	}
+	return u
+}
+
+// store records the inner products of update for the pairs and the new
+// slot.
+func (w *lbfgsWork) store(u pairUpdate, slot int, pairs []int) {
+	L := len(pairs)
+	nc := L + 1
+	cand := func(i int) int {
+		if i < L {
+			return pairs[i]
+		}
+		return slot
+	}
+	k := 7
+	for _, a := range pairs {
+		w.ss[a][slot], w.ss[slot][a] = u.sums[k], u.sums[k]
+		w.sy[slot][a] = u.sums[k+1]
+		w.sy[a][slot] = u.sums[k+2]
+		k += 3
+	}
+	w.ss[slot][slot], w.sy[slot][slot] = u.ss, u.sy
+	for i := 0; i < nc; i++ {
+		a := cand(i)
+		for j := i; j < nc; j++ {
+			c := cand(j)
+			o := u.sums[k : k+4]
+			w.fyy[a][c], w.fyy[c][a] = o[0], o[0]
+			w.fsy[a][c] = o[1] // s_a.y_c
+			w.fsy[c][a] = o[2] // s_c.y_a = y_a.s_c
+			w.fss[a][c], w.fss[c][a] = o[3], o[3]
+			k += 4
+		}
+	}
+	for i := 0; i < nc; i++ {
+		a := cand(i)
+		w.fyg[a], w.fsg[a] = u.sums[k], u.sums[k+1]
+		k += 4
+	}
 }
 
 // freeSlot returns a slot index in [0, n) not in pairs.
@@ -389,12 +673,18 @@ func residualEps(ch *chunker, p *Problem, x, g []float64, gamma float64) (res, e
 
 // residualEpsH returns max_i |min(h_i, g_i)| and max_i |min(h_i, gamma g_i)|
 // for h >= 0 (the projected features) and finite g (FuncGrad rejects
-// non-finite gradients), gamma > 0, without branches: the absolute values
-// of non-negative floats are ordered like their bit patterns, and
-// |min(h, g)| is |g| when g < 0 (then h is replaced by +Inf) and
-// min(h, |g|) otherwise. The data-dependent branches of the float
-// comparisons measured about twice slower.
+// non-finite gradients), gamma > 0.
 func residualEpsH(h, g []float64, gamma float64) (float64, float64) {
+	r, e := residualEpsBits(h, g, gamma)
+	return math.Float64frombits(r), math.Float64frombits(e)
+}
+
+// residualEpsBits is residualEpsH returning the bit patterns, without
+// branches: the absolute values of non-negative floats are ordered like
+// their bit patterns, and |min(h, g)| is |g| when g < 0 (then h is replaced
+// by +Inf) and min(h, |g|) otherwise. The data-dependent branches of the
+// float comparisons measured about twice slower.
+func residualEpsBits(h, g []float64, gamma float64) (uint64, uint64) {
 	const (
 		sign = 1 << 63
 		inf  = 0x7ff0000000000000
@@ -408,7 +698,7 @@ func residualEpsH(h, g []float64, gamma float64) (float64, float64) {
 		r = max(r, min(vb, gb&^sign))
 		e = max(e, min(vb, math.Float64bits(gamma*gi)&^sign))
 	}
-	return math.Float64frombits(r), math.Float64frombits(e)
+	return r, e
 }
 
 func dot(a, b []float64) float64 { return floats.Dot(a, b) }

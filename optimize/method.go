@@ -26,6 +26,10 @@ type Limits struct {
 	MaxIter int
 	// Deadline, if not zero, stops the run at that time.
 	Deadline time.Time
+	// Done, if not nil, stops the run (status Canceled) once it is closed:
+	// it is polled without blocking before every iteration and every trial
+	// step of a line search (SolveContext passes ctx.Done()).
+	Done <-chan struct{}
 }
 
 // Status tells why a local run stopped.
@@ -41,7 +45,15 @@ const (
 	// LineSearchFailed: no step lowered the objective any more (the
 	// residual is then at the level of float64 rounding of f).
 	LineSearchFailed
+	// Canceled: Limits.Done was closed (the context of SolveContext was
+	// canceled or its deadline passed).
+	Canceled
 )
+
+// paused is the status of a local run left early for an escape step
+// (Evaluator.pause); the escape step always continues from it, so it is
+// never reported.
+const paused Status = -1
 
 func (s Status) String() string {
 	switch s {
@@ -53,6 +65,8 @@ func (s Status) String() string {
 		return "time limit"
 	case LineSearchFailed:
 		return "line search failed"
+	case Canceled:
+		return "canceled"
 	}
 	return fmt.Sprintf("Status(%d)", int(s))
 }
@@ -80,16 +94,43 @@ func project(p *Problem, x []float64) {
 }
 
 // stop reports whether a local run must stop before its next iteration, and
-// why: the residual reached Tol, MaxIter iterations were done, or the deadline
-// passed (the clock is read only when checkClock is set, so callers can read
-// it every few iterations).
+// why: the residual reached Tol, MaxIter iterations were done, Done was
+// closed, or the deadline passed (the clock is read only when checkClock is
+// set, so callers can read it every few iterations).
 func (lim Limits) stop(res float64, it int, checkClock bool) (Status, bool) {
 	switch {
 	case res <= lim.Tol:
 		return Converged, true
 	case lim.MaxIter > 0 && it >= lim.MaxIter:
 		return IterationLimit, true
+	case lim.canceled():
+		return Canceled, true
 	case checkClock && !lim.Deadline.IsZero() && time.Now().After(lim.Deadline):
+		return TimeLimit, true
+	}
+	return 0, false
+}
+
+// canceled reports, without blocking, whether Done is closed.
+func (lim Limits) canceled() bool {
+	if lim.Done == nil {
+		return false
+	}
+	select {
+	case <-lim.Done:
+		return true
+	default:
+		return false
+	}
+}
+
+// interrupted reports whether a run must stop now, between two steps of
+// an iteration (Done closed or the deadline passed), and with which status.
+func (lim Limits) interrupted() (Status, bool) {
+	if lim.canceled() {
+		return Canceled, true
+	}
+	if !lim.Deadline.IsZero() && time.Now().After(lim.Deadline) {
 		return TimeLimit, true
 	}
 	return 0, false

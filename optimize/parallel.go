@@ -164,24 +164,3 @@ func (ch *chunker) dot(a, b []float64) float64 {
 	ch.run(n, func(c, lo, hi int) { ch.part[c][0] = dot(a[lo:hi], b[lo:hi]) })
 	return ch.sum(n, 0)
 }
-
-// axpyDot sets d = sd*d + a*u and returns w.d (new d).
-func (ch *chunker) axpyDot(sd, a float64, u, d, w []float64) float64 {
-	n := len(d)
-	ch.run(n, func(c, lo, hi int) { ch.part[c][0] = axpyDot(sd, a, u[lo:hi], d[lo:hi], w[lo:hi]) })
-	return ch.sum(n, 0)
-}
-
-// axpy sets d += a*u.
-func (ch *chunker) axpy(a float64, u, d []float64) {
-	ch.run(len(d), func(c, lo, hi int) { axpy(a, u[lo:hi], d[lo:hi]) })
-}
-
-// scale sets d *= a.
-func (ch *chunker) scale(a float64, d []float64) {
-	ch.run(len(d), func(c, lo, hi int) {
-		for i := lo; i < hi; i++ {
-			d[i] *= a
-		}
-	})
-}

@@ -33,7 +33,10 @@ func (m ProjectedGradient) Minimize(e *Evaluator, x []float64, lim Limits) (Loca
 	}
 	start := e.evals
 	project(p, x)
-	g := make([]float64, len(x))
+	if len(e.pgdGrad) != len(x) {
+		e.pgdGrad = make([]float64, len(x))
+	}
+	g := e.pgdGrad
 	f, err := e.FuncGrad(x, g)
 	if err != nil {
 		return Local{}, fmt.Errorf("optimize: projected gradient: start point: %w", err)

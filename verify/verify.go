@@ -532,18 +532,51 @@ func Run(ctx context.Context, cases []Case, cfg Config, emit func(Row) error) ([
 	return all, ctx.Err()
 }
 
-// CheckLimits refuses, before any work starts, the cases that the solver
-// could not hold in memory: N d feature variables above
-// optimize.MaxVariables. The error is a *setting.InputError naming the case.
-func CheckLimits(cases []Case) error {
-	for _, c := range cases {
-		if nd := float64(c.Setting.N()) * float64(c.Setting.Dim); nd > optimize.MaxVariables {
-			return &setting.InputError{Field: setting.FieldCounts + "/" + setting.FieldDim,
-				Value:  fmt.Sprintf("%s: N=%d d=%d", c.Name, c.Setting.N(), c.Setting.Dim),
-				Reason: fmt.Sprintf("N*d = %.3g feature variables exceed the solver's limit %d", nd, optimize.MaxVariables)}
+// CheckLimits refuses, before any work starts, a run the solver could not
+// hold in memory: each case needs optimize.Problem.MemoryBytes(set) bytes
+// (about 176 N d bytes per running restart), and with jobs settings solved
+// at once the largest jobs of them may run together. Their sum must fit
+// set.MaxMemory (0: the memory the system reports available; negative: no
+// limit). The error is a *setting.InputError naming the largest case and
+// the figures.
+func CheckLimits(cases []Case, set optimize.Settings, jobs int) error {
+	limit := set.MaxMemory
+	if limit == 0 {
+		limit, _ = optimize.AvailableMemory()
+	}
+	if limit <= 0 {
+		return nil
+	}
+	need := make([]int64, 0, len(cases))
+	largest, largestNeed := -1, int64(0)
+	for i, c := range cases {
+		p, err := optimize.NewProblem(c.Setting)
+		if err != nil {
+			return err
+		}
+		b := p.MemoryBytes(set)
+		need = append(need, b)
+		if b > largestNeed {
+			largest, largestNeed = i, b
 		}
 	}
-	return nil
+	sort.Slice(need, func(a, b int) bool { return need[a] > need[b] })
+	total := int64(0)
+	for _, b := range need[:min(max(jobs, 1), len(need))] {
+		total += b
+	}
+	if total <= limit {
+		return nil
+	}
+	c := cases[largest]
+	together := ""
+	if jobs > 1 && len(cases) > 1 {
+		together = fmt.Sprintf(" (%.3g GiB with %d settings at once, -j)", float64(total)/(1<<30), min(jobs, len(cases)))
+	}
+	return &setting.InputError{Field: setting.FieldCounts + "/" + setting.FieldDim,
+		Value: fmt.Sprintf("%s: N=%d d=%d", c.Name, c.Setting.N(), c.Setting.Dim),
+		Reason: fmt.Sprintf("the solver needs about %.3g GiB for it (predicted, %d restarts)%s, above the %.3g GiB available",
+			float64(largestNeed)/(1<<30), max(set.Restarts, 1), together, float64(limit)/(1<<30))}
 }
 
 // Summary counts the verdicts and the worst deviation of each kind.

@@ -72,10 +72,6 @@ func runSolve(args []string, stdout, stderr io.Writer) int {
 	if err := checkFormat(*format, "text", "json"); err != nil {
 		return badInput(stderr, "solve", err)
 	}
-	if nd := float64(s.N()) * float64(s.Dim); nd > optimize.MaxVariables {
-		return badInput(stderr, "solve", &setting.InputError{Field: "--n/--d", Value: fmt.Sprintf("N=%d d=%d", s.N(), s.Dim),
-			Reason: fmt.Sprintf("N*d = %.3g feature variables exceed the limit %d", nd, optimize.MaxVariables)})
-	}
 	p, err := optimize.NewProblem(s)
 	if err != nil {
 		return badInput(stderr, "solve", err)
@@ -83,6 +79,13 @@ func runSolve(args []string, stdout, stderr io.Writer) int {
 	set := optimize.Settings{Tol: *tol, MaxIter: *maxIter, Restarts: *restarts, Seed: *seed,
 		MaxTime: time.Duration(*maxSeconds * float64(time.Second))}
 	res, err := optimize.Solve(p, set)
+	var me *optimize.MemoryError
+	if errors.As(err, &me) {
+		// Predicted before anything is allocated (Problem.MemoryBytes).
+		return badInput(stderr, "solve", &setting.InputError{Field: "--n/--d", Value: fmt.Sprintf("N=%d d=%d", s.N(), s.Dim),
+			Reason: fmt.Sprintf("the solve needs about %.3g GiB (predicted, %d restarts), above the %.3g GiB available",
+				float64(me.Need)/(1<<30), *restarts, float64(me.Limit)/(1<<30))})
+	}
 	if err != nil {
 		if errors.Is(err, optimize.ErrNonFinite) {
 			return failure(stderr, "solve", err)

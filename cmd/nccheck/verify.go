@@ -83,9 +83,6 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	if err := verify.CheckLimits(cases); err != nil {
-		return fail(err)
-	}
 	var theories []closedform.Theory
 	switch *formula {
 	case "both":
@@ -148,8 +145,12 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	}
 
 	workers := max(1, runtime.GOMAXPROCS(0) / *jobs)
+	solverSet := optimize.Settings{Tol: *solverTol, MaxIter: *maxIter, Restarts: *restarts, Workers: workers}
+	if err := verify.CheckLimits(cases, solverSet, *jobs); err != nil {
+		return fail(err)
+	}
 	cfg := verify.Config{Theories: theories, Prec: *prec, Tol: tol, Seed: *seed, Jobs: *jobs, ExactKKT: *kkt,
-		Solver:   verify.NewSolver(optimize.Settings{Tol: *solverTol, MaxIter: *maxIter, Restarts: *restarts, Workers: workers}),
+		Solver:   verify.NewSolver(solverSet),
 		SkipKeys: verify.Keys(kept), Shard: shard}
 	total := 0
 	for i, c := range cases {
