@@ -26,8 +26,8 @@ const fixtureDir = "../testdata/measure/fashion-mnist"
 // metrics or the streaming reader.
 type independent struct {
 	objective, nc1, nc2h, nc2w, nc2wBal, nc2wwt, nc3wh, maxCos float64
-	margins, rho                                              []float64
-	fstar                                                     float64
+	margins, rho                                               []float64
+	fstar                                                      float64
 }
 
 func computeIndependent(t *testing.T, path string, lw, lh float64) independent {
