@@ -10,7 +10,7 @@ import (
 // Log1p returns log(1 + x) for x >= 0, rounded to prec bits, without losing
 // a small x to the rounding of 1 + x: for x < 2^-16 it sums the series
 // x - x^2/2 + x^3/3 - ... at prec+16 bits until a term falls below 2^-(prec+8)
-// of the sum; otherwise it takes bigfloat.Log(1 + x) at prec+64 bits. The
+// of the sum; otherwise it takes bigfloat.Log(1 + x) at prec+16 bits. The
 // result is correct to a few units of the last of prec bits.
 //
 // Log1p panics if x < 0 (no caller needs it, and the series would not be
@@ -41,7 +41,7 @@ func Log1p(x *big.Float, prec uint) *big.Float {
 		}
 		return new(big.Float).SetPrec(prec).Set(sum)
 	}
-	y := new(big.Float).SetPrec(prec + 64).SetInt64(1)
+	y := new(big.Float).SetPrec(prec + 16).SetInt64(1)
 	y.Add(y, x)
 	return new(big.Float).SetPrec(prec).Set(bigfloat.Log(y))
 }
