@@ -354,68 +354,43 @@ func readInts(r *npz.Reader, name string, h *npy.Header) ([]int, error) {
 	}
 	defer rc.Close()
 	n := numElems(h.Descr.Shape)
-	out := make([]int, n)
-	conv := func(get func(i int) (int64, bool)) error {
-		for i := range out {
-			v, ok := get(i)
-			if !ok {
-				return fmt.Errorf("value at %d does not fit an int", i)
-			}
-			out[i] = int(v)
-		}
-		return nil
-	}
 	switch dtypeCode(h.Descr.Type) {
 	case "i1":
-		v := make([]int8, n)
-		if err := readInto(nr, &v, n); err != nil {
-			return nil, err
-		}
-		return out, conv(func(i int) (int64, bool) { return int64(v[i]), true })
+		return readIntsOf[int8](nr, n)
 	case "i2":
-		v := make([]int16, n)
-		if err := readInto(nr, &v, n); err != nil {
-			return nil, err
-		}
-		return out, conv(func(i int) (int64, bool) { return int64(v[i]), true })
+		return readIntsOf[int16](nr, n)
 	case "i4":
-		v := make([]int32, n)
-		if err := readInto(nr, &v, n); err != nil {
-			return nil, err
-		}
-		return out, conv(func(i int) (int64, bool) { return int64(v[i]), true })
+		return readIntsOf[int32](nr, n)
 	case "i8":
-		v := make([]int64, n)
-		if err := readInto(nr, &v, n); err != nil {
-			return nil, err
-		}
-		return out, conv(func(i int) (int64, bool) { return v[i], true })
+		return readIntsOf[int64](nr, n)
 	case "u1":
-		v := make([]uint8, n)
-		if err := readInto(nr, &v, n); err != nil {
-			return nil, err
-		}
-		return out, conv(func(i int) (int64, bool) { return int64(v[i]), true })
+		return readIntsOf[uint8](nr, n)
 	case "u2":
-		v := make([]uint16, n)
-		if err := readInto(nr, &v, n); err != nil {
-			return nil, err
-		}
-		return out, conv(func(i int) (int64, bool) { return int64(v[i]), true })
+		return readIntsOf[uint16](nr, n)
 	case "u4":
-		v := make([]uint32, n)
-		if err := readInto(nr, &v, n); err != nil {
-			return nil, err
-		}
-		return out, conv(func(i int) (int64, bool) { return int64(v[i]), true })
+		return readIntsOf[uint32](nr, n)
 	case "u8":
-		v := make([]uint64, n)
-		if err := readInto(nr, &v, n); err != nil {
-			return nil, err
-		}
-		return out, conv(func(i int) (int64, bool) { return int64(v[i]), v[i] <= math.MaxInt64 })
+		return readIntsOf[uint64](nr, n)
 	}
 	return nil, fmt.Errorf("has dtype %s; want an integer dtype", h.Descr.Type)
+}
+
+// readIntsOf decodes n values of one integer type with the library and
+// converts them to int; a value that int64 cannot hold is an error.
+func readIntsOf[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](nr *npy.Reader, n int) ([]int, error) {
+	v := make([]T, n)
+	if err := readInto(nr, &v, n); err != nil {
+		return nil, err
+	}
+	out := make([]int, n)
+	for i, x := range v {
+		y := int64(x)
+		if x > 0 && y < 0 {
+			return nil, fmt.Errorf("value %d at %d does not fit an int", uint64(x), i)
+		}
+		out[i] = int(y)
+	}
+	return out, nil
 }
 
 // readInto reads exactly n elements into *ptr (a slice of length n) with the

@@ -51,16 +51,9 @@ func (ETF) Name() string { return "plain-etf" }
 // assignments for the three K x K matrices; the explicit point costs O(K^2)
 // more when it is built.
 func (ETF) Predict(s setting.Setting, prec uint) (*Prediction, error) {
-	prec, err := checkPrec(prec)
+	prec, err := checkInputs(s, prec)
 	if err != nil {
 		return nil, err
-	}
-	if err := s.Validate(); err != nil {
-		return nil, err
-	}
-	if k := s.K(); k > MaxClasses {
-		return nil, &setting.InputError{Field: setting.FieldCounts, Value: fmt.Sprintf("(%d classes)", k),
-			Reason: fmt.Sprintf("the closed form builds three K x K big-float matrices; at most %d classes", MaxClasses)}
 	}
 	return predictETF(s, prec, ETF{}.Name())
 }

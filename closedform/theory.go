@@ -86,19 +86,12 @@ func (f Formula) Name() string { return f.String() }
 // Cost: O(K) logarithms and square roots at prec+GuardBits bits, and O(K^2)
 // additions for the three K x K matrices (with a bias: see PredictBias).
 func (f Formula) Predict(s setting.Setting, prec uint) (*Prediction, error) {
-	prec, err := checkPrec(prec)
-	if err != nil {
-		return nil, err
-	}
 	if _, err := ParseFormula(f.String()); err != nil {
 		return nil, err
 	}
-	if err := s.Validate(); err != nil {
+	prec, err := checkInputs(s, prec)
+	if err != nil {
 		return nil, err
-	}
-	if k := s.K(); k > MaxClasses {
-		return nil, &setting.InputError{Field: setting.FieldCounts, Value: fmt.Sprintf("(%d classes)", k),
-			Reason: fmt.Sprintf("the closed form builds three K x K big-float matrices; at most %d classes", MaxClasses)}
 	}
 	switch {
 	case s.Bias && f == FormulaPaper:
@@ -163,11 +156,8 @@ func (m MarginTheory) Name() string { return m.Label }
 // Predict evaluates the margin formula at prec+GuardBits bits and derives
 // the geometry from it, rounded to prec bits.
 func (m MarginTheory) Predict(s setting.Setting, prec uint) (*Prediction, error) {
-	prec, err := checkPrec(prec)
+	prec, err := checkInputs(s, prec)
 	if err != nil {
-		return nil, err
-	}
-	if err := s.Validate(); err != nil {
 		return nil, err
 	}
 	switch {
@@ -176,9 +166,6 @@ func (m MarginTheory) Predict(s setting.Setting, prec uint) (*Prediction, error)
 	case s.NoReLU:
 		return nil, &ScopeError{Theory: m.Label, Field: setting.FieldNoReLU, Short: "no ReLU constraint", Alive: -1,
 			Reason: "a margin theory is for ReLU (non-negative) features"}
-	case s.K() > MaxClasses:
-		return nil, &setting.InputError{Field: setting.FieldCounts, Value: fmt.Sprintf("(%d classes)", s.K()),
-			Reason: fmt.Sprintf("at most %d classes", MaxClasses)}
 	}
 	c := newCalc(s, prec)
 	k := s.K()
@@ -212,6 +199,23 @@ func (m MarginTheory) Predict(s setting.Setting, prec uint) (*Prediction, error)
 		return nil, fmt.Errorf("%s: predict %s: %w", m.Label, s, err)
 	}
 	return p, nil
+}
+
+// checkInputs checks what every closed form needs: the precision (with its
+// default applied), a valid setting, and K <= MaxClasses.
+func checkInputs(s setting.Setting, prec uint) (uint, error) {
+	prec, err := checkPrec(prec)
+	if err != nil {
+		return 0, err
+	}
+	if err := s.Validate(); err != nil {
+		return 0, err
+	}
+	if k := s.K(); k > MaxClasses {
+		return 0, &setting.InputError{Field: setting.FieldCounts, Value: fmt.Sprintf("(%d classes)", k),
+			Reason: fmt.Sprintf("the closed form builds three K x K big-float matrices; at most %d classes", MaxClasses)}
+	}
+	return prec, nil
 }
 
 // checkPrec applies the default and checks the range.
