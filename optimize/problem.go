@@ -66,7 +66,8 @@ func (p *Problem) N() int {
 	return n
 }
 
-// NumVars returns the length of the variable vector (see Layout).
+// NumVars returns the length of the variable vector, (K + N) d, plus K with
+// a bias (the layout is described before Problem.Vector).
 func (p *Problem) NumVars() int {
 	n := p.K()*p.Dim + p.N()*p.Dim
 	if p.Bias {
