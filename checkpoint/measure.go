@@ -240,7 +240,8 @@ func Compare(c *Checkpoint, m *metrics.Measurement, opt Options) (*Report, error
 // alone) by least squares of the measured margins against the predicted
 // ones, sum_k (M_k - M_k(P))^2, a one-dimensional search over log P between
 // P_max 1e-16 and P_max = (K-1) max_k n_k / (K N^2) (global collapse). The
-// predicted margins are the closed form's (package closedform, 64 bits).
+// predicted margins are the closed form's (closedform.Formula.Margins, 64
+// bits: O(K) logarithms per trial).
 //
 // What it can show: with the lambdas fitted, the balance holds and the
 // margins agree on average by construction, so those are not evidence;
@@ -266,13 +267,13 @@ func FitLambdas(m *metrics.Measurement) (lambdaW, lambdaH float64, err error) {
 		if err := errors.Join(err1, err2); err != nil {
 			return 0, err
 		}
-		pred, err := closedform.FormulaPaper.Predict(setting.Setting{Counts: m.Counts, Dim: k, LambdaW: lwd, LambdaH: lhd}, 64)
+		margins, err := closedform.FormulaPaper.Margins(setting.Setting{Counts: m.Counts, Dim: k, LambdaW: lwd, LambdaH: lhd}, 64)
 		if err != nil {
 			return 0, err
 		}
 		s := 0.0
-		for i, cl := range pred.Classes {
-			mk, _ := cl.Margin.Float64()
+		for i, mg := range margins {
+			mk, _ := mg.Float64()
 			s += (measured[i] - mk) * (measured[i] - mk)
 		}
 		return s, nil

@@ -612,3 +612,22 @@ func TestTinyLambdas(t *testing.T) {
 		t.Errorf("f* %s, objective at the point %s (rel %g)", p.Objective.Text('g', 20), got.Text('g', 20), d)
 	}
 }
+
+// TestMarginsMatchPredict: Formula.Margins gives the margins of Predict,
+// bit for bit, for both formulas (collapsed classes included).
+func TestMarginsMatchPredict(t *testing.T) {
+	for _, ns := range namedSettings() {
+		for _, f := range []Formula{FormulaPaper, FormulaAuthorsCode} {
+			p := mustPredict(t, ns.s, Options{Formula: f})
+			ms, err := f.Margins(ns.s, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k, cl := range p.Classes {
+				if ms[k].Cmp(cl.Margin) != 0 {
+					t.Errorf("%s %s class %d: Margins %s, Predict %s", ns.name, f, k+1, ms[k].Text('g', 20), cl.Margin.Text('g', 20))
+				}
+			}
+		}
+	}
+}

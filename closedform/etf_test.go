@@ -8,12 +8,9 @@ package closedform
 // objective evaluated there with log-sum-exp.
 
 import (
-	"encoding/json"
 	"errors"
 	"math"
 	"math/big"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -551,26 +548,13 @@ func TestETFGolden(t *testing.T) {
 	if *update {
 		for _, c := range cases {
 			p := mustPredict(t, c.s, Options{})
-			g := etfGolden{Name: c.name, NoReLU: true, Prec: p.Prec, Model: p.Model, MeanCos: p.MeanCos, Report: p.Report(0)}
-			b, err := json.MarshalIndent(g, "", " ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(goldenDir, c.name+".json"), append(b, '\n'), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			writeGolden(t, c.name, etfGolden{Name: c.name, NoReLU: true, Prec: p.Prec, Model: p.Model, MeanCos: p.MeanCos, Report: p.Report(0)})
 		}
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			b, err := os.ReadFile(filepath.Join(goldenDir, c.name+".json"))
-			if err != nil {
-				t.Fatalf("golden file missing (run with -update once): %v", err)
-			}
 			var g etfGolden
-			if err := json.Unmarshal(b, &g); err != nil {
-				t.Fatal(err)
-			}
+			readGolden(t, c.name, &g)
 			s := setting.Setting{Counts: g.Report.Setting.N, Dim: g.Report.Setting.D, NoReLU: g.NoReLU,
 				LambdaW: setting.MustDecimal(g.Report.Setting.LambdaW), LambdaH: setting.MustDecimal(g.Report.Setting.LambdaH)}
 			p := mustPredict(t, s, Options{Prec: g.Prec})

@@ -16,6 +16,33 @@ var update = flag.Bool("update", false, "rewrite the golden files in ../testdata
 
 const goldenDir = "../testdata/golden"
 
+// writeGolden writes v as the golden file name.json (for -update).
+func writeGolden(t *testing.T, name string, v any) {
+	t.Helper()
+	if err := os.MkdirAll(goldenDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.MarshalIndent(v, "", " ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(goldenDir, name+".json"), append(b, '\n'), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// readGolden reads the golden file name.json into v.
+func readGolden(t *testing.T, name string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(goldenDir, name+".json"))
+	if err != nil {
+		t.Fatalf("golden file missing (run with -update once): %v", err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // goldenCase is the content of one golden file: the setting and options it
 // was computed for, and the full report (matrices left out for K > 10 to keep
 // files small; the matrices are checked by the identity tests).
@@ -66,31 +93,15 @@ func goldenReport(p *Prediction) Report {
 func TestGolden(t *testing.T) {
 	cases := goldenCases()
 	if *update {
-		if err := os.MkdirAll(goldenDir, 0o755); err != nil {
-			t.Fatal(err)
-		}
 		for _, c := range cases {
 			p := mustPredict(t, c.s, Options{Formula: c.f})
-			g := goldenCase{Name: c.name, Formula: c.f.String(), Prec: p.Prec, Report: goldenReport(p)}
-			b, err := json.MarshalIndent(g, "", " ")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(filepath.Join(goldenDir, c.name+".json"), append(b, '\n'), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			writeGolden(t, c.name, goldenCase{Name: c.name, Formula: c.f.String(), Prec: p.Prec, Report: goldenReport(p)})
 		}
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			b, err := os.ReadFile(filepath.Join(goldenDir, c.name+".json"))
-			if err != nil {
-				t.Fatalf("golden file missing (run with -update once): %v", err)
-			}
 			var g goldenCase
-			if err := json.Unmarshal(b, &g); err != nil {
-				t.Fatal(err)
-			}
+			readGolden(t, c.name, &g)
 			// Rebuild the setting from the golden file itself, not from the code.
 			s := setting.Setting{Counts: g.Report.Setting.N, Dim: g.Report.Setting.D,
 				LambdaW: setting.MustDecimal(g.Report.Setting.LambdaW), LambdaH: setting.MustDecimal(g.Report.Setting.LambdaH)}

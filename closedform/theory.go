@@ -130,6 +130,32 @@ func (f Formula) Predict(s setting.Setting, prec uint) (*Prediction, error) {
 	return p, nil
 }
 
+// Margins returns the margins M_k of the formula for the bias-free UFM+
+// setting s at prec bits (0 for a collapsed class, decided exactly), without
+// the rest of the prediction: O(K) logarithms, no K x K matrices. They are
+// the values Predict puts in Classes[k].Margin. d is not checked (the
+// margins do not depend on it).
+func (f Formula) Margins(s setting.Setting, prec uint) ([]*big.Float, error) {
+	if _, err := ParseFormula(f.String()); err != nil {
+		return nil, err
+	}
+	prec, err := checkInputs(s, prec)
+	if err != nil {
+		return nil, err
+	}
+	c := newCalc(s, prec)
+	alive := Alive(s, f)
+	out := make([]*big.Float, s.K())
+	for i := range out {
+		m, _, err := c.formulaMargin(f, i, alive[i])
+		if err != nil {
+			return nil, fmt.Errorf("margins %s: %w", s, err)
+		}
+		out[i] = c.out(m)
+	}
+	return out, nil
+}
+
 // MarginTheory is a theory given by a formula for the margins M_k (the
 // logit gaps of theory.md section 2), with everything else derived from
 // them as in section 2: a class is alive iff M_k > 0, rho_k = M_k

@@ -91,7 +91,7 @@ func (m *Measurement) firstPass(x Samples, labels []int) error {
 	k, d := m.K, m.D
 	sums := make([]float64, k*d) // row c: sum of class c's features
 	wT := m.W.T()
-	var logits mat.Dense
+	var zbuf []float64 // logits of a block, reused
 	loss, hsq := 0.0, 0.0
 	err := x.Scan(func(first int, rows []float64) error {
 		nb := len(rows) / d
@@ -102,8 +102,11 @@ func (m *Measurement) firstPass(x Samples, labels []int) error {
 			return fmt.Errorf("metrics: features of samples %d..%d: %w", first, first+nb-1, ErrNonFinite)
 		}
 		blk := mat.NewDense(nb, d, rows)
-		logits.Reset()
-		logits.Mul(blk, wT) // nb x K
+		if len(zbuf) < nb*k {
+			zbuf = make([]float64, nb*k)
+		}
+		logits := mat.NewDense(nb, k, zbuf[:nb*k])
+		logits.Mul(blk, wT) // nb x K, into the reused buffer
 		for r := 0; r < nb; r++ {
 			y := labels[first+r]
 			h := rows[r*d : (r+1)*d]
@@ -133,7 +136,8 @@ func (m *Measurement) firstPass(x Samples, labels []int) error {
 	}
 	m.Loss = loss / float64(m.N)
 	m.FeatureNormSq = hsq
-	m.ClassifierNormSq = mat.Norm(m.W, 2) * mat.Norm(m.W, 2)
+	wn := mat.Norm(m.W, 2) // Frobenius
+	m.ClassifierNormSq = wn * wn
 	m.HTH = mat.NewDense(k, k, nil)
 	m.HTH.Mul(m.Means.T(), m.Means)
 	m.WWT = mat.NewDense(k, k, nil)
@@ -178,7 +182,7 @@ func (m *Measurement) secondPass(x Samples, labels []int) error {
 	}
 	_, r := dirs.Dims()
 	cent := make([]float64, blockRows*d)
-	var proj mat.Dense
+	var pbuf []float64 // projections of a block, reused
 	sum := 0.0
 	err := x.Scan(func(first int, rows []float64) error {
 		nb := len(rows) / d
@@ -194,9 +198,12 @@ func (m *Measurement) secondPass(x Samples, labels []int) error {
 				cent[s*d+a] = rows[s*d+a] - m.Means.At(a, y)
 			}
 		}
-		proj.Reset()
+		if len(pbuf) < nb*r {
+			pbuf = make([]float64, nb*r)
+		}
+		proj := mat.NewDense(nb, r, pbuf[:nb*r])
 		proj.Mul(mat.NewDense(nb, d, cent[:nb*d]), dirs) // nb x r
-		for _, v := range proj.RawMatrix().Data[:nb*r] {
+		for _, v := range pbuf[:nb*r] {
 			sum += v * v
 		}
 		return nil

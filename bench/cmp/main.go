@@ -33,7 +33,9 @@ import (
 	"strings"
 	"time"
 
+	"nccheck/closedform"
 	"nccheck/optimize"
+	nsetting "nccheck/setting"
 )
 
 // setting is a benchmark setting; the same names and values are in
@@ -71,24 +73,20 @@ var settings = map[string]setting{
 	"k200":  {linear(200, 200, 1), 160, 5e-4, 5e-4},
 }
 
-// fstar is the optimal value of theory.md section 2 (bias-free), to judge
-// results only.
+// fstar is the optimal value of theory.md section 2 (bias-free), from the
+// closed form (package closedform at 128 bits), to judge results only: the
+// solver never sees it.
 func fstar(s setting) float64 {
-	k := float64(len(s.counts))
-	n := 0.0
-	for _, c := range s.counts {
-		n += float64(c)
+	lw, err1 := nsetting.ParseDecimal(strconv.FormatFloat(s.lw, 'g', -1, 64))
+	lh, err2 := nsetting.ParseDecimal(strconv.FormatFloat(s.lh, 'g', -1, 64))
+	if err1 != nil || err2 != nil {
+		panic(fmt.Sprint("bench/cmp: lambdas: ", err1, err2))
 	}
-	c := math.Sqrt((k - 1) / k)
-	f := 0.0
-	for _, nk := range s.counts {
-		beta := n * math.Sqrt(s.lw*s.lh/float64(nk))
-		m := 0.0
-		if a := (k - 1) * (1/(c*beta) - 1); a > 1 {
-			m = math.Log(a)
-		}
-		f += float64(nk) / n * (math.Log1p((k-1)*math.Exp(-m)) + c*beta*m)
+	p, err := closedform.FormulaPaper.Predict(nsetting.Setting{Counts: s.counts, Dim: s.d, LambdaW: lw, LambdaH: lh}, 128)
+	if err != nil {
+		panic("bench/cmp: f*: " + err.Error())
 	}
+	f, _ := p.Objective.Float64()
 	return f
 }
 
