@@ -96,6 +96,10 @@ func PredictBias(s setting.Setting, opt Options) (bp *Prediction, err error) {
 		return nil, &ScopeError{Theory: FormulaPaper.Name(), Field: setting.FieldNoReLU, Short: "no ReLU constraint", Alive: -1,
 			Reason: "the bias prediction is for ReLU (non-negative) features"}
 	}
+	if s.Unregularised() {
+		return nil, &ScopeError{Theory: FormulaPaper.Name(), Field: setting.FieldLambdaB, Value: "0", Short: "unregularised bias", Alive: -1,
+			Reason: "the bias prediction needs a penalised bias (lambda_b > 0)"}
+	}
 	defer func() {
 		// big.Float panics with ErrNaN on a NaN input (a float64 start gone
 		// non-finite) or an undefined operation; report it as an error.

@@ -30,13 +30,17 @@ type Setting struct {
 	// LambdaW, LambdaH are the weight-decay strengths on W and H, > 0.
 	LambdaW, LambdaH Decimal
 	// Bias adds a bias vector b to the logits, with penalty (LambdaB/2)||b||^2.
-	// LambdaB must be > 0 when Bias is set. The closed form of theory.md
-	// section 2 is bias-free.
+	// LambdaB must be >= 0 when Bias is set; 0 is an unregularised bias
+	// (no penalty), which not every path supports (each says so). The closed
+	// form of theory.md section 2 is bias-free.
 	Bias    bool
 	LambdaB Decimal
 	// NoReLU drops the constraint H >= 0 (the plain UFM). The default, false,
 	// is the UFM+ model of the theorem.
 	NoReLU bool
+	// Loss is the loss of the logits (theory.md section 12); the zero value
+	// is cross-entropy, the loss of section 1.
+	Loss Loss
 }
 
 // K returns the number of classes.
@@ -53,6 +57,10 @@ func (s Setting) N() int {
 
 // ReLU reports whether the features are constrained to H >= 0.
 func (s Setting) ReLU() bool { return !s.NoReLU }
+
+// Unregularised reports whether the setting has a bias without a penalty
+// (Bias set, LambdaB = 0).
+func (s Setting) Unregularised() bool { return s.Bias && s.LambdaB.IsZero() }
 
 // Clone returns a deep copy.
 func (s Setting) Clone() Setting {
@@ -74,6 +82,9 @@ func (s Setting) String() string {
 	if s.NoReLU {
 		b.WriteString(" no-relu")
 	}
+	if !s.Loss.IsCE() {
+		fmt.Fprintf(&b, " loss=%s", s.Loss)
+	}
 	return b.String()
 }
 
@@ -88,7 +99,7 @@ func FormatCounts(counts []int) string {
 
 // InputError is a validation error about one input. Field names the input:
 // a field of Setting ("Counts", "Dim", "LambdaW", "LambdaH", "LambdaB",
-// "Bias", "NoReLU") or an option of the package that reports it ("Prec",
+// "Bias", "NoReLU", "Loss") or an option of the package that reports it ("Prec",
 // "Formula", ...). Value is the offending text ("" when there is none to
 // show) and Reason says what is wrong. A command maps fields to its own
 // flag names (see WithField).
@@ -123,6 +134,7 @@ const (
 	FieldLambdaB = "LambdaB"
 	FieldBias    = "Bias"
 	FieldNoReLU  = "NoReLU"
+	FieldLoss    = "Loss"
 )
 
 func inputErr(field, value, format string, args ...any) *InputError {
@@ -185,7 +197,8 @@ func checkLambda(field string, d Decimal) error {
 
 // Validate checks the setting for every path: K >= 2, each n_k in
 // [1, MaxCount], N <= MaxTotal, d in [1, MaxDim], lambda_W and lambda_H (and
-// lambda_b when Bias is set) finite and positive. It does not check a
+// lambda_b when Bias is set, where 0 means an unregularised bias) finite and
+// positive, a smoothing in [0, 1). It does not check a
 // theorem's scope: that is the theory's business (closedform.Theory).
 func (s Setting) Validate() error {
 	k := s.K()
@@ -221,11 +234,18 @@ func (s Setting) Validate() error {
 		return err
 	}
 	if s.Bias {
-		if err := checkLambda(FieldLambdaB, s.LambdaB); err != nil {
-			return err
+		if s.LambdaB.Sign() != 0 {
+			if err := checkLambda(FieldLambdaB, s.LambdaB); err != nil {
+				return err
+			}
 		}
 	} else if !s.LambdaB.IsZero() {
 		return inputErr(FieldLambdaB, s.LambdaB.String(), "given without --bias")
+	}
+	if s.Loss.Kind() == LabelSmoothing {
+		if _, err := Smoothed(s.Loss.Smoothing()); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -92,7 +92,8 @@ func TestValidate(t *testing.T) {
 		{"lw zero", mod(func(s *Setting) { s.LambdaW = MustDecimal("0") }), FieldLambdaW},
 		{"lh negative", mod(func(s *Setting) { s.LambdaH = MustDecimal("-1") }), FieldLambdaH},
 		{"lh huge", mod(func(s *Setting) { s.LambdaH = MustDecimal("1e400") }), FieldLambdaH},
-		{"bias no lb", mod(func(s *Setting) { s.Bias = true }), FieldLambdaB},
+		{"bias negative lb", mod(func(s *Setting) { s.Bias = true; s.LambdaB = MustDecimal("-1e-3") }), FieldLambdaB},
+		{"smoothing 1", mod(func(s *Setting) { s.Loss = Loss{kind: LabelSmoothing, smoothing: MustDecimal("1")} }), FieldLoss},
 		{"lb no bias", mod(func(s *Setting) { s.LambdaB = MustDecimal("1") }), FieldLambdaB},
 	}
 	for _, tc := range tests {

@@ -33,16 +33,12 @@ type Grid struct {
 	Settings    []GridSetting `json:"settings"`
 }
 
-// GridSetting is one entry of a Grid.
+// GridSetting is one entry of a Grid: a name, the setting's JSON form
+// (setting.JSON: "n", "d", "lambda_w", "lambda_h", "bias", "lambda_b",
+// "no_relu", "loss") and the grid's own per-setting options.
 type GridSetting struct {
-	Name    string           `json:"name,omitempty"`
-	N       []int            `json:"n"`
-	D       int              `json:"d"`
-	LambdaW setting.Decimal  `json:"lambda_w"`
-	LambdaH setting.Decimal  `json:"lambda_h"`
-	Bias    bool             `json:"bias,omitempty"`
-	LambdaB *setting.Decimal `json:"lambda_b,omitempty"`
-	NoReLU  bool             `json:"no_relu,omitempty"`
+	Name string `json:"name,omitempty"`
+	setting.JSON
 	// SolverTol, if positive, tightens the solver's stopping residual for
 	// this setting (see Case.SolverTol).
 	SolverTol float64 `json:"solver_tol,omitempty"`
@@ -78,19 +74,8 @@ func ParseGrid(r io.Reader) (*Grid, []Case, error) {
 	cases := make([]Case, 0, len(g.Settings))
 	seen := map[string]bool{}
 	for i, gs := range g.Settings {
-		for _, req := range []struct {
-			key     string
-			missing bool
-		}{{"n", len(gs.N) == 0}, {"d", gs.D == 0}, {"lambda_w", gs.LambdaW.IsZero()}, {"lambda_h", gs.LambdaH.IsZero()}} {
-			if req.missing {
-				return nil, nil, fmt.Errorf("grid %q, setting %d: %q is missing (or zero)", g.Name, i+1, req.key)
-			}
-		}
-		s := setting.Setting{Counts: gs.N, Dim: gs.D, LambdaW: gs.LambdaW, LambdaH: gs.LambdaH, Bias: gs.Bias, NoReLU: gs.NoReLU}
-		if gs.LambdaB != nil {
-			s.LambdaB = *gs.LambdaB
-		}
-		if err := s.Validate(); err != nil {
+		s, err := gs.JSON.Setting()
+		if err != nil {
 			return nil, nil, fmt.Errorf("grid %q, setting %d: %w", g.Name, i+1, err)
 		}
 		name := gs.Name
@@ -113,14 +98,7 @@ func ParseGrid(r io.Reader) (*Grid, []Case, error) {
 func GridOf(name, description string, cases []Case) *Grid {
 	g := &Grid{Name: name, Description: description}
 	for _, c := range cases {
-		s := c.Setting
-		gs := GridSetting{Name: c.Name, N: append([]int(nil), s.Counts...), D: s.Dim, LambdaW: s.LambdaW, LambdaH: s.LambdaH, Bias: s.Bias, NoReLU: s.NoReLU,
-			SolverTol: c.SolverTol}
-		if s.Bias {
-			lb := s.LambdaB
-			gs.LambdaB = &lb
-		}
-		g.Settings = append(g.Settings, gs)
+		g.Settings = append(g.Settings, GridSetting{Name: c.Name, JSON: c.Setting.JSON(), SolverTol: c.SolverTol})
 	}
 	return g
 }
