@@ -237,6 +237,10 @@ func checkInputs(s setting.Setting, prec uint) (uint, error) {
 	if err := s.Validate(); err != nil {
 		return 0, err
 	}
+	if !s.Loss.IsCE() {
+		return 0, &ScopeError{Theory: "closed form", Field: setting.FieldLoss, Value: s.Loss.String(), Short: "loss " + s.Loss.String(), Alive: -1,
+			Reason: "the closed forms of theory.md sections 2, 4, 7 and 9 are for cross-entropy"}
+	}
 	if k := s.K(); k > MaxClasses {
 		return 0, &setting.InputError{Field: setting.FieldCounts, Value: fmt.Sprintf("(%d classes)", k),
 			Reason: fmt.Sprintf("the closed form builds three K x K big-float matrices; at most %d classes", MaxClasses)}

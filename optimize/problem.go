@@ -37,6 +37,9 @@ func NewProblem(s setting.Setting) (*Problem, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
+	if !s.Loss.IsCE() {
+		return nil, &setting.InputError{Field: setting.FieldLoss, Value: s.Loss.String(), Reason: "the solver implements cross-entropy only"}
+	}
 	p := &Problem{
 		Counts:  append([]int(nil), s.Counts...),
 		Dim:     s.Dim,
