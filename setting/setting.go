@@ -1,6 +1,7 @@
 package setting
 
 import (
+	"errors"
 	"fmt"
 	"math/big"
 	"strconv"
@@ -249,3 +250,10 @@ func (s Setting) Validate() error {
 	}
 	return nil
 }
+
+// ErrNonFinite reports a computation that met an infinity or a NaN (an
+// input entry, an intermediate result or an output). It is the one such
+// error of the repository: every package wraps it with its context
+// ("optimize: objective at restart 2: ...") instead of defining its own, so
+// errors.Is(err, setting.ErrNonFinite) holds whichever path failed.
+var ErrNonFinite = errors.New("non-finite value")
