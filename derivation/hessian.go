@@ -254,15 +254,15 @@ type HessianReport struct {
 // symmetries (Verdict == LocalMinimum).
 func (r *HessianReport) LocalMin() bool { return r.Verdict == LocalMinimum }
 
-// group data at the point.
+// hgroup is the data of one column of the point (m identical samples).
 type hgroup struct {
-	h     []float64 // features
-	y     int
-	m     float64
-	p     []float64 // softmax
-	g     []float64 // (p - e_y)/N
-	free  []int     // coordinates that are free variables
-	zeroC []bool    // zero-slack entries on zero coordinates (cone)
+	h     []float64   // features
+	y     int         // class
+	m     float64     // multiplicity
+	g     []float64   // G column: the loss's gradient in the logits, divided by N
+	curv  [][]float64 // the loss's Hessian in the logits (K x K), not divided by N
+	free  []int       // coordinates that are free variables
+	zeroC []bool      // zero-slack entries on zero coordinates (cone)
 }
 
 // Hessian analyses the second-order conditions of the problem s at pt in
@@ -321,11 +321,24 @@ func hessianFloat(s setting.Setting, pt *floatPoint, opt HessianOptions) (*Hessi
 		}
 	}
 	if !finiteDense(pt.W) || !finiteDense(pt.Columns) || !finiteSlice(pt.B) {
-		return nil, fmt.Errorf("derivation: hessian: %w", ErrNonFinite)
+		return nil, fmt.Errorf("derivation: hessian: %w", setting.ErrNonFinite)
 	}
-	h := &hessian{s: s, pt: pt, opt: opt, k: k, d: d, n: float64(s.N()), plain: !s.ReLU(),
-		lw: s.LambdaW.Float64(), lh: s.LambdaH.Float64(), lb: s.LambdaB.Float64()}
+	h, err := newHessian(s, pt, opt)
+	if err != nil {
+		return nil, err
+	}
 	return h.run()
+}
+
+// newHessian returns the state of the second-order test of s at pt (checked
+// by the caller), with the options already defaulted.
+func newHessian(s setting.Setting, pt *floatPoint, opt HessianOptions) (*hessian, error) {
+	loss, err := newSampleLoss(s.Loss, s.K(), hessianLossPrec)
+	if err != nil {
+		return nil, err
+	}
+	return &hessian{s: s, pt: pt, opt: opt, k: s.K(), d: s.Dim, n: float64(s.N()), plain: !s.ReLU(),
+		lw: s.LambdaW.Float64(), lh: s.LambdaH.Float64(), lb: s.LambdaB.Float64(), loss: loss}, nil
 }
 
 func finiteDense(m *mat.Dense) bool {
@@ -356,6 +369,7 @@ type hessian struct {
 	k, d       int
 	n          float64
 	lw, lh, lb float64
+	loss       sampleLoss // at hessianLossPrec bits
 	// plain is the plain UFM (no constraint H >= 0): every entry of H is
 	// free, and the unused coordinates decouple as ordinary blocks.
 	plain     bool
@@ -367,7 +381,10 @@ type hessian struct {
 }
 
 func (h *hessian) run() (*HessianReport, error) {
-	rep := h.prepare()
+	rep, err := h.prepare()
+	if err != nil {
+		return nil, err
+	}
 	return h.analyse(rep)
 }
 

@@ -237,9 +237,13 @@ func TestOrbitDimension(t *testing.T) {
 				fp.Mult = append(fp.Mult, 1)
 			}
 		}
-		h := &hessian{s: s, pt: fp, opt: HessianOptions{}.withDefaults(), k: tc.k, d: tc.d, n: float64(s.N()),
-			lw: 0.1, lh: 0.1, plain: true}
-		h.prepare()
+		h, err := newHessian(s, fp, HessianOptions{}.withDefaults())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.prepare(); err != nil {
+			t.Fatal(err)
+		}
 		if got := h.spanRank(); got != tc.r {
 			t.Errorf("%+v: spanRank %d", tc, got)
 		}

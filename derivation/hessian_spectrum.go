@@ -7,6 +7,8 @@ import (
 	"sort"
 
 	"gonum.org/v1/gonum/mat"
+
+	"nccheck/setting"
 )
 
 // analyse forms and decomposes the Hessian and decides.
@@ -51,7 +53,7 @@ func (h *hessian) analyse(rep *HessianReport) (*HessianReport, error) {
 	sort.Float64s(eig)
 	for _, v := range eig {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("derivation: hessian eigenvalue: %w", ErrNonFinite)
+			return nil, fmt.Errorf("derivation: hessian eigenvalue: %w", setting.ErrNonFinite)
 		}
 	}
 	rep.Largest = eig[len(eig)-1]
@@ -102,7 +104,7 @@ func eigenSym(a *mat.SymDense, vectors bool) (vals []float64, vecs *mat.Dense, e
 		}
 	}
 	if math.IsNaN(top) || math.IsInf(top, 0) {
-		return nil, nil, fmt.Errorf("derivation: hessian: %w", ErrNonFinite)
+		return nil, nil, fmt.Errorf("derivation: hessian: %w", setting.ErrNonFinite)
 	}
 	scale := 1.0
 	if top > 0 {
@@ -131,178 +133,169 @@ func eigenSym(a *mat.SymDense, vectors bool) (vals []float64, vecs *mat.Dense, e
 	return vals, vecs, nil
 }
 
-// complement returns 1 - p_j as sum_{l != j} p_l (accurate when p_j is
-// near 1).
-func complement(p []float64, j int) float64 {
-	c := 0.0
-	for l, v := range p {
-		if l != j {
-			c += v
-		}
-	}
-	return c
-}
-
-func softmax64(z []float64) []float64 {
-	zmax := math.Inf(-1)
-	for _, v := range z {
-		zmax = math.Max(zmax, v)
-	}
-	p := make([]float64, len(z))
-	sum := 0.0
-	for j, v := range z {
-		p[j] = math.Exp(v - zmax)
-		sum += p[j]
-	}
-	for j := range p {
-		p[j] /= sum
-	}
-	return p
-}
-
 type withinBlock struct {
 	block  *mat.SymDense
 	copies int
 }
 
-// matrices assembles the reduced Hessian: variables W (row-major over the
-// coordinates that are not zero coordinates), b (K), then for each group the aggregated free features
+// hessianLayout is the order of the variables of the reduced Hessian: W
+// row-major over the coordinates that are not zero coordinates, b (K, with
+// a bias), then for each group its aggregated free features
 // u = (1/sqrt(m)) sum of the group's samples' variations.
-func (h *hessian) matrices() (*mat.SymDense, []withinBlock, error) {
-	k := h.k
-	// W columns of zero coordinates decouple (eigenvalue lambda_W, K each)
-	// and are left out; wi maps (class, coordinate) to the index of W.
-	na := 0
-	wpos := make([]int, h.d)
-	for i := range wpos {
-		wpos[i] = -1
+type hessianLayout struct {
+	na   int   // number of coordinates that are not zero coordinates
+	wpos []int // position of coordinate i among them; -1 for a zero coordinate
+	nb   int   // K with a bias, 0 without
+	offB int   // index of b_0
+	offs []int // index of the first free feature of each group
+	dim  int
+}
+
+// w is the index of W[j, i].
+func (l *hessianLayout) w(j, i int) int { return j*l.na + l.wpos[i] }
+
+func (h *hessian) layout() hessianLayout {
+	l := hessianLayout{wpos: make([]int, h.d)}
+	for i := range l.wpos {
+		l.wpos[i] = -1
 		if !h.zeroCoord[i] {
-			wpos[i] = na
-			na++
+			l.wpos[i] = l.na
+			l.na++
 		}
 	}
-	wi := func(j, i int) int { return j*na + wpos[i] }
-	nb := 0
 	if h.s.Bias {
-		nb = k
+		l.nb = h.k
 	}
-	offB := k * na
-	offH := offB + nb
-	dim := offH
-	offs := make([]int, len(h.groups))
+	l.offB = h.k * l.na
+	l.dim = l.offB + l.nb
+	l.offs = make([]int, len(h.groups))
 	for g, gr := range h.groups {
-		offs[g] = dim
-		dim += len(gr.free)
+		l.offs[g] = l.dim
+		l.dim += len(gr.free)
 	}
-	if dim > h.opt.MaxDim {
-		return nil, nil, fmt.Errorf("%w: %d variables after grouping, limit %d", ErrTooLarge, dim, h.opt.MaxDim)
+	return l
+}
+
+// symAccum accumulates entries into the lower triangle of a symmetric
+// matrix.
+type symAccum struct{ a *mat.SymDense }
+
+func (s symAccum) add(i, j int, v float64) { s.a.SetSym(i, j, s.a.At(i, j)+v) }
+
+// matrices assembles the reduced Hessian (variables in the order of
+// hessianLayout) and the per-sample blocks of the groups with m > 1. The W
+// columns of zero coordinates decouple (eigenvalue lambda_W, K each) and are
+// left out.
+func (h *hessian) matrices() (*mat.SymDense, []withinBlock, error) {
+	lay := h.layout()
+	if lay.dim > h.opt.MaxDim {
+		return nil, nil, fmt.Errorf("%w: %d variables after grouping, limit %d", ErrTooLarge, lay.dim, h.opt.MaxDim)
 	}
-	if dim == 0 {
+	if lay.dim == 0 {
 		// Everything is 0 on zero coordinates (global collapse, no bias).
 		return nil, nil, nil
 	}
-	a := mat.NewSymDense(dim, nil)
-	add := func(i, j int, v float64) {
-		if i == j {
-			a.SetSym(i, i, a.At(i, i)+v)
-			return
-		}
-		a.SetSym(i, j, a.At(i, j)+v)
+	acc := symAccum{mat.NewSymDense(lay.dim, nil)}
+	for i := 0; i < lay.offB; i++ {
+		acc.add(i, i, h.lw)
 	}
-	for i := 0; i < k*na; i++ {
-		add(i, i, h.lw)
+	for j := 0; j < lay.nb; j++ {
+		acc.add(lay.offB+j, lay.offB+j, h.lb)
 	}
-	for j := 0; j < nb; j++ {
-		add(offB+j, offB+j, h.lb)
-	}
-	w := h.pt.W
 	var within []withinBlock
-	for g, gr := range h.groups {
-		// S/N and (S W)/N.
-		sn := make([][]float64, k)
-		for j := range sn {
-			sn[j] = make([]float64, k)
-			for l := range sn[j] {
-				v := -gr.p[j] * gr.p[l]
-				if j == l {
-					v = gr.p[j] * complement(gr.p, j)
-				}
-				sn[j][l] = v / h.n
-			}
-		}
-		sw := make([][]float64, k) // (S W / N)[j][i]
-		for j := range sw {
-			sw[j] = make([]float64, h.d)
-			for i := 0; i < h.d; i++ {
-				for l := 0; l < k; l++ {
-					sw[j][i] += sn[j][l] * w.At(l, i)
-				}
-			}
-		}
-		var nz []int
-		for i, v := range gr.h {
-			if v != 0 {
-				nz = append(nz, i)
-			}
-		}
-		m, sm := gr.m, math.Sqrt(gr.m)
-		for j := 0; j < k; j++ {
-			for l := 0; l <= j; l++ {
-				for _, i := range nz {
-					for _, i2 := range nz {
-						r, c := wi(j, i), wi(l, i2)
-						if l == j && c > r {
-							continue
-						}
-						add(r, c, m*sn[j][l]*gr.h[i]*gr.h[i2])
-					}
-				}
-			}
-			for l := 0; l < nb; l++ {
-				for _, i := range nz {
-					add(wi(j, i), offB+l, m*sn[j][l]*gr.h[i])
-				}
-				if l <= j {
-					add(offB+j, offB+l, m*sn[j][l])
-				}
-			}
-		}
-		// Couplings with the aggregated free features.
-		for q, i2 := range gr.free {
-			col := offs[g] + q
-			for j := 0; j < k; j++ {
-				for _, i := range nz {
-					add(wi(j, i), col, sm*sw[j][i2]*gr.h[i])
-				}
-				add(wi(j, i2), col, sm*gr.g[j])
-				if nb > 0 {
-					add(offB+j, col, sm*sw[j][i2])
-				}
-			}
-		}
-		// The per-sample block W_F^T S W_F / N + lambda_H I.
-		nf := len(gr.free)
-		if nf == 0 {
-			continue
-		}
-		blk := mat.NewSymDense(nf, nil)
-		for q, i := range gr.free {
-			for q2 := 0; q2 <= q; q2++ {
-				i2 := gr.free[q2]
-				v := 0.0
-				for j := 0; j < k; j++ {
-					v += w.At(j, i) * sw[j][i2]
-				}
-				if q == q2 {
-					v += h.lh
-				}
-				blk.SetSym(q, q2, v)
-				add(offs[g]+q, offs[g]+q2, v)
-			}
-		}
-		if gr.m > 1 {
+	for g := range h.groups {
+		blk := h.addGroup(acc, &lay, g)
+		if blk != nil && h.groups[g].m > 1 {
 			within = append(within, withinBlock{block: blk, copies: h.pt.Mult[g] - 1})
 		}
 	}
-	return a, within, nil
+	return acc.a, within, nil
+}
+
+// addGroup adds the terms of group g to the reduced Hessian and returns its
+// per-sample block W_F^T S W_F / N + lambda_H I (F the free coordinates, S
+// the loss's curvature), nil when it has no free feature.
+func (h *hessian) addGroup(acc symAccum, lay *hessianLayout, g int) *mat.SymDense {
+	k, nb := h.k, lay.nb
+	gr := &h.groups[g]
+	w := h.pt.W
+	// S/N and (S W)/N.
+	sn := make([][]float64, k)
+	for j := range sn {
+		sn[j] = make([]float64, k)
+		for l := range sn[j] {
+			sn[j][l] = gr.curv[j][l] / h.n
+		}
+	}
+	sw := make([][]float64, k) // (S W / N)[j][i]
+	for j := range sw {
+		sw[j] = make([]float64, h.d)
+		for i := 0; i < h.d; i++ {
+			for l := 0; l < k; l++ {
+				sw[j][i] += sn[j][l] * w.At(l, i)
+			}
+		}
+	}
+	var nz []int
+	for i, v := range gr.h {
+		if v != 0 {
+			nz = append(nz, i)
+		}
+	}
+	m, sm := gr.m, math.Sqrt(gr.m)
+	for j := 0; j < k; j++ {
+		for l := 0; l <= j; l++ {
+			for _, i := range nz {
+				for _, i2 := range nz {
+					r, c := lay.w(j, i), lay.w(l, i2)
+					if l == j && c > r {
+						continue
+					}
+					acc.add(r, c, m*sn[j][l]*gr.h[i]*gr.h[i2])
+				}
+			}
+		}
+		for l := 0; l < nb; l++ {
+			for _, i := range nz {
+				acc.add(lay.w(j, i), lay.offB+l, m*sn[j][l]*gr.h[i])
+			}
+			if l <= j {
+				acc.add(lay.offB+j, lay.offB+l, m*sn[j][l])
+			}
+		}
+	}
+	// Couplings with the aggregated free features.
+	for q, i2 := range gr.free {
+		col := lay.offs[g] + q
+		for j := 0; j < k; j++ {
+			for _, i := range nz {
+				acc.add(lay.w(j, i), col, sm*sw[j][i2]*gr.h[i])
+			}
+			acc.add(lay.w(j, i2), col, sm*gr.g[j])
+			if nb > 0 {
+				acc.add(lay.offB+j, col, sm*sw[j][i2])
+			}
+		}
+	}
+	// The per-sample block.
+	nf := len(gr.free)
+	if nf == 0 {
+		return nil
+	}
+	blk := mat.NewSymDense(nf, nil)
+	for q, i := range gr.free {
+		for q2 := 0; q2 <= q; q2++ {
+			i2 := gr.free[q2]
+			v := 0.0
+			for j := 0; j < k; j++ {
+				v += w.At(j, i) * sw[j][i2]
+			}
+			if q == q2 {
+				v += h.lh
+			}
+			blk.SetSym(q, q2, v)
+			acc.add(lay.offs[g]+q, lay.offs[g]+q2, v)
+		}
+	}
+	return blk
 }

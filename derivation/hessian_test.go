@@ -100,9 +100,13 @@ func TestHessianFiniteDifference(t *testing.T) {
 		}
 		rng := rand.New(rand.NewPCG(5, 6))
 		fp := positivePoint(rng, s)
-		h := &hessian{s: s, pt: fp, opt: HessianOptions{}.withDefaults(), k: s.K(), d: s.Dim, n: float64(s.N()),
-			lw: s.LambdaW.Float64(), lh: s.LambdaH.Float64(), lb: s.LambdaB.Float64()}
-		h.prepare()
+		h, err := newHessian(s, fp, HessianOptions{}.withDefaults())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := h.prepare(); err != nil {
+			t.Fatal(err)
+		}
 		a, within, err := h.matrices()
 		if err != nil {
 			t.Fatal(err)

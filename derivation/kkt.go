@@ -9,10 +9,6 @@ import (
 	"nccheck/setting"
 )
 
-// ErrNonFinite reports an input or intermediate value that is infinite or
-// NaN.
-var ErrNonFinite = errors.New("derivation: non-finite value")
-
 // Point is a point (W, H, b) of the training problem in big.Float, with the
 // sample columns of H grouped: column g of Columns stands for Mult[g]
 // samples of class Labels[g], all with the same features. A point with
@@ -108,13 +104,16 @@ func Evaluate(s setting.Setting, pt *Point, prec uint) (res *KKT, err error) {
 		// checked finite, so this is a safety net that turns it into an error.
 		if r := recover(); r != nil {
 			if _, ok := r.(big.ErrNaN); ok {
-				res, err = nil, fmt.Errorf("derivation: evaluate %s: %w", s, ErrNonFinite)
+				res, err = nil, fmt.Errorf("derivation: evaluate %s: %w", s, setting.ErrNonFinite)
 				return
 			}
 			panic(r)
 		}
 	}()
-	e := newEvaluator(s, prec)
+	e, err := newEvaluator(s, prec)
+	if err != nil {
+		return nil, err
+	}
 	return e.run(pt)
 }
 
@@ -179,7 +178,7 @@ func checkFinite(xs []*big.Float) error {
 			return fmt.Errorf("entry %d is nil", i+1)
 		}
 		if x.IsInf() {
-			return fmt.Errorf("entry %d: %w", i+1, ErrNonFinite)
+			return fmt.Errorf("entry %d: %w", i+1, setting.ErrNonFinite)
 		}
 	}
 	return nil
@@ -192,15 +191,20 @@ type evaluator struct {
 	k, d       int
 	lw, lh, lb *big.Float
 	invN       *big.Float
+	loss       sampleLoss
 }
 
-func newEvaluator(s setting.Setting, prec uint) *evaluator {
-	e := &evaluator{s: s, prec: prec, k: s.K(), d: s.Dim}
+func newEvaluator(s setting.Setting, prec uint) (*evaluator, error) {
+	loss, err := newSampleLoss(s.Loss, s.K(), prec)
+	if err != nil {
+		return nil, err
+	}
+	e := &evaluator{s: s, prec: prec, k: s.K(), d: s.Dim, loss: loss}
 	e.lw = s.LambdaW.Float(prec)
 	e.lh = s.LambdaH.Float(prec)
 	e.lb = s.LambdaB.Float(prec)
 	e.invN = e.newF().Quo(e.fromInt(1), e.fromInt(int64(s.N())))
-	return e
+	return e, nil
 }
 
 func (e *evaluator) newF() *big.Float           { return new(big.Float).SetPrec(e.prec) }
@@ -214,54 +218,84 @@ func (e *evaluator) zeros(n int) []*big.Float {
 	return v
 }
 
+// raise sets dst to |v| when |v| > dst (a running infinity norm).
+func raise(dst, v *big.Float) {
+	if new(big.Float).Abs(v).Cmp(dst) > 0 {
+		dst.Abs(v)
+	}
+}
+
+// columnSums are the sums over the columns of a point that Evaluate needs.
+type columnSums struct {
+	loss    *big.Float     // sum over samples of l(z; y)
+	hNormSq *big.Float     // ||H||_F^2, every sample counted
+	gradW   [][]*big.Float // G H^T (K x d)
+	gradB   []*big.Float   // G 1; nil without a bias
+	absB    []*big.Float   // |G| 1, the per-sample terms of G 1; nil without a bias
+	gradH   [][]*big.Float // W^T G + lambda_H H, one column per distinct column
+}
+
 func (e *evaluator) run(pt *Point) (*KKT, error) {
-	k, d := e.k, e.d
-	relu := e.s.ReLU()
+	cs := e.columns(pt)
 	r := &KKT{Prec: e.prec, Columns: len(pt.Columns), MinDualSlackClass: -1, MinDualSlackCoord: -1}
-	gradW := make([][]*big.Float, k)
-	for j := range gradW {
-		gradW[j] = e.zeros(d)
-	}
-	var gradB []*big.Float
+	r.Objective = e.objective(pt, cs)
+	scale := e.newF()
+	r.StationarityW = e.stationarityW(pt, cs.gradW, scale)
 	if pt.B != nil {
-		gradB = e.zeros(k)
+		r.StationarityB = e.stationarityB(pt, cs, scale)
 	}
-	loss := e.newF()
-	hNormSq := e.newF()
-	gradH := make([][]*big.Float, len(pt.Columns))
+	e.complementarity(r, pt, cs.gradH, scale)
+	r.Residual = e.newF().Set(r.StationarityW)
+	for _, v := range []*big.Float{r.StationarityB, r.Complementarity, r.PrimalInfeasibility} {
+		if v != nil && v.Cmp(r.Residual) > 0 {
+			r.Residual.Set(v)
+		}
+	}
+	if r.MinDualSlack != nil && r.MinDualSlack.Sign() < 0 {
+		raise(r.Residual, r.MinDualSlack)
+	}
+	r.Scale = scale
+	r.GradW, r.GradB, r.GradH = cs.gradW, cs.gradB, cs.gradH
+	for _, v := range []*big.Float{r.Objective, r.Residual, r.Scale} {
+		if v.IsInf() {
+			return nil, fmt.Errorf("derivation: evaluate %s: %w", e.s, setting.ErrNonFinite)
+		}
+	}
+	return r, nil
+}
+
+// columns evaluates the loss at every distinct column and accumulates the
+// loss, ||H||^2 and the data terms of the gradient.
+func (e *evaluator) columns(pt *Point) *columnSums {
+	k, d := e.k, e.d
+	cs := &columnSums{loss: e.newF(), hNormSq: e.newF(), gradW: make([][]*big.Float, k), gradH: make([][]*big.Float, len(pt.Columns))}
+	for j := range cs.gradW {
+		cs.gradW[j] = e.zeros(d)
+	}
+	if pt.B != nil {
+		cs.gradB, cs.absB = e.zeros(k), e.zeros(k)
+	}
 	t := e.newF()
 	z := e.zeros(k)
 	for g, h := range pt.Columns {
 		y, m := pt.Labels[g], e.fromInt(int64(pt.Mult[g]))
-		for j := 0; j < k; j++ {
-			z[j].SetInt64(0)
-			for i := 0; i < d; i++ {
-				if h[i].Sign() == 0 || pt.W[j][i].Sign() == 0 {
-					continue
-				}
-				z[j].Add(z[j], t.Mul(pt.W[j][i], h[i]))
-			}
-			if pt.B != nil {
-				z[j].Add(z[j], pt.B[j])
-			}
-		}
-		p, comp, ce := crossEntropy(z, y, e.prec)
-		loss.Add(loss, ce.Mul(ce, m))
-		// G column for one sample: (p - e_y) / N, with p_y - 1 = -comp.
-		gc := p
-		gc[y].Neg(comp)
+		e.logits(z, pt, h)
+		l, gc := e.loss.value(z, y)
+		cs.loss.Add(cs.loss, l.Mul(l, m))
+		// G column for one sample: grad l / N.
 		for j := range gc {
 			gc[j].Mul(gc[j], e.invN)
 		}
 		mg := e.zeros(k) // m * gc
 		for j := range gc {
 			mg[j].Mul(gc[j], m)
-			if gradB != nil {
-				gradB[j].Add(gradB[j], mg[j])
+			if cs.gradB != nil {
+				cs.gradB[j].Add(cs.gradB[j], mg[j])
+				cs.absB[j].Add(cs.absB[j], t.Abs(mg[j]))
 			}
 			for i := 0; i < d; i++ {
 				if h[i].Sign() != 0 {
-					gradW[j][i].Add(gradW[j][i], t.Mul(mg[j], h[i]))
+					cs.gradW[j][i].Add(cs.gradW[j][i], t.Mul(mg[j], h[i]))
 				}
 			}
 		}
@@ -273,22 +307,44 @@ func (e *evaluator) run(pt *Point) (*KKT, error) {
 				}
 			}
 			gh[i].Add(gh[i], t.Mul(e.lh, h[i]))
-			hNormSq.Add(hNormSq, t.Mul(m, t.Mul(h[i], h[i])))
+			cs.hNormSq.Add(cs.hNormSq, t.Mul(m, t.Mul(h[i], h[i])))
 		}
-		gradH[g] = gh
+		cs.gradH[g] = gh
 	}
+	return cs
+}
 
-	// Objective.
-	obj := e.newF().Mul(loss, e.invN)
+// logits sets z = W h + b.
+func (e *evaluator) logits(z []*big.Float, pt *Point, h []*big.Float) {
+	t := e.newF()
+	for j := 0; j < e.k; j++ {
+		z[j].SetInt64(0)
+		for i := 0; i < e.d; i++ {
+			if h[i].Sign() == 0 || pt.W[j][i].Sign() == 0 {
+				continue
+			}
+			z[j].Add(z[j], t.Mul(pt.W[j][i], h[i]))
+		}
+		if pt.B != nil {
+			z[j].Add(z[j], pt.B[j])
+		}
+	}
+}
+
+// objective returns f = loss / N + (lambda_W/2) ||W||^2 + (lambda_H/2) ||H||^2
+// + (lambda_b/2) ||b||^2.
+func (e *evaluator) objective(pt *Point, cs *columnSums) *big.Float {
+	t := e.newF()
+	obj := e.newF().Mul(cs.loss, e.invN)
 	half := e.newF().SetFloat64(0.5)
 	wNormSq := e.newF()
-	for j := 0; j < k; j++ {
-		for i := 0; i < d; i++ {
+	for j := 0; j < e.k; j++ {
+		for i := 0; i < e.d; i++ {
 			wNormSq.Add(wNormSq, t.Mul(pt.W[j][i], pt.W[j][i]))
 		}
 	}
 	obj.Add(obj, t.Mul(half, t.Mul(e.lw, wNormSq)))
-	obj.Add(obj, t.Mul(half, t.Mul(e.lh, hNormSq)))
+	obj.Add(obj, t.Mul(half, t.Mul(e.lh, cs.hNormSq)))
 	if pt.B != nil {
 		bNormSq := e.newF()
 		for _, v := range pt.B {
@@ -296,50 +352,64 @@ func (e *evaluator) run(pt *Point) (*KKT, error) {
 		}
 		obj.Add(obj, t.Mul(half, t.Mul(e.lb, bNormSq)))
 	}
-	r.Objective = obj
+	return obj
+}
 
-	// Finish the gradients and take the norms.
-	scale := e.newF()
-	upd := func(dst *big.Float, v *big.Float) {
-		if new(big.Float).Abs(v).Cmp(dst) > 0 {
-			dst.Abs(v)
-		}
-	}
-	r.StationarityW = e.newF()
-	for j := 0; j < k; j++ {
-		for i := 0; i < d; i++ {
+// stationarityW adds lambda_W W to gradW (in place) and returns
+// ||grad_W||_inf, raising scale to ||lambda_W W||_inf.
+func (e *evaluator) stationarityW(pt *Point, gradW [][]*big.Float, scale *big.Float) *big.Float {
+	norm := e.newF()
+	for j := 0; j < e.k; j++ {
+		for i := 0; i < e.d; i++ {
 			lw := e.newF().Mul(e.lw, pt.W[j][i])
-			upd(scale, lw)
+			raise(scale, lw)
 			gradW[j][i].Add(gradW[j][i], lw)
-			upd(r.StationarityW, gradW[j][i])
+			raise(norm, gradW[j][i])
 		}
 	}
-	if pt.B != nil {
-		r.StationarityB = e.newF()
-		for j := 0; j < k; j++ {
-			lb := e.newF().Mul(e.lb, pt.B[j])
-			upd(scale, lb)
-			gradB[j].Add(gradB[j], lb)
-			upd(r.StationarityB, gradB[j])
+	return norm
+}
+
+// stationarityB adds lambda_b b to grad_b (in place) and returns
+// ||grad_b||_inf, raising scale to ||lambda_b b||_inf, or for an
+// unregularised bias (lambda_b = 0, grad_b = G 1) to || |G| 1 ||_inf, the
+// size of the per-sample terms that cancel in G 1.
+func (e *evaluator) stationarityB(pt *Point, cs *columnSums, scale *big.Float) *big.Float {
+	norm := e.newF()
+	for j := 0; j < e.k; j++ {
+		lb := e.newF().Mul(e.lb, pt.B[j])
+		raise(scale, lb)
+		if e.s.Unregularised() {
+			raise(scale, cs.absB[j])
 		}
+		cs.gradB[j].Add(cs.gradB[j], lb)
+		raise(norm, cs.gradB[j])
 	}
+	return norm
+}
+
+// complementarity fills the complementarity, primal feasibility and dual
+// slack fields of r from grad_H, raising scale to ||lambda_H H||_inf.
+func (e *evaluator) complementarity(r *KKT, pt *Point, gradH [][]*big.Float, scale *big.Float) {
+	relu := e.s.ReLU()
+	t := e.newF()
 	r.Complementarity = e.newF()
 	r.PrimalInfeasibility = e.newF()
 	for g, h := range pt.Columns {
-		for i := 0; i < d; i++ {
-			upd(scale, t.Mul(e.lh, h[i]))
+		for i := 0; i < e.d; i++ {
+			raise(scale, t.Mul(e.lh, h[i]))
 			gh := gradH[g][i]
 			if !relu {
-				upd(r.Complementarity, gh)
+				raise(r.Complementarity, gh)
 				continue
 			}
 			if h[i].Sign() < 0 {
-				upd(r.PrimalInfeasibility, h[i])
+				raise(r.PrimalInfeasibility, h[i])
 			}
 			if h[i].Cmp(gh) < 0 {
-				upd(r.Complementarity, h[i])
+				raise(r.Complementarity, h[i])
 			} else {
-				upd(r.Complementarity, gh)
+				raise(r.Complementarity, gh)
 			}
 			if h[i].Sign() == 0 {
 				r.ZeroEntries += pt.Mult[g]
@@ -350,21 +420,4 @@ func (e *evaluator) run(pt *Point) (*KKT, error) {
 			}
 		}
 	}
-	r.Residual = e.newF().Set(r.StationarityW)
-	for _, v := range []*big.Float{r.StationarityB, r.Complementarity, r.PrimalInfeasibility} {
-		if v != nil && v.Cmp(r.Residual) > 0 {
-			r.Residual.Set(v)
-		}
-	}
-	if r.MinDualSlack != nil && r.MinDualSlack.Sign() < 0 {
-		upd(r.Residual, r.MinDualSlack)
-	}
-	r.Scale = scale
-	r.GradW, r.GradB, r.GradH = gradW, gradB, gradH
-	for _, v := range []*big.Float{r.Objective, r.Residual, r.Scale} {
-		if v.IsInf() {
-			return nil, fmt.Errorf("derivation: evaluate %s: %w", e.s, ErrNonFinite)
-		}
-	}
-	return r, nil
 }

@@ -337,7 +337,7 @@ func TestEvaluateRejectsBadPoints(t *testing.T) {
 		t.Error("SamplePoint: no error for a label count mismatch")
 	}
 	h.Set(0, 0, 1/zero())
-	if _, err := SamplePoint(w, h, nil, []int{0, 1, 0}); !errors.Is(err, ErrNonFinite) {
+	if _, err := SamplePoint(w, h, nil, []int{0, 1, 0}); !errors.Is(err, setting.ErrNonFinite) {
 		t.Errorf("SamplePoint: error %v, want ErrNonFinite", err)
 	}
 }

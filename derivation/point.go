@@ -87,7 +87,7 @@ func SamplePoint(w, h *mat.Dense, b []float64, labels []int) (*Point, error) {
 	}
 	conv := func(x float64) (*big.Float, error) {
 		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return nil, ErrNonFinite
+			return nil, setting.ErrNonFinite
 		}
 		return new(big.Float).SetFloat64(x), nil
 	}
