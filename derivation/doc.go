@@ -3,8 +3,11 @@
 //
 //   - Evaluate computes, in math/big.Float arithmetic at a chosen precision,
 //     the full objective f(W, H, b) of theory.md section 1 at a given point,
-//     its gradient (theory.md section 5) and the residuals of the KKT
-//     conditions of the constrained problem (H >= 0): stationarity in W and b,
+//     for the setting's loss (cross-entropy, label-smoothed cross-entropy or
+//     squared error, theory.md section 12), its gradient (theory.md section
+//     5, with G the loss's gradient in the logits divided by N) and the
+//     residuals of the KKT conditions of the constrained problem (H >= 0):
+//     stationarity in W and b (G 1 = 0 for an unregularised bias),
 //     complementarity min(H, grad_H) = 0, and dual feasibility grad_H >= 0
 //     where H = 0. At the explicit minimizer of closedform.Predict the
 //     residual is at the level of 2^-Prec, not of float64; at the point of a
@@ -13,11 +16,12 @@
 //
 //   - Hessian forms, in float64, the Hessian of f restricted to the free
 //     variables (all of W, b when present, and the entries of H that are
-//     positive; every entry of H for the plain UFM) and reports its smallest eigenvalues, the near-zero ones and
-//     the symmetries that explain them, together with the curvature along the
-//     entries of H that sit at 0 with zero dual slack (a cone, tested for
-//     copositivity), and decides whether the point is a local minimum up to
-//     those symmetries.
+//     positive; every entry of H for the plain UFM) and reports its smallest
+//     eigenvalues, the near-zero ones and the symmetries that explain them
+//     (rotations, and the shift of an unregularised bias under a softmax
+//     loss), together with the curvature along the entries of H that sit at
+//     0 with zero dual slack (a cone, tested for copositivity), and decides
+//     whether the point is a local minimum up to those symmetries.
 //
 // The points are [Point] values: AtPrediction and HessianAtPrediction take
 // the explicit point of any closedform.Prediction, whatever theory made it
@@ -30,10 +34,12 @@
 //
 // # Independence
 //
-// This package is a checker: it evaluates the objective, the softmax and the
-// cross-entropy with its own big-float code (objective.go), never with
-// closedform's, whose reduced problem uses a softmax of its own. A mistake in
-// the code under check cannot pass through the checker. It imports
+// This package is a checker: it evaluates the objective, the softmax and
+// every loss with its own big-float code (objective.go, loss.go: each loss
+// once, with its value, its gradient in the logits and the curvature the
+// Hessian needs), never with closedform's, whose reduced problem uses a
+// softmax of its own, nor optimize's. A mistake in the code under check
+// cannot pass through the checker. It imports
 // closedform only for the Prediction and Minimizer types it is given, and
 // shares with it only helpers that are not part of what is checked
 // (log1p, in package internal/bigmath).

@@ -219,8 +219,15 @@ type HessianReport struct {
 	// ExpectedZero is the number of zero eigenvalues the symmetries explain:
 	// the dimension of the tangent space, inside the free variables, of the
 	// orbit W -> W Q^T, H -> Q H (Q orthogonal, keeping every fixed entry of
-	// H at 0). -1 when not computed (too many active coordinates).
+	// H at 0), plus BiasShift. -1 when not computed (too many active
+	// coordinates).
 	ExpectedZero int `json:"expected_zero"`
+	// BiasShift is 1 when the shift b -> b + t 1 is a symmetry: an
+	// unregularised bias (lambda_b = 0) with a softmax loss (ce, ls:A), whose
+	// value depends on the logits only through their differences. It is then
+	// an exact null vector of the Hessian (S 1 = 0 for S = diag(p) - p p^T).
+	// 0 otherwise (a penalised bias, MSE, or no bias).
+	BiasShift int `json:"bias_shift,omitempty"`
 	// SmallestNonzero is the smallest eigenvalue above the zero tolerance
 	// (0 if none): the curvature margin of the local minimum.
 	SmallestNonzero float64 `json:"smallest_nonzero"`
@@ -266,18 +273,25 @@ type hgroup struct {
 }
 
 // Hessian analyses the second-order conditions of the problem s at pt in
-// float64 (see HessianReport). The point must match s like in Evaluate.
+// float64 (see HessianReport), for the loss s.Loss. The point must match s
+// like in Evaluate. The loss's gradient and curvature in the logits come
+// from the package's big-float losses (the same code as Evaluate), evaluated
+// at the float64 logits and rounded to float64; the matrix is assembled and
+// decomposed in float64.
 //
 // With the ReLU constraint the free variables are W, b and the positive
 // entries of H; for the plain UFM (s.NoReLU) every entry of H is free, the
 // symmetries are all rotations Q in O(d) (W -> W Q^T, H -> Q H), and the
 // expected zero eigenvalues are the dimension of their orbit through the
-// point, r d - r (r+1)/2 for r = rank [W^T H].
+// point, r d - r (r+1)/2 for r = rank [W^T H]. An unregularised bias
+// (lambda_b = 0) with a softmax loss adds one symmetry, b -> b + t 1
+// (HessianReport.BiasShift).
 //
 // Samples in a group of m identical columns: the variations of their free
 // features that sum to zero decouple exactly from every other variable, so
 // each eigenvalue of the per-sample block W_F^T S W_F / N + lambda_H I (F the
-// free coordinates, S = diag(p) - p p^T) appears with multiplicity m-1, and
+// free coordinates, S the loss's Hessian in the logits: diag(p) - p p^T for
+// ce and ls:A, the identity for mse) appears with multiplicity m-1, and
 // the remaining spectrum is that of a reduced matrix with one aggregated
 // column per group (coupling scaled by sqrt(m)). The columns of W on zero
 // coordinates (W[:, i] = 0 and H[i, :] = 0) decouple too, each entry with

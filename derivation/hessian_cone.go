@@ -109,24 +109,7 @@ func (h *hessian) verdict(r *HessianReport, tol float64) {
 			r.FreeW, r.FreeB, r.FreeH, r.FixedH)
 	}
 	ex("within-class variations: each group of m identical samples contributes its sample block's eigenvalues (>= lambda_H) m-1 times")
-	switch {
-	case r.Plain && r.ExpectedZero == 0:
-		ex("rank [W^T H] = 0 (W = 0, H = 0): every rotation W -> W Q^T, H -> Q H fixes the point, so no zero eigenvalue is expected")
-	case r.Plain:
-		rr, d := r.SpanRank, h.d
-		msg := fmt.Sprintf("%d zero eigenvalue(s) expected: the orbit of the rotations W -> W Q^T, H -> Q H (Q in O(%d)) through the point, r = rank [W^T H] = %d, has dimension r d - r(r+1)/2: r(r-1)/2 = %d rotation(s) inside the span of the point",
-			r.ExpectedZero, d, rr, rr*(rr-1)/2)
-		if d > rr {
-			msg += fmt.Sprintf(" and r (d - r) = %d turning one of its directions into one of the other %d coordinate(s)", rr*(d-rr), d-rr)
-		}
-		ex("%s", msg)
-	case r.ExpectedZero < 0:
-		ex("symmetry count not computed (more than %d rotation generators)", maxSkew)
-	case r.ExpectedZero == 0:
-		ex("no rotation W -> W Q^T, H -> Q H keeps the fixed zeros of H at 0 and moves the point: no zero eigenvalue is expected (the softmax shift z -> z + c 1 is not a symmetry: the penalty on W and b has curvature lambda_W K, lambda_b K along it)")
-	default:
-		ex("%d zero eigenvalue(s) expected from rotations W -> W Q^T, H -> Q H that keep the fixed zeros of H at 0 (rotations inside a class's support)", r.ExpectedZero)
-	}
+	h.explainSymmetries(r, ex)
 	if r.Cone.Coordinates > 0 {
 		ex("%d unused coordinate(s) (W column and H row zero): curvature after optimising the W column, min over t >= 0 of lambda_H |t|^2 - |G t|^2 / lambda_W = %.6g per unit |t|^2, %d flat ray(s) per coordinate: moving one class's features into the unused coordinate (a rotation inside the non-negative orthant)",
 			r.Cone.Coordinates, r.Cone.Min, r.Cone.Flat)
@@ -168,5 +151,37 @@ func (h *hessian) verdict(r *HessianReport, tol float64) {
 		r.Verdict = LocalMinimum
 		ex("local minimum up to the symmetries: %d near-zero eigenvalue(s), all explained; smallest other eigenvalue %.6g (largest %.6g)",
 			r.NearZero, r.SmallestNonzero, r.Largest)
+	}
+}
+
+// explainSymmetries says which symmetries the expected zero eigenvalues
+// come from: rotations, and the shift of an unregularised bias.
+func (h *hessian) explainSymmetries(r *HessianReport, ex func(string, ...any)) {
+	rot := r.ExpectedZero - r.BiasShift // rotations (when counted)
+	switch {
+	case r.ExpectedZero < 0:
+		ex("symmetry count not computed (more than %d rotation generators)", maxSkew)
+	case r.Plain && rot == 0:
+		ex("rank [W^T H] = 0 (W = 0, H = 0): every rotation W -> W Q^T, H -> Q H fixes the point, so no rotation gives a zero eigenvalue")
+	case r.Plain:
+		rr, d := r.SpanRank, h.d
+		msg := fmt.Sprintf("%d zero eigenvalue(s) expected from rotations: the orbit of W -> W Q^T, H -> Q H (Q in O(%d)) through the point, r = rank [W^T H] = %d, has dimension r d - r(r+1)/2: r(r-1)/2 = %d rotation(s) inside the span of the point",
+			rot, d, rr, rr*(rr-1)/2)
+		if d > rr {
+			msg += fmt.Sprintf(" and r (d - r) = %d turning one of its directions into one of the other %d coordinate(s)", rr*(d-rr), d-rr)
+		}
+		ex("%s", msg)
+	case rot == 0:
+		ex("no rotation W -> W Q^T, H -> Q H keeps the fixed zeros of H at 0 and moves the point: no rotation gives a zero eigenvalue")
+	default:
+		ex("%d zero eigenvalue(s) expected from rotations W -> W Q^T, H -> Q H that keep the fixed zeros of H at 0 (rotations inside a class's support)", rot)
+	}
+	switch {
+	case r.BiasShift > 0:
+		ex("1 zero eigenvalue expected from the shift b -> b + t 1: the bias is unregularised (lambda_b = 0) and the %s loss depends on the logits only through their differences", h.s.Loss)
+	case h.s.Loss.Softmax() && h.s.Bias:
+		ex("the softmax shift z -> z + t 1 is not a symmetry: the penalty lambda_b ||b||^2 / 2 has curvature lambda_b K along b = t 1")
+	case h.s.Loss.Softmax():
+		ex("the softmax shift z -> z + t 1 is not a symmetry: without a bias it is W -> W + 1 v^T, along which the penalty on W has curvature lambda_W K")
 	}
 }

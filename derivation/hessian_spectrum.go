@@ -86,6 +86,12 @@ func (h *hessian) analyse(rep *HessianReport) (*HessianReport, error) {
 	} else {
 		rep.ExpectedZero = h.symmetryDim()
 	}
+	if h.s.Unregularised() && h.s.Loss.Softmax() {
+		rep.BiasShift = 1
+		if rep.ExpectedZero >= 0 {
+			rep.ExpectedZero++
+		}
+	}
 	rep.Cone = h.cone(rep.Cone, tol)
 	h.verdict(rep, tol)
 	return rep, nil

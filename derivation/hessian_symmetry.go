@@ -21,71 +21,101 @@ const (
 // image are handled through their Gram matrices, accumulated from sparse
 // rows. -1 when too large.
 func (h *hessian) symmetryDim() int {
-	k, d := h.k, h.d
-	var act []int
-	pos := make([]int, d) // position of a coordinate in act, -1 if inactive
-	for i := 0; i < d; i++ {
-		pos[i] = -1
-		if !h.zeroCoord[i] {
-			pos[i] = len(act)
-			act = append(act, i)
-		}
-	}
-	na := len(act)
-	nsk := na * (na - 1) / 2
-	if nsk == 0 {
+	rg := h.generators()
+	if rg.count() == 0 {
 		return 0
 	}
-	if nsk > maxSkew {
+	if rg.count() > maxSkew {
 		return -1
 	}
-	// Generator q <-> pair (a, b), a < b (positions in act): A = E_ab - E_ba.
-	pairIndex := func(x, y int) int { // x < y
-		return x*na - x*(x+1)/2 + (y - x - 1)
-	}
-	type entry struct {
-		q int
-		v float64
-	}
-	// rowOf returns the sparse row of (A H)_{i,g} over generators: row a of
-	// A H is H[b, g] for pairs (a, b), and -H[a', g] for pairs (a', i).
-	rowOf := func(gr *hgroup, i int) []entry {
-		x := pos[i]
-		var row []entry
-		for y := 0; y < na; y++ {
-			if y == x {
-				continue
-			}
-			if y > x {
-				if v := gr.h[act[y]]; v != 0 {
-					row = append(row, entry{pairIndex(x, y), v})
-				}
-			} else if v := gr.h[act[y]]; v != 0 {
-				row = append(row, entry{pairIndex(y, x), -v})
-			}
-		}
-		return row
-	}
-	isFree := func(gr *hgroup, i int) bool {
-		for _, f := range gr.free {
-			if f == i {
-				return true
-			}
-		}
-		return false
-	}
-	// Constraint Gram matrix.
-	if float64(len(h.groups))*float64(na)*float64(na)*float64(na) > maxSymWork {
+	if float64(len(h.groups))*float64(rg.na)*float64(rg.na)*float64(rg.na) > maxSymWork {
 		return -1
 	}
-	cg := mat.NewSymDense(nsk, nil)
+	kernel := nullSpace(h.constraintGram(rg))
+	if kernel == nil {
+		return 0
+	}
+	_, nk := kernel.Dims()
+	rowsCount := float64(h.k*rg.na) + float64(len(h.groups)*rg.na)
+	if rowsCount*float64(nk)*float64(nk) > maxSymWork {
+		return -1
+	}
+	vals, _, err := eigenSym(h.imageGram(rg, kernel), false)
+	if err != nil {
+		return -1
+	}
+	top := vals[len(vals)-1]
+	r := 0
+	for _, v := range vals {
+		if v > symRelTol*top {
+			r++
+		}
+	}
+	return r
+}
+
+// rotationGenerators are the generators A = E_ab - E_ba of the rotations of
+// the active coordinates (those that are not zero coordinates), one per pair
+// a < b of positions in act.
+type rotationGenerators struct {
+	act []int // the active coordinates
+	pos []int // position of a coordinate in act, -1 if inactive
+	na  int
+}
+
+// sparseEntry is an entry of a sparse row over the generators.
+type sparseEntry struct {
+	q int
+	v float64
+}
+
+func (h *hessian) generators() rotationGenerators {
+	rg := rotationGenerators{pos: make([]int, h.d)}
+	for i := 0; i < h.d; i++ {
+		rg.pos[i] = -1
+		if !h.zeroCoord[i] {
+			rg.pos[i] = len(rg.act)
+			rg.act = append(rg.act, i)
+		}
+	}
+	rg.na = len(rg.act)
+	return rg
+}
+
+func (rg rotationGenerators) count() int { return rg.na * (rg.na - 1) / 2 }
+
+// pair is the index of the generator of positions x < y.
+func (rg rotationGenerators) pair(x, y int) int { return x*rg.na - x*(x+1)/2 + (y - x - 1) }
+
+// rowOf returns the sparse row of (A H)_{i,g} over generators: row a of
+// A H is H[b, g] for pairs (a, b), and -H[a', g] for pairs (a', i).
+func (rg rotationGenerators) rowOf(gr *hgroup, i int) []sparseEntry {
+	x := rg.pos[i]
+	var row []sparseEntry
+	for y := 0; y < rg.na; y++ {
+		v := gr.h[rg.act[y]]
+		switch {
+		case y == x || v == 0:
+		case y > x:
+			row = append(row, sparseEntry{rg.pair(x, y), v})
+		default:
+			row = append(row, sparseEntry{rg.pair(y, x), -v})
+		}
+	}
+	return row
+}
+
+// constraintGram is the Gram matrix of the constraints (A H)_{i,g} = 0 over
+// the entries of H that are not free.
+func (h *hessian) constraintGram(rg rotationGenerators) *mat.SymDense {
+	cg := mat.NewSymDense(rg.count(), nil)
 	for gi := range h.groups {
 		gr := &h.groups[gi]
-		for _, i := range act {
+		for _, i := range rg.act {
 			if isFree(gr, i) {
 				continue
 			}
-			row := rowOf(gr, i)
+			row := rg.rowOf(gr, i)
 			for _, e1 := range row {
 				for _, e2 := range row {
 					if e2.q <= e1.q {
@@ -95,19 +125,25 @@ func (h *hessian) symmetryDim() int {
 			}
 		}
 	}
-	kernel := nullSpace(cg)
-	if kernel == nil {
-		return 0
+	return cg
+}
+
+func isFree(gr *hgroup, i int) bool {
+	for _, f := range gr.free {
+		if f == i {
+			return true
+		}
 	}
+	return false
+}
+
+// imageGram is the Gram matrix of the image of the admissible generators
+// (the columns of kernel): rows (-W A)_{j,i} and sqrt(m) (A H)_{i,g} on the
+// free entries, each a combination of the kernel columns.
+func (h *hessian) imageGram(rg rotationGenerators, kernel *mat.Dense) *mat.SymDense {
 	_, nk := kernel.Dims()
-	rowsCount := float64(k*na) + float64(len(h.groups)*na)
-	if rowsCount*float64(nk)*float64(nk) > maxSymWork {
-		return -1
-	}
-	// Image Gram matrix: rows (-W A)_{j,i} and sqrt(m) (A H)_{i,g} on free
-	// entries, each a combination of the kernel columns.
 	ig := mat.NewSymDense(nk, nil)
-	addRow := func(row []entry, scale float64) {
+	addRow := func(row []sparseEntry, scale float64) {
 		dense := make([]float64, nk)
 		for _, e := range row {
 			for c := 0; c < nk; c++ {
@@ -120,16 +156,16 @@ func (h *hessian) symmetryDim() int {
 			}
 		}
 	}
-	for j := 0; j < k; j++ {
-		for x := range act {
+	for j := 0; j < h.k; j++ {
+		for x := range rg.act {
 			// (W A)_{j,i} = sum_l W_{j,l} A_{l,i}: A_{a,i} = 1 for pairs (a, i),
 			// A_{b,i} = -1 for pairs (i, b).
-			var row []entry
-			for y := 0; y < na; y++ {
+			var row []sparseEntry
+			for y := 0; y < rg.na; y++ {
 				if y < x {
-					row = append(row, entry{pairIndex(y, x), -h.pt.W.At(j, act[y])})
+					row = append(row, sparseEntry{rg.pair(y, x), -h.pt.W.At(j, rg.act[y])})
 				} else if y > x {
-					row = append(row, entry{pairIndex(x, y), h.pt.W.At(j, act[y])})
+					row = append(row, sparseEntry{rg.pair(x, y), h.pt.W.At(j, rg.act[y])})
 				}
 			}
 			addRow(row, 1)
@@ -138,24 +174,13 @@ func (h *hessian) symmetryDim() int {
 	for gi := range h.groups {
 		gr := &h.groups[gi]
 		for _, i := range gr.free {
-			if pos[i] < 0 {
+			if rg.pos[i] < 0 {
 				continue
 			}
-			addRow(rowOf(gr, i), gr.m)
+			addRow(rg.rowOf(gr, i), gr.m)
 		}
 	}
-	vals, _, err := eigenSym(ig, false)
-	if err != nil {
-		return -1
-	}
-	top := vals[len(vals)-1]
-	r := 0
-	for _, v := range vals {
-		if v > symRelTol*top {
-			r++
-		}
-	}
-	return r
+	return ig
 }
 
 // nullSpace returns an orthonormal basis (columns) of the null space of a

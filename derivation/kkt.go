@@ -30,16 +30,20 @@ type Point struct {
 }
 
 // KKT is the result of Evaluate: the objective and the residuals of the KKT
-// conditions of theory.md section 5 at one point. Every *big.Float has
-// precision Prec. Norms are infinity norms (largest absolute entry).
+// conditions of theory.md section 5 at one point, with G the K x N matrix
+// whose column for a sample of class y with logits z is grad_z l(z; y) / N
+// for the setting's loss l ((P - Y)/N for cross-entropy, (P - T)/N for label
+// smoothing with the smoothed targets T, (Z - Y)/N for the squared error).
+// Every *big.Float has precision Prec. Norms are infinity norms (largest
+// absolute entry).
 type KKT struct {
 	Prec uint // bits of mantissa of the arithmetic and of every result
 	// Objective is f(W, H, b) of theory.md section 1.
 	Objective *big.Float
 	// StationarityW is ||grad_W||_inf, grad_W = G H^T + lambda_W W.
 	StationarityW *big.Float
-	// StationarityB is ||grad_b||_inf, grad_b = G 1 + lambda_b b; nil without
-	// a bias.
+	// StationarityB is ||grad_b||_inf, grad_b = G 1 + lambda_b b (G 1 for an
+	// unregularised bias, lambda_b = 0); nil without a bias.
 	StationarityB *big.Float
 	// Complementarity is ||min(H, grad_H)||_inf with the ReLU constraint, and
 	// ||grad_H||_inf without it (plain UFM), grad_H = W^T G + lambda_H H.
@@ -63,8 +67,10 @@ type KKT struct {
 	// max(0, -MinDualSlack).
 	Residual *big.Float
 	// Scale is the largest of ||lambda_W W||_inf, ||lambda_H H||_inf and
-	// ||lambda_b b||_inf: the size of the terms that cancel in the gradient,
-	// against which Residual can be read as a relative error.
+	// ||lambda_b b||_inf, and for an unregularised bias also of
+	// || |G| 1 ||_inf (the per-sample terms that cancel in grad_b = G 1): the
+	// size of the terms that cancel in the gradient, against which Residual
+	// can be read as a relative error.
 	Scale *big.Float
 
 	// GradW (K x d), GradB (K, nil without bias) and GradH (one gradient
@@ -78,13 +84,17 @@ type KKT struct {
 
 // Evaluate computes the objective, the gradient and the KKT residuals of the
 // problem s at pt, in big.Float arithmetic at prec bits of mantissa (prec in
-// [closedform.MinPrec, closedform.MaxPrec]). Softmax and cross-entropy are
-// this package's own (crossEntropy, relative to the correct logit, with
-// 1 - p_y and CE formed without cancellation), so the residual stays at
-// 2^-prec relative to the gradient terms even when p_y is within 2^-prec of
-// 1; none of closedform's objective code is used. The point must match s: W is K x d, every
-// column has length d, the multiplicities of each class sum to its count n_k,
-// and B is present exactly when s.Bias is set.
+// [closedform.MinPrec, closedform.MaxPrec]), for the loss s.Loss
+// (cross-entropy, label smoothing or squared error). The losses are this
+// package's own (loss.go, objective.go; the softmax relative to the correct
+// logit, with 1 - p_y and CE formed without cancellation), so the residual
+// stays at 2^-prec relative to the gradient terms even when p_y is within
+// 2^-prec of 1; none of closedform's or optimize's objective code is used.
+// The point must match s: W is K x d, every column has length d, the
+// multiplicities of each class sum to its count n_k, and B is present
+// exactly when s.Bias is set (an unregularised bias, lambda_b = 0, is
+// supported: stationarity in b is then G 1 = 0). Non-finite values are
+// errors wrapping setting.ErrNonFinite.
 //
 // Cost: O(G K d) multiplications and O(G K) exponentials at prec bits, for G
 // distinct columns.

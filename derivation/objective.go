@@ -31,11 +31,11 @@ const guardBits = 32
 // relativeSoftmax holds q_j = exp(z_j - z_y) (j != y; q[y] is nil), their
 // sum Q and the denominator 1 + Q, at the working precision wp.
 type relativeSoftmax struct {
-	y      int
-	q      []*big.Float
-	sum    *big.Float // Q
-	den    *big.Float // 1 + Q
-	wp     uint
+	y   int
+	q   []*big.Float
+	sum *big.Float // Q
+	den *big.Float // 1 + Q
+	wp  uint
 }
 
 func newRelativeSoftmax(z []*big.Float, y int, wp uint) *relativeSoftmax {

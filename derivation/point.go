@@ -32,7 +32,8 @@ func MinimizerPoint(m *closedform.Minimizer) *Point {
 }
 
 // MaxPointEntries bounds K d, the number of big.Float entries of W (and of
-// the class means) that AtPrediction and AtBiasPrediction build.
+// the class means) of the explicit point that PredictionPoint builds (for
+// AtPrediction and HessianAtPrediction).
 const MaxPointEntries = 1_000_000
 
 func checkPointSize(s setting.Setting) error {
@@ -75,7 +76,8 @@ func AtPrediction(p *closedform.Prediction) (*KKT, error) {
 // Point, exactly (every float64 is a big.Float value). W is K x d, H is d x N
 // with labels[s] the 0-based class of column s, b has length K or is nil.
 // Identical columns of the same class are merged into one column with its
-// multiplicity. Non-finite entries are an error.
+// multiplicity. Non-finite entries are an error wrapping
+// setting.ErrNonFinite.
 func SamplePoint(w, h *mat.Dense, b []float64, labels []int) (*Point, error) {
 	k, d := w.Dims()
 	hd, n := h.Dims()
