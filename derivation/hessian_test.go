@@ -91,63 +91,66 @@ func gradient64(t *testing.T, s setting.Setting, fp *floatPoint) []float64 {
 }
 
 // TestHessianFiniteDifference compares the assembled Hessian with central
-// differences of the exact gradient, with and without a bias.
+// differences of the exact gradient, for every loss, without, with and with
+// an unregularised bias.
 func TestHessianFiniteDifference(t *testing.T) {
-	for _, bias := range []bool{false, true} {
-		s := mkSetting([]int{2, 1, 2}, 2, "0.3", "0.2")
-		if bias {
-			s.Bias, s.LambdaB = true, setting.MustDecimal("0.7")
+	for _, tc := range derivativeCases("ls:0.3") {
+		t.Run(tc.name, func(t *testing.T) {
+			hessianFiniteDifference(t, withLossAndBias(mkSetting([]int{2, 1, 2}, 2, "0.3", "0.2"), tc.loss, tc.lb))
+		})
+	}
+}
+
+func hessianFiniteDifference(t *testing.T, s setting.Setting) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	fp := positivePoint(rng, s)
+	h, err := newHessian(s, fp, HessianOptions{}.withDefaults())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.prepare(); err != nil {
+		t.Fatal(err)
+	}
+	a, within, err := h.matrices()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(within) != 0 {
+		t.Fatalf("%d within-group blocks for single samples", len(within))
+	}
+	dim := a.SymmetricDim()
+	// Perturb one variable at a time.
+	kd := s.K() * s.Dim
+	nb := len(fp.B)
+	set := func(v int, delta float64) {
+		switch {
+		case v < kd:
+			fp.W.Set(v/s.Dim, v%s.Dim, fp.W.At(v/s.Dim, v%s.Dim)+delta)
+		case v < kd+nb:
+			fp.B[v-kd] += delta
+		default:
+			q := v - kd - nb
+			fp.Columns.Set(q%s.Dim, q/s.Dim, fp.Columns.At(q%s.Dim, q/s.Dim)+delta)
 		}
-		rng := rand.New(rand.NewPCG(5, 6))
-		fp := positivePoint(rng, s)
-		h, err := newHessian(s, fp, HessianOptions{}.withDefaults())
-		if err != nil {
-			t.Fatal(err)
+	}
+	const step = 1e-6
+	worst := 0.0
+	for v := 0; v < dim; v++ {
+		set(v, step)
+		gp := gradient64(t, s, fp)
+		set(v, -2*step)
+		gm := gradient64(t, s, fp)
+		set(v, step)
+		if len(gp) != dim {
+			t.Fatalf("gradient has %d entries, Hessian dimension %d", len(gp), dim)
 		}
-		if _, err := h.prepare(); err != nil {
-			t.Fatal(err)
+		for u := 0; u < dim; u++ {
+			fd := (gp[u] - gm[u]) / (2 * step)
+			worst = math.Max(worst, math.Abs(fd-a.At(u, v)))
 		}
-		a, within, err := h.matrices()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(within) != 0 {
-			t.Fatalf("%d within-group blocks for single samples", len(within))
-		}
-		dim := a.SymmetricDim()
-		// Perturb one variable at a time.
-		kd := s.K() * s.Dim
-		nb := len(fp.B)
-		set := func(v int, delta float64) {
-			switch {
-			case v < kd:
-				fp.W.Set(v/s.Dim, v%s.Dim, fp.W.At(v/s.Dim, v%s.Dim)+delta)
-			case v < kd+nb:
-				fp.B[v-kd] += delta
-			default:
-				q := v - kd - nb
-				fp.Columns.Set(q%s.Dim, q/s.Dim, fp.Columns.At(q%s.Dim, q/s.Dim)+delta)
-			}
-		}
-		const step = 1e-6
-		worst := 0.0
-		for v := 0; v < dim; v++ {
-			set(v, step)
-			gp := gradient64(t, s, fp)
-			set(v, -2*step)
-			gm := gradient64(t, s, fp)
-			set(v, step)
-			if len(gp) != dim {
-				t.Fatalf("gradient has %d entries, Hessian dimension %d", len(gp), dim)
-			}
-			for u := 0; u < dim; u++ {
-				fd := (gp[u] - gm[u]) / (2 * step)
-				worst = math.Max(worst, math.Abs(fd-a.At(u, v)))
-			}
-		}
-		if worst > 1e-8 {
-			t.Errorf("bias=%t: Hessian differs from finite differences by %g", bias, worst)
-		}
+	}
+	if worst > 1e-8 {
+		t.Errorf("Hessian differs from finite differences by %g", worst)
 	}
 }
 

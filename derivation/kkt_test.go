@@ -178,59 +178,93 @@ func randomPoint(rng *rand.Rand, s setting.Setting, prec uint) *Point {
 	return pt
 }
 
+// biasModes are the three bias variants of a setting: none, penalised
+// (lambda_b = 0.7) and unregularised (lambda_b = 0).
+var biasModes = []struct {
+	name string
+	lb   string // "" for no bias
+}{{"no bias", ""}, {"bias", "0.7"}, {"unregularised bias", "0"}}
+
+// derivativeCases are the settings of the finite-difference tests of the
+// assembled gradient and Hessian: cross-entropy and the squared error with
+// every bias mode, and label smoothing (ls) with an unregularised bias. The
+// losses' own derivatives are checked for every loss and smoothing by
+// TestLossDerivatives; these cases check the assembly.
+func derivativeCases(ls string) []struct{ name, loss, lb string } {
+	var out []struct{ name, loss, lb string }
+	for _, loss := range []string{"ce", "mse"} {
+		for _, m := range biasModes {
+			out = append(out, struct{ name, loss, lb string }{loss + " " + m.name, loss, m.lb})
+		}
+	}
+	return append(out, struct{ name, loss, lb string }{ls + " unregularised bias", ls, "0"})
+}
+
+func withLossAndBias(s setting.Setting, loss, lb string) setting.Setting {
+	s = s.Clone()
+	s.Loss = mustLoss(loss)
+	if lb != "" {
+		s.Bias, s.LambdaB = true, setting.MustDecimal(lb)
+	}
+	return s
+}
+
 // TestGradientFiniteDifference compares every gradient entry with a central
 // difference of the objective at 512 bits and step 1e-40: the truncation
 // error is ~1e-80 and the rounding error ~1e-114, far below the 1e-60
-// tolerance, so the test checks the gradient formulas of theory.md section 5.
+// tolerance, so the test checks the gradient formulas of theory.md section 5
+// for every loss, without, with and with an unregularised bias.
 func TestGradientFiniteDifference(t *testing.T) {
 	const prec = 512
-	for _, bias := range []bool{false, true} {
-		s := mkSetting([]int{2, 3, 1}, 3, "0.3", "0.2")
-		if bias {
-			s.Bias, s.LambdaB = true, setting.MustDecimal("0.7")
-		}
-		rng := rand.New(rand.NewPCG(1, 2))
-		pt := randomPoint(rng, s, prec)
-		r, err := Evaluate(s, pt, prec)
+	for _, tc := range derivativeCases("ls:0.1") {
+		t.Run(tc.name, func(t *testing.T) {
+			gradientFiniteDifference(t, withLossAndBias(mkSetting([]int{2, 3, 1}, 3, "0.3", "0.2"), tc.loss, tc.lb), prec)
+		})
+	}
+}
+
+func gradientFiniteDifference(t *testing.T, s setting.Setting, prec uint) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	pt := randomPoint(rng, s, prec)
+	r, err := Evaluate(s, pt, prec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	step := new(big.Float).SetPrec(prec).SetFloat64(1e-40)
+	fd := func(x *big.Float) *big.Float {
+		orig := new(big.Float).Copy(x)
+		x.Add(orig, step)
+		fp, err := Evaluate(s, pt, prec)
 		if err != nil {
 			t.Fatal(err)
 		}
-		step := new(big.Float).SetPrec(prec).SetFloat64(1e-40)
-		fd := func(x *big.Float) *big.Float {
-			orig := new(big.Float).Copy(x)
-			x.Add(orig, step)
-			fp, err := Evaluate(s, pt, prec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			x.Sub(orig, step)
-			fm, err := Evaluate(s, pt, prec)
-			if err != nil {
-				t.Fatal(err)
-			}
-			x.Set(orig)
-			g := new(big.Float).SetPrec(prec).Sub(fp.Objective, fm.Objective)
-			return g.Quo(g, new(big.Float).SetPrec(prec).Mul(step, big.NewFloat(2)))
+		x.Sub(orig, step)
+		fm, err := Evaluate(s, pt, prec)
+		if err != nil {
+			t.Fatal(err)
 		}
-		tol := new(big.Float).SetFloat64(1e-60)
-		check := func(name string, x, grad *big.Float) {
-			d := new(big.Float).Sub(fd(x), grad)
-			if d.Abs(d).Cmp(tol) > 0 {
-				t.Errorf("bias=%t %s: gradient %s, finite difference off by %s", bias, name, grad.Text('g', 10), d.Text('g', 5))
-			}
+		x.Set(orig)
+		g := new(big.Float).SetPrec(prec).Sub(fp.Objective, fm.Objective)
+		return g.Quo(g, new(big.Float).SetPrec(prec).Mul(step, big.NewFloat(2)))
+	}
+	tol := new(big.Float).SetFloat64(1e-60)
+	check := func(name string, x, grad *big.Float) {
+		d := new(big.Float).Sub(fd(x), grad)
+		if d.Abs(d).Cmp(tol) > 0 {
+			t.Errorf("%s: gradient %s, finite difference off by %s", name, grad.Text('g', 10), d.Text('g', 5))
 		}
-		for j := range pt.W {
-			for i := range pt.W[j] {
-				check("W", pt.W[j][i], r.GradW[j][i])
-			}
+	}
+	for j := range pt.W {
+		for i := range pt.W[j] {
+			check("W", pt.W[j][i], r.GradW[j][i])
 		}
-		for j := range pt.B {
-			check("b", pt.B[j], r.GradB[j])
-		}
-		for g := range pt.Columns {
-			for i := range pt.Columns[g] {
-				check("H", pt.Columns[g][i], r.GradH[g][i])
-			}
+	}
+	for j := range pt.B {
+		check("b", pt.B[j], r.GradB[j])
+	}
+	for g := range pt.Columns {
+		for i := range pt.Columns[g] {
+			check("H", pt.Columns[g][i], r.GradH[g][i])
 		}
 	}
 }
