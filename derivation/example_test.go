@@ -52,3 +52,33 @@ func ExampleSamplePoint() {
 	// Output:
 	// 2 distinct columns; residual below 1e-15: true above 1e-30: true
 }
+
+// The objective and the KKT residual of one point under each loss a setting
+// can carry (theory.md sections 1 and 12): the point, the cross-entropy
+// minimizer of a small setting, is stationary only for cross-entropy.
+func ExampleEvaluate_losses() {
+	s := setting.Setting{Counts: []int{2, 1}, Dim: 2, LambdaW: setting.MustDecimal("0.1"), LambdaH: setting.MustDecimal("0.1")}
+	p, err := closedform.FormulaPaper.Predict(s, 128)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	pt, err := derivation.PredictionPoint(p)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, name := range []string{"ce", "ls:0.1", "mse"} {
+		s.Loss, _ = setting.ParseLoss(name)
+		k, err := derivation.Evaluate(s, pt, 128)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("%-6s objective %s, KKT residual %s\n", name, k.Objective.Text('f', 6), k.Residual.Text('e', 1))
+	}
+	// Output:
+	// ce     objective 0.454062, KKT residual 3.7e-40
+	// ls:0.1 objective 0.533751, KKT residual 3.1e-02
+	// mse    objective 0.614299, KKT residual 6.3e-01
+}
