@@ -27,6 +27,12 @@ type Options struct {
 	// ||mu_k||^2 sqrt(K lambda_H n_k / ((K-1) lambda_W)) is at most this
 	// fraction of max(1, the largest); 0 means DefaultCollapseTol.
 	CollapseTol float64
+	// MergeTol: two classes that are not collapsed count as merged when
+	// cos(mu_k, mu_l) > 1 - MergeTol; 0 means metrics.DefaultMergeTol.
+	MergeTol float64
+	// GlobalMean is the convention of mu_G (default weighted: the mean of
+	// all N features).
+	GlobalMean metrics.GlobalMean
 }
 
 // DefaultCollapseTol is the collapse tolerance for trained networks: a
@@ -56,57 +62,29 @@ type Report struct {
 	// PredictedObjective is f* (decimal, every digit of the precision); nil
 	// when the theorem makes no prediction (Scope says why).
 	PredictedObjective *string `json:"predicted_objective"`
-	// ObjectiveGap is the relative gap (f - f*) / |f*|.
+	// ObjectiveGap is metrics.ObjectiveGap(f, f*) = (f - f*) / max(1, |f*|).
 	ObjectiveGap *float64 `json:"objective_gap"`
 	Scope        string   `json:"scope,omitempty"`
-	// Alive and PredictedAlive count the measured and predicted alive
-	// classes.
-	Alive          int           `json:"alive_classes"`
-	PredictedAlive *int          `json:"predicted_alive_classes"`
-	Metrics        ReportMetrics `json:"metrics"`
-	Classes        []ClassReport `json:"classes"`
+	// Alive and PredictedAlive count the measured alive classes (neither
+	// collapsed nor merged: metrics.Measurement.Statuses) and the predicted
+	// ones.
+	Alive          int            `json:"alive_classes"`
+	PredictedAlive *int           `json:"predicted_alive_classes"`
+	Metrics        metrics.Report `json:"metrics"`
+	Classes        []ClassReport  `json:"classes"`
 }
 
-// ReportMetrics are the section 8 and 10 metrics of a checkpoint (nil:
-// undefined, or no prediction).
-type ReportMetrics struct {
-	NC1  *float64 `json:"nc1"`
-	NC2H *float64 `json:"nc2_h"`
-	// NC2W is against the imbalanced theorem's classifier rule
-	// (rows K sqrt(n_k) mu_k - sum_j sqrt(n_j) mu_j), NC2WBalanced against
-	// the balanced theory's (rows mu_k - mean_j mu_j).
-	NC2W         *float64 `json:"nc2_w"`
-	NC2WBalanced *float64 `json:"nc2_w_balanced"`
-	NC2WWT       *float64 `json:"nc2_wwt"`
-	NC3WH        *float64 `json:"nc3_wh"`
-	// MaxCos is max |cos(mu_k, mu_l)| over pairs of nonzero class means.
-	MaxCos float64 `json:"max_cos"`
-	// MarginError is max_k max_{j != k} |(W mu_k)_k - (W mu_k)_j - M_k|, the
-	// worst logit-gap error against the prediction.
-	MarginError *float64 `json:"margin_error"`
-	// CollapseAgree is true when the measured collapsed classes are the
-	// predicted ones.
-	CollapseAgree *bool `json:"collapse_agree"`
-}
-
-// ClassReport is one class: measured and predicted values (predicted ones
-// nil without a prediction).
+// ClassReport is one class: the measured metrics (metrics.Class) and the
+// predicted values (nil without a prediction).
 type ClassReport struct {
-	N int `json:"n"`
-	// Margin is (W mu_k)_k - mean_{j != k} (W mu_k)_j (theory.md section 10).
-	Margin          float64  `json:"margin"`
-	PredictedMargin *float64 `json:"predicted_margin"`
-	// FeatureNormSq is rho_k = ||mu_k||^2.
-	FeatureNormSq          float64  `json:"feature_norm_sq"`
-	PredictedFeatureNormSq *float64 `json:"predicted_feature_norm_sq"`
-	// ClassifierNormSq is ||w_k||^2.
-	ClassifierNormSq          float64  `json:"classifier_norm_sq"`
+	metrics.Class
+	// PredictedMargin, PredictedFeatureNormSq and PredictedClassifierNormSq
+	// are M_k, rho_k and ||w_k||^2 of the prediction (theory.md section 2).
+	PredictedMargin           *float64 `json:"predicted_margin"`
+	PredictedFeatureNormSq    *float64 `json:"predicted_feature_norm_sq"`
 	PredictedClassifierNormSq *float64 `json:"predicted_classifier_norm_sq"`
-	// CosWMu is cos(w_k, mu_k) (0 when either is zero); the prediction's is
-	// nil for a collapsed class.
-	CosWMu             float64  `json:"cos_w_mu"`
+	// PredictedCosWMu is nil for a class the prediction collapses.
 	PredictedCosWMu    *float64 `json:"predicted_cos_w_mu"`
-	Collapsed          bool     `json:"collapsed"`
 	PredictedCollapsed *bool    `json:"predicted_collapsed"`
 }
 
@@ -127,13 +105,16 @@ func Measure(c *Checkpoint, opt Options) (*Report, error) {
 	if !(opt.CollapseTol > 0) || opt.CollapseTol >= 1 {
 		return nil, &setting.InputError{Field: "CollapseTol", Value: fmt.Sprint(opt.CollapseTol), Reason: "must be in (0, 1)"}
 	}
+	if opt.MergeTol != 0 && !(opt.MergeTol > 0 && opt.MergeTol < 1) {
+		return nil, &setting.InputError{Field: "MergeTol", Value: fmt.Sprint(opt.MergeTol), Reason: "must be in (0, 1)"}
+	}
 	switch {
 	case opt.Fit && (!opt.LambdaW.IsZero() || !opt.LambdaH.IsZero()):
 		return nil, &setting.InputError{Field: "Fit", Reason: "estimates the lambdas; do not give them too"}
 	case !opt.Fit && (opt.LambdaW.IsZero() || opt.LambdaH.IsZero()):
 		return nil, &setting.InputError{Field: setting.FieldLambdaW + "/" + setting.FieldLambdaH, Reason: "are required (or fit them)"}
 	}
-	m, err := metrics.Measure(c.Samples(), c.W, c.B)
+	m, err := metrics.Measure(c.Samples(), c.W, c.B, metrics.Options{GlobalMean: opt.GlobalMean})
 	if err != nil {
 		var ce *Error
 		if errors.As(err, &ce) {
@@ -176,47 +157,49 @@ func Compare(c *Checkpoint, m *metrics.Measurement, opt Options) (*Report, error
 	if math.IsNaN(r.Objective) || math.IsInf(r.Objective, 0) {
 		return nil, &Error{File: c.Path, Reason: fmt.Sprintf("the objective is %v", r.Objective)}
 	}
-	collapsed := m.Collapsed(lw, lh, opt.CollapseTol)
-	r.Metrics = ReportMetrics{NC1: m.NC1, MaxCos: m.MaxCosDeviation(0),
-		NC2WBalanced: m.ClassifierDist(metrics.BalancedRule(c.K)),
-		NC2W:         m.ClassifierDist(closedform.PaperClassifierRule(c.Counts))}
-	margins, rho, wn, cos := m.Margins(), m.MeanNormSq(), m.ClassifierRowNormSq(), m.CosWMu()
-	for k := range c.Counts {
-		r.Classes = append(r.Classes, ClassReport{N: c.Counts[k], Margin: margins[k], FeatureNormSq: rho[k],
-			ClassifierNormSq: wn[k], CosWMu: cos[k], Collapsed: collapsed[k]})
-		if !collapsed[k] {
-			r.Alive++
-		}
-	}
-
+	ro := metrics.ReportOptions{Criteria: metrics.Criteria{LambdaW: lw, LambdaH: lh, CollapseTol: opt.CollapseTol, MergeTol: opt.MergeTol},
+		ClassifierRule: closedform.PaperClassifierRule(c.Counts)}
 	p, err := closedform.FormulaPaper.Predict(s, opt.Prec)
 	var se *closedform.ScopeError
-	if errors.As(err, &se) {
-		r.Scope = se.Short
-		return r, nil
-	}
-	if err != nil {
+	switch {
+	case errors.As(err, &se):
+		r.Scope, p = se.Short, nil
+	case err != nil:
 		return nil, err
+	default:
+		t := p.Target()
+		ro.Target = &t
 	}
-	t := p.Target()
-	dv, err := m.Compare(t, lw, lh, opt.CollapseTol)
+	rep, classes, err := m.Report(ro)
 	if err != nil {
 		return nil, &Error{File: c.Path, Reason: err.Error()}
 	}
+	r.Metrics = *rep
+	for _, cl := range classes {
+		r.Classes = append(r.Classes, ClassReport{Class: cl})
+		if cl.Status == metrics.Alive {
+			r.Alive++
+		}
+	}
+	if p != nil {
+		predicted(r, p, ro.Target)
+	}
+	return r, nil
+}
+
+// predicted fills the predicted values of a report.
+func predicted(r *Report, p *closedform.Prediction, t *metrics.Target) {
 	fs := closedform.FormatFloat(p.Objective, closedform.Digits(p.Prec))
 	r.PredictedObjective = &fs
 	f, _ := p.Objective.Float64()
-	gap := (r.Objective - f) / math.Abs(f)
+	gap := metrics.ObjectiveGap(r.Objective, f)
 	r.ObjectiveGap = &gap
 	alive := p.AliveCount()
 	r.PredictedAlive = &alive
-	r.Metrics.NC2H, r.Metrics.NC2WWT, r.Metrics.NC3WH = dv.NC2H, dv.NC2WWT, dv.NC3WH
-	r.Metrics.MarginError = &dv.MarginError
-	r.Metrics.CollapseAgree = &dv.CollapseAgree
 	pm := metrics.GapMeans(t.WH)
+	v := func(x float64) *float64 { return &x }
 	for k, cl := range p.Classes {
 		cr := &r.Classes[k]
-		v := func(x float64) *float64 { return &x }
 		cr.PredictedMargin = v(pm[k])
 		rk, _ := cl.FeatureNormSq.Float64()
 		cr.PredictedFeatureNormSq = v(rk)
@@ -229,7 +212,6 @@ func Compare(c *Checkpoint, m *metrics.Measurement, opt Options) (*Report, error
 		pc := !cl.Alive
 		cr.PredictedCollapsed = &pc
 	}
-	return r, nil
 }
 
 // FitLambdas estimates effective lambdas for a checkpoint of a network

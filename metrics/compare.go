@@ -5,6 +5,8 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/mat"
+
+	"nccheck/setting"
 )
 
 // Target is a predicted geometry as the metrics compare against it: K x K
@@ -45,11 +47,15 @@ type Deviations struct {
 	MeanCosError float64
 	// BiasError is ||b - b*||_inf when both have a bias, else nil.
 	BiasError *float64
-	// Collapsed tells, per class, whether the measured class counts as
-	// collapsed (see Compare); CollapseAgree is true when these are exactly
-	// the classes the target does not keep alive, and Disagree lists the
-	// 0-based classes that differ.
-	Collapsed     []bool
+	// Status is the measured status of every class and MergedWith, per
+	// class, the class it is merged with (-1: none) (see
+	// Measurement.Statuses); Collapsed tells which classes are collapsed.
+	Status     []Status
+	MergedWith []int
+	Collapsed  []bool
+	// CollapseAgree is true when the classes the target keeps alive are
+	// exactly the measured alive ones (neither collapsed nor merged), and
+	// Disagree lists the 0-based classes that differ.
 	CollapseAgree bool
 	Disagree      []int
 	// AllCollapsed is true when every measured class counts as collapsed:
@@ -57,19 +63,16 @@ type Deviations struct {
 	AllCollapsed bool
 }
 
-// Compare measures m against the target t. A class counts as collapsed when
-// its margin equivalent ||mu_k||^2 sqrt(K lambda_H n_k / ((K-1) lambda_W))
-// (which equals M_k at the bias-free prediction, so the test is scale-free:
-// O(1) for an alive class, ~0 for a collapsed one, whatever the lambdas) is
-// at most collapseTol times max(1, the largest over the classes).
-func (m *Measurement) Compare(t Target, lambdaW, lambdaH, collapseTol float64) (Deviations, error) {
+// Compare measures m against the target t, with the class statuses of
+// Measurement.Statuses under c.
+func (m *Measurement) Compare(t Target, c Criteria) (Deviations, error) {
 	k := m.K
 	for _, x := range []*mat.Dense{t.HTH, t.WWT, t.WH} {
 		if x == nil {
 			return Deviations{}, fmt.Errorf("metrics: target lacks a matrix")
 		}
-		if r, c := x.Dims(); r != k || c != k {
-			return Deviations{}, fmt.Errorf("metrics: target matrix is %dx%d, want %dx%d", r, c, k, k)
+		if rows, cols := x.Dims(); rows != k || cols != k {
+			return Deviations{}, fmt.Errorf("metrics: target matrix is %dx%d, want %dx%d", rows, cols, k, k)
 		}
 	}
 	if len(t.Alive) != k {
@@ -82,13 +85,13 @@ func (m *Measurement) Compare(t Target, lambdaW, lambdaH, collapseTol float64) (
 	if t.ClassifierRule != nil {
 		dv.NC2W = m.ClassifierDist(t.ClassifierRule)
 	}
-	for c := 0; c < k; c++ {
+	for a := 0; a < k; a++ {
 		for j := 0; j < k; j++ {
-			if j == c {
+			if j == a {
 				continue
 			}
-			gap := m.WH.At(c, c) - m.WH.At(j, c)
-			want := t.WH.At(c, c) - t.WH.At(j, c)
+			gap := m.WH.At(a, a) - m.WH.At(j, a)
+			want := t.WH.At(a, a) - t.WH.At(j, a)
 			dv.MarginError = math.Max(dv.MarginError, math.Abs(gap-want))
 		}
 	}
@@ -100,18 +103,23 @@ func (m *Measurement) Compare(t Target, lambdaW, lambdaH, collapseTol float64) (
 		}
 		dv.BiasError = &e
 	}
-	dv.Collapsed = m.Collapsed(lambdaW, lambdaH, collapseTol)
+	var err error
+	if dv.Status, dv.MergedWith, err = m.Statuses(c); err != nil {
+		return dv, err
+	}
+	dv.Collapsed = make([]bool, k)
 	dv.CollapseAgree, dv.AllCollapsed = true, true
-	for c := 0; c < k; c++ {
-		dv.AllCollapsed = dv.AllCollapsed && dv.Collapsed[c]
-		if dv.Collapsed[c] == t.Alive[c] {
+	for j, st := range dv.Status {
+		dv.Collapsed[j] = st == Collapsed
+		dv.AllCollapsed = dv.AllCollapsed && dv.Collapsed[j]
+		if (st == Alive) != t.Alive[j] {
 			dv.CollapseAgree = false
-			dv.Disagree = append(dv.Disagree, c)
+			dv.Disagree = append(dv.Disagree, j)
 		}
 	}
 	for _, v := range []*float64{dv.NC2H, dv.NC2W, dv.NC2WWT, dv.NC3WH, dv.BiasError, &dv.MarginError, &dv.MeanCosError} {
 		if v != nil && (math.IsNaN(*v) || math.IsInf(*v, 0)) {
-			return dv, fmt.Errorf("metrics: a deviation is %v: %w", *v, ErrNonFinite)
+			return dv, fmt.Errorf("metrics: a deviation is %v: %w", *v, setting.ErrNonFinite)
 		}
 	}
 	return dv, nil

@@ -19,7 +19,7 @@ func TestMeanCosAmongAlive(t *testing.T) {
 		data = append(data, means.At(0, y), means.At(1, y))
 	}
 	w := mat.NewDense(3, 2, []float64{1, 0, 0, 1, -1, -1})
-	m, err := Measure(FromRows(data, 2, labels), w, nil)
+	m, err := Measure(FromRows(data, 2, labels), w, nil, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,7 +43,7 @@ func TestMeanCosAmongAlive(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			dv, err := m.Compare(Target{HTH: &hth, WWT: &wwt, WH: &wh, Alive: tc.alive, MeanCos: tc.cos}, 1, 1, 1e-6)
+			dv, err := m.Compare(Target{HTH: &hth, WWT: &wwt, WH: &wh, Alive: tc.alive, MeanCos: tc.cos}, Criteria{LambdaW: 1, LambdaH: 1, CollapseTol: 1e-6})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
+
+	"nccheck/setting"
 )
 
 // randomPoint draws W (K x d), features (N x d row-major) with class-dependent
@@ -113,7 +115,7 @@ func TestNC1AgainstDefinition(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w, data, labels := randomPoint(3, tc.counts, tc.d, 0.3)
-			m, err := Measure(FromRows(data, tc.d, labels), w, nil)
+			m, err := Measure(FromRows(data, tc.d, labels), w, nil, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -133,7 +135,7 @@ func TestMeasureBasics(t *testing.T) {
 	d := 5
 	w, data, labels := randomPoint(5, counts, d, 0.5)
 	b := []float64{0.3, -1, 0.7}
-	m, err := Measure(FromRows(data, d, labels), w, b)
+	m, err := Measure(FromRows(data, d, labels), w, b, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +170,7 @@ func TestMeasureBasics(t *testing.T) {
 			h.Set(j, i, data[i*d+j])
 		}
 	}
-	m2, err := Measure(FromColumns(h, labels), w, b)
+	m2, err := Measure(FromColumns(h, labels), w, b, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +213,7 @@ func TestCompareExact(t *testing.T) {
 			data[i*d+j] = means.At(j, y)
 		}
 	}
-	m, err := Measure(FromRows(data, d, labels), &w, nil)
+	m, err := Measure(FromRows(data, d, labels), &w, nil, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +222,7 @@ func TestCompareExact(t *testing.T) {
 	wwt.Mul(&w, w.T())
 	wh.Mul(&w, means)
 	tg := Target{HTH: &hth, WWT: &wwt, WH: &wh, ClassifierRule: a, Alive: []bool{true, true, true}}
-	dv, err := m.Compare(tg, 1e-3, 1e-3, 1e-6)
+	dv, err := m.Compare(tg, Criteria{LambdaW: 1e-3, LambdaH: 1e-3, CollapseTol: 1e-6})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +242,7 @@ func TestCompareExact(t *testing.T) {
 		p := mat.DenseCopyOf(&hth)
 		p.Set(0, 0, p.At(0, 0)*(1+eps))
 		tg.HTH = p
-		dv, err := m.Compare(tg, 1e-3, 1e-3, 1e-6)
+		dv, err := m.Compare(tg, Criteria{LambdaW: 1e-3, LambdaH: 1e-3, CollapseTol: 1e-6})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -268,11 +270,11 @@ func TestMeasureErrors(t *testing.T) {
 		{"short data", []float64{1, 0, 0}, []int{0, 1}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Measure(FromRows(tc.data, 2, tc.labels), w, nil)
+			_, err := Measure(FromRows(tc.data, 2, tc.labels), w, nil, Options{})
 			if err == nil {
 				t.Fatal("no error")
 			}
-			if (tc.name == "NaN" || tc.name == "Inf") && !errors.Is(err, ErrNonFinite) {
+			if (tc.name == "NaN" || tc.name == "Inf") && !errors.Is(err, setting.ErrNonFinite) {
 				t.Errorf("%v does not wrap ErrNonFinite", err)
 			}
 		})

@@ -1,7 +1,6 @@
 package metrics
 
 import (
-	"errors"
 	"fmt"
 
 	"gonum.org/v1/gonum/mat"
@@ -113,6 +112,3 @@ func ClassLabels(counts []int) []int {
 	}
 	return labels
 }
-
-// ErrNonFinite reports an input or a result that is infinite or NaN.
-var ErrNonFinite = errors.New("metrics: non-finite value")

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"nccheck/internal/report"
+	"nccheck/metrics"
 	"nccheck/setting"
 )
 
@@ -62,9 +63,9 @@ func (f fmtr) opt(v *float64) string {
 	return f.sci(*v)
 }
 
-func metricsOf(r Row) *Metrics {
+func metricsOf(r Row) *metrics.Report {
 	if r.Metrics == nil {
-		return &Metrics{}
+		return &metrics.Report{}
 	}
 	return r.Metrics
 }
@@ -109,14 +110,14 @@ func allColumns() []column {
 			if r.Verdict == OutOfScope {
 				return "-"
 			}
-			return f.sci(m(r).MarginError)
+			return f.opt(m(r).MarginError)
 		}},
 		{name: "max_cos", header: "max cos", latex: "max cos", right: true, cell: func(r Row, f fmtr) string { return f.sci(m(r).MaxCos) }},
 		{name: "collapse", header: "collapse", latex: "collapse", cell: func(r Row, _ fmtr) string {
 			switch {
-			case r.Verdict == OutOfScope:
+			case r.Verdict == OutOfScope || m(r).CollapseAgree == nil:
 				return "-"
-			case !m(r).CollapseAgree:
+			case !*m(r).CollapseAgree:
 				return "differs " + fmt.Sprint(m(r).Disagree)
 			}
 			return "ok"

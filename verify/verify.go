@@ -22,7 +22,7 @@ import (
 // Tolerances decide the verdict. The zero value is not useful; start from
 // DefaultTolerances.
 type Tolerances struct {
-	// Objective bounds the relative gap |f_num - f*| / max(1, |f*|).
+	// Objective bounds |metrics.ObjectiveGap(f_num, f*)| = |f_num - f*| / max(1, |f*|).
 	Objective float64
 	// Geometry bounds each normalised distance NC2_H, NC2_W, NC2_WWT, NC3_WH.
 	Geometry float64
@@ -38,6 +38,12 @@ type Tolerances struct {
 	// ||mu_k||^2 sqrt(K lambda_H n_k / ((K-1) lambda_W)) (which equals M_k at
 	// the prediction) is at most Collapse times max(1, the largest).
 	Collapse float64
+}
+
+// criteria are the class-status criteria of a setting under the
+// tolerances (the merge tolerance is metrics.DefaultMergeTol).
+func (tol Tolerances) criteria(s setting.Setting) metrics.Criteria {
+	return metrics.Criteria{LambdaW: s.LambdaW.Float64(), LambdaH: s.LambdaH.Float64(), CollapseTol: tol.Collapse}
 }
 
 // DefaultTolerances are tied to the solver's default stopping rule (KKT
@@ -155,8 +161,10 @@ type Row struct {
 	Alive              int      `json:"alive_classes"`
 	PredictedObjective *string  `json:"predicted_objective"` // decimal, all digits of Prec
 	NumericObjective   float64  `json:"numeric_objective"`
-	ObjectiveGap       *float64 `json:"objective_gap"` // (f_num - f*) / max(1, |f*|)
-	Metrics            *Metrics `json:"metrics"`
+	ObjectiveGap       *float64 `json:"objective_gap"` // metrics.ObjectiveGap(f_num, f*)
+	// Metrics are the solver's point measured against the prediction (out
+	// of scope: without one).
+	Metrics *metrics.Report `json:"metrics"`
 	// PredictedRho and PredictedMargin are, per class, the predicted
 	// ||h_k||^2 and margin (theory.md section 10: (W h_k)_k - mean_{j != k}
 	// (W h_k)_j, without the bias), the values Metrics.MeanNorm^2 and
@@ -183,40 +191,6 @@ type RowSetting struct {
 	Bias    bool   `json:"bias"`
 	LambdaB string `json:"lambda_b,omitempty"`
 	NoReLU  bool   `json:"no_relu,omitempty"`
-}
-
-// Metrics are the deviations of theory.md section 8 for one row. A nil
-// pointer means "undefined" (a normalised distance whose norm is zero, e.g.
-// everything collapsed); it prints as "undef" and as JSON null. They are
-// computed by package metrics.
-type Metrics struct {
-	NC1    *float64 `json:"nc1"`
-	NC2H   *float64 `json:"nc2_h"`
-	NC2W   *float64 `json:"nc2_w"`
-	NC2WWT *float64 `json:"nc2_wwt"`
-	NC3WH  *float64 `json:"nc3_wh"`
-	// MarginError is max_k max_{j != k} |(W mu_k)_k - (W mu_k)_j - M_kj|,
-	// M_kj the predicted logit gap (metrics.Deviations.MarginError).
-	MarginError float64 `json:"margin_error"`
-	// BiasError is ||b - b*||_inf (bias rows only).
-	BiasError *float64 `json:"bias_error,omitempty"`
-	// MaxCos is max |cos(mu_k, mu_l) - c*| over pairs of classes the
-	// prediction keeps alive whose measured means are nonzero, c* the
-	// predicted cosine (0: orthogonal means, -1/(K-1): simplex ETF); out of
-	// scope, max |cos(mu_k, mu_l)| over all pairs with nonzero means; 0 when
-	// there is no such pair.
-	MaxCos float64 `json:"max_cos"`
-	// MeanNorm is ||mu_k|| per class, and MeasuredMargin the measured
-	// margin (W mu_k)_k - mean_{j != k} (W mu_k)_j per class.
-	MeanNorm       []float64 `json:"mean_norm"`
-	MeasuredMargin []float64 `json:"measured_margin"`
-	// CollapseAgree is true when the measured collapsed classes are exactly
-	// the predicted ones; Disagree lists the 1-based classes that differ.
-	CollapseAgree bool  `json:"collapse_agree"`
-	Disagree      []int `json:"collapse_disagree,omitempty"`
-	// AllCollapsed is true when every measured class mean is ~0; NC1 and
-	// NC2_W are then undefined (null).
-	AllCollapsed bool `json:"all_collapsed"`
 }
 
 // KeyOf identifies a row for resuming and merging: the case name, the
@@ -314,15 +288,14 @@ func measureNumeric(s setting.Setting, num *Numeric) (*metrics.Measurement, erro
 	if _, n := num.H.Dims(); n != s.N() {
 		return nil, fmt.Errorf("solver returned H with %d columns, want N = %d", n, s.N())
 	}
-	return metrics.Measure(metrics.FromColumns(num.H, metrics.ClassLabels(s.Counts)), num.W, num.B)
+	return metrics.Measure(metrics.FromColumns(num.H, metrics.ClassLabels(s.Counts)), num.W, num.B, metrics.Options{})
 }
 
 // compare fills the row from one theory's prediction (or its error).
 func compare(r *Row, s setting.Setting, pred *closedform.Prediction, perr error, num *Numeric, meas *metrics.Measurement, cfg Config) error {
-	lw, lh := s.LambdaW.Float64(), s.LambdaH.Float64()
 	var se *closedform.ScopeError
 	if errors.As(perr, &se) {
-		return measureOutOfScope(r, s, meas, se)
+		return measureOutOfScope(r, s, meas, se, cfg.Tol)
 	}
 	if perr != nil {
 		return perr
@@ -330,13 +303,13 @@ func compare(r *Row, s setting.Setting, pred *closedform.Prediction, perr error,
 	r.Scope = pred.Model
 	t := pred.Target()
 	fs, _ := pred.Objective.Float64()
-	gap := (num.Objective - fs) / math.Max(1, math.Abs(fs))
+	gap := metrics.ObjectiveGap(num.Objective, fs)
 	r.ObjectiveGap = &gap
-	dv, err := meas.Compare(t, lw, lh, cfg.Tol.Collapse)
+	rep, _, err := meas.Report(metrics.ReportOptions{Criteria: cfg.Tol.criteria(s), Target: &t})
 	if err != nil {
 		return err
 	}
-	r.Metrics = rowMetrics(meas, dv)
+	r.Metrics = rep
 	r.PredictedRho = metrics.Diag(t.HTH)
 	r.PredictedMargin = metrics.GapMeans(t.WH)
 	if cfg.ExactKKT {
@@ -351,49 +324,30 @@ func compare(r *Row, s setting.Setting, pred *closedform.Prediction, perr error,
 	return nil
 }
 
-// rowMetrics assembles the JSON metrics of a row.
-func rowMetrics(m *metrics.Measurement, dv metrics.Deviations) *Metrics {
-	out := &Metrics{NC1: m.NC1, NC2H: dv.NC2H, NC2W: dv.NC2W, NC2WWT: dv.NC2WWT, NC3WH: dv.NC3WH,
-		MarginError: dv.MarginError, BiasError: dv.BiasError, MaxCos: dv.MeanCosError,
-		MeasuredMargin: m.Margins(), CollapseAgree: dv.CollapseAgree, AllCollapsed: dv.AllCollapsed}
-	for _, c := range dv.Disagree {
-		out.Disagree = append(out.Disagree, c+1)
-	}
-	for _, v := range m.MeanNormSq() {
-		out.MeanNorm = append(out.MeanNorm, math.Sqrt(v))
-	}
-	if dv.AllCollapsed {
-		// Everything is (numerically) zero: the normalised quantities divide
-		// rounding noise by rounding noise. They are undefined, as theory.md
-		// section 8 says for a zero norm.
-		out.NC1, out.NC2W, out.MaxCos = nil, nil, 0
-	}
-	return out
-}
-
 // measureOutOfScope fills a row the theory does not cover: the numerical
 // result and the prediction-free measurements (NC1, NC2_W against the
 // paper's classifier rule when there is no bias, orthogonality of the means,
 // their norms).
-func measureOutOfScope(r *Row, s setting.Setting, m *metrics.Measurement, se *closedform.ScopeError) error {
+func measureOutOfScope(r *Row, s setting.Setting, m *metrics.Measurement, se *closedform.ScopeError, tol Tolerances) error {
 	r.Verdict, r.Scope = OutOfScope, se.Short
 	if se.Alive >= 0 {
 		r.Alive = se.Alive
 	}
-	out := &Metrics{NC1: m.NC1, MaxCos: m.MaxCosDeviation(0), MeasuredMargin: m.Margins()}
+	o := metrics.ReportOptions{Criteria: tol.criteria(s)}
 	if !s.Bias {
-		out.NC2W = m.ClassifierDist(closedform.PaperClassifierRule(s.Counts))
+		o.ClassifierRule = closedform.PaperClassifierRule(s.Counts)
 	}
-	for _, v := range m.MeanNormSq() {
-		out.MeanNorm = append(out.MeanNorm, math.Sqrt(v))
+	rep, _, err := m.Report(o)
+	if err != nil {
+		return err
 	}
-	r.Metrics = out
+	r.Metrics = rep
 	return nil
 }
 
 // judge applies the tolerances. The objective decides counterexample and
 // solver-gap; every failed tolerance is listed either way.
-func judge(gap float64, m *Metrics, t metrics.Target, tol Tolerances) (Verdict, []string) {
+func judge(gap float64, m *metrics.Report, t metrics.Target, tol Tolerances) (Verdict, []string) {
 	var failed []string
 	var verdict Verdict
 	switch {
@@ -437,7 +391,7 @@ func judge(gap float64, m *Metrics, t metrics.Target, tol Tolerances) (Verdict, 
 			maxM = math.Max(maxM, t.WH.At(c, c)-t.WH.At(j, c))
 		}
 	}
-	if m.MarginError > tol.Margin*maxM {
+	if m.MarginError != nil && *m.MarginError > tol.Margin*maxM {
 		failed = append(failed, fmt.Sprintf("margin>%.0e", tol.Margin))
 	}
 	if m.BiasError != nil {
@@ -452,7 +406,7 @@ func judge(gap float64, m *Metrics, t metrics.Target, tol Tolerances) (Verdict, 
 	if m.MaxCos > tol.Cos {
 		failed = append(failed, fmt.Sprintf("cos>%.0e", tol.Cos))
 	}
-	if !m.CollapseAgree {
+	if m.CollapseAgree != nil && !*m.CollapseAgree {
 		failed = append(failed, "collapse")
 	}
 	switch {
@@ -609,7 +563,9 @@ func Summarize(rows []Row) Summary {
 					upd(kv.n, *kv.v)
 				}
 			}
-			upd("margin error", m.MarginError)
+			if m.MarginError != nil {
+				upd("margin error", *m.MarginError)
+			}
 			upd("max cos", m.MaxCos)
 		}
 		if r.Verdict != Failed {

@@ -129,8 +129,8 @@ func TestVerdicts(t *testing.T) {
 				if m.NC1 == nil || *m.NC1 > 1e-20 {
 					t.Errorf("NC1 %v at an exactly collapsed point", m.NC1)
 				}
-				if m.MarginError > 1e-12 || m.MaxCos > 1e-12 || !m.CollapseAgree {
-					t.Errorf("margin %g cos %g collapse %v", m.MarginError, m.MaxCos, m.CollapseAgree)
+				if m.MarginError == nil || *m.MarginError > 1e-12 || m.MaxCos > 1e-12 || m.CollapseAgree == nil || !*m.CollapseAgree {
+					t.Errorf("margin %v cos %g collapse %v", m.MarginError, m.MaxCos, m.CollapseAgree)
 				}
 			}
 		})
