@@ -29,7 +29,7 @@ and epoch (a scalar); a DIR means every *.npz in it. Rows are sorted by epoch
 
 Per checkpoint: the objective of theory.md section 1 at the checkpoint
 (float64), the predicted f* of the paper's theorem for the class counts of
-the labels, d and the lambdas, their relative gap (f - f*)/|f*|, and the
+the labels, d and the lambdas, their gap (f - f*)/max(1, |f*|), and the
 metrics of section 8: NC1, NC2_H, NC2_W against the imbalanced theorem's
 classifier (rows K sqrt(n_k) mu_k - sum_j sqrt(n_j) mu_j) and against the
 balanced theory's (rows mu_k - mean_j mu_j), NC2_WWT, NC3_WH, max |cos(mu_k,
@@ -312,7 +312,7 @@ func writeMeasureTables(w io.Writer, reports []*checkpoint.Report, format string
 		if fitted {
 			what = "lambdas fitted per checkpoint (predicted columns follow the fit)"
 		}
-		t.Title = fmt.Sprintf("Checkpoints against the predicted global minimizer (%s; gap = (f - f*)/|f*|)", what)
+		t.Title = fmt.Sprintf("Checkpoints against the predicted global minimizer (%s; gap = (f - f*)/max(1, |f*|))", what)
 		if r.Bias {
 			t.Title += "; the checkpoints have a bias: it enters the objective, the prediction is bias-free"
 		}
