@@ -38,7 +38,7 @@ func writeNPZ(t testing.TB, path string, a arrays) {
 // times seeded half-normal noise on every feature entry (kept non-negative).
 func minimizerArrays(t testing.TB, s setting.Setting, float32s bool, eps float64, seed uint64) arrays {
 	t.Helper()
-	p, err := closedform.FormulaPaper.Predict(s, 256)
+	p, err := closedform.Paper{}.Predict(s, 256)
 	if err != nil {
 		t.Fatal(err)
 	}

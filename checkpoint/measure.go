@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"nccheck/closedform"
+	"nccheck/internal/target"
 	"nccheck/metrics"
 	"nccheck/setting"
 )
@@ -90,7 +91,7 @@ type ClassReport struct {
 
 // Measure measures one checkpoint: two passes over its features (package
 // metrics), the objective at the checkpoint, and the prediction of the
-// paper's theorem (closedform.FormulaPaper, bias-free) for the class counts
+// paper's theorem (closedform.Paper, bias-free) for the class counts
 // of the labels, d and the lambdas. A setting the theorem does not cover (d
 // below the number of alive classes) gives a report without predicted
 // values and with Scope set. Errors: an *Error for a bad file, a
@@ -159,7 +160,7 @@ func Compare(c *Checkpoint, m *metrics.Measurement, opt Options) (*Report, error
 	}
 	ro := metrics.ReportOptions{Criteria: metrics.Criteria{LambdaW: lw, LambdaH: lh, CollapseTol: opt.CollapseTol, MergeTol: opt.MergeTol},
 		ClassifierRule: closedform.PaperClassifierRule(c.Counts)}
-	p, err := closedform.FormulaPaper.Predict(s, opt.Prec)
+	p, err := closedform.Paper{}.Predict(s, opt.Prec)
 	var se *closedform.ScopeError
 	switch {
 	case errors.As(err, &se):
@@ -167,7 +168,7 @@ func Compare(c *Checkpoint, m *metrics.Measurement, opt Options) (*Report, error
 	case err != nil:
 		return nil, err
 	default:
-		t := p.Target()
+		t := target.Of(p)
 		ro.Target = &t
 	}
 	rep, classes, err := m.Report(ro)
@@ -222,7 +223,7 @@ func predicted(r *Report, p *closedform.Prediction, t *metrics.Target) {
 // alone) by least squares of the measured margins against the predicted
 // ones, sum_k (M_k - M_k(P))^2, a one-dimensional search over log P between
 // P_max 1e-16 and P_max = (K-1) max_k n_k / (K N^2) (global collapse). The
-// predicted margins are the closed form's (closedform.Formula.Margins, 64
+// predicted margins are the closed form's (closedform.Paper.Margins, 64
 // bits: O(K) logarithms per trial).
 //
 // What it can show: with the lambdas fitted, the balance holds and the
@@ -249,7 +250,7 @@ func FitLambdas(m *metrics.Measurement) (lambdaW, lambdaH float64, err error) {
 		if err := errors.Join(err1, err2); err != nil {
 			return 0, err
 		}
-		margins, err := closedform.FormulaPaper.Margins(setting.Setting{Counts: m.Counts, Dim: k, LambdaW: lwd, LambdaH: lhd}, 64)
+		margins, err := closedform.Paper{}.Margins(setting.Setting{Counts: m.Counts, Dim: k, LambdaW: lwd, LambdaH: lhd}, 64)
 		if err != nil {
 			return 0, err
 		}

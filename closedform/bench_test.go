@@ -16,7 +16,7 @@ func BenchmarkPredict(b *testing.B) {
 		s := mkSetting(counts, k, "1e-4", "1e-5")
 		b.Run(fmt.Sprintf("K=%d", k), func(b *testing.B) {
 			for b.Loop() {
-				if _, err := Predict(s, Options{Prec: 256}); err != nil {
+				if _, err := (Auto{}).Predict(s, 256); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -17,14 +17,12 @@ import (
 //	w_k = n_k/N,  s_k = sqrt(lambda_W lambda_H n_k),
 //
 // convex in (y_1..y_K, b) in R^{K x K} x R^K, strictly convex on the classes
-// with y_k != 0. It has no closed form; PredictBias solves it by a proximal
-// gradient method in float64 (to find which classes collapse, y_k = 0) and
-// then by a damped Newton method in big.Float on the smooth problem of the
-// remaining classes, and certifies the collapsed ones by their subgradient
-// condition ||w_k (softmax(b) - e_k)|| <= s_k.
+// with y_k != 0. It has no closed form; BiasOrthogonal solves it by a
+// proximal gradient method in float64 (to find which classes collapse,
+// y_k = 0) and then by a damped Newton method in big.Float on the smooth
+// problem of the remaining classes, and certifies the collapsed ones by
+// their subgradient condition ||w_k (softmax(b) - e_k)|| <= s_k.
 
-// BiasClass holds the predicted quantities of class k with a bias. Every
-// *big.Float has precision BiasPrediction.Prec.
 // Reduced is the solution of the reduced problem of theory.md section 4
 // behind a prediction with a bias (Prediction.Reduced). Every *big.Float has
 // the prediction's precision.
@@ -61,51 +59,47 @@ type ReducedClass struct {
 // ModelBias is Prediction.Model for the orthogonal structure with a bias.
 const ModelBias = "bias, vs sec. 4"
 
-// ErrNoConvergence reports that the Newton method of PredictBias did not
+// ErrNoConvergence reports that the Newton method of BiasOrthogonal did not
 // reach the requested precision.
 var ErrNoConvergence = errors.New("closedform: bias Newton method did not converge")
 
-// PredictBias solves the reduced problem of theory.md section 4 with a bias
-// (s.Bias set, lambda_b > 0, ReLU features) to opt.Prec bits (DefaultPrec
-// when 0); the formula option must be FormulaPaper. The result is the
-// orthogonal-structure prediction (Theory "paper", Model ModelBias, and
-// Reduced set): whether this structure is globally optimal for the full
-// problem is not settled by the paper (theory.md section 6); the KKT check of
-// package derivation and the full numerical solver test it. The solution is
-// computed at opt.Prec+GuardBits bits and rounded once. It returns a
-// *ScopeError when d is smaller than the number of alive classes of the
-// solution, and an error when the Newton method fails to converge.
+// BiasOrthogonal is the orthogonal structure of theory.md section 4 with a
+// penalised bias as a [Theory]: disjoint nonnegative class means, the
+// classifier and the bias b* that solve the reduced problem above, for
+// cross-entropy, ReLU features, lambda_b > 0 and d at least the number of
+// alive classes of the solution. Whether this structure is globally optimal
+// for the full problem is not settled by the paper (theory.md section 6):
+// the KKT check of package derivation and the full numerical solver test
+// it.
+type BiasOrthogonal struct{}
+
+// Name returns "bias-orthogonal".
+func (BiasOrthogonal) Name() string { return "bias-orthogonal" }
+
+// Predict solves the reduced problem of s to prec bits (0 means
+// DefaultPrec) at prec+GuardBits bits and rounds the solution once: the
+// prediction has Model ModelBias and Reduced set. Errors: a
+// *setting.InputError for an invalid setting or precision; a *ScopeError for
+// another loss, no bias, an unregularised bias, the plain UFM, and d smaller
+// than the number of alive classes of the solution; an error wrapping
+// ErrNoConvergence when the Newton method fails.
 //
 // Cost per Newton step: O(K^4) big.Float operations and O(K^2)
 // exponentials; a handful of steps from the float64 start.
-func PredictBias(s setting.Setting, opt Options) (bp *Prediction, err error) {
-	prec, err := checkPrec(opt.Prec)
+func (th BiasOrthogonal) Predict(s setting.Setting, prec uint) (bp *Prediction, err error) {
+	prec, err = checkInputs(s, prec)
 	if err != nil {
 		return nil, err
 	}
-	if opt.Formula != FormulaPaper {
-		return nil, &setting.InputError{Field: "Formula", Value: opt.Formula.String(), Reason: "the bias prediction solves the exact reduced problem; only paper applies"}
-	}
-	if err := s.Validate(); err != nil {
-		return nil, err
-	}
-	if !s.Bias {
-		return nil, &setting.InputError{Field: setting.FieldBias, Reason: "is required: the bias prediction solves the reduced problem with a bias"}
-	}
-	if s.NoReLU {
-		return nil, &ScopeError{Theory: FormulaPaper.Name(), Field: setting.FieldNoReLU, Short: "no ReLU constraint", Alive: -1,
-			Reason: "the bias prediction is for ReLU (non-negative) features"}
-	}
-	if s.Unregularised() {
-		return nil, &ScopeError{Theory: FormulaPaper.Name(), Field: setting.FieldLambdaB, Value: "0", Short: "unregularised bias", Alive: -1,
-			Reason: "the bias prediction needs a penalised bias (lambda_b > 0)"}
+	if se := biasOrthogonalScope(th.Name(), s); se != nil {
+		return nil, se
 	}
 	defer func() {
 		// big.Float panics with ErrNaN on a NaN input (a float64 start gone
 		// non-finite) or an undefined operation; report it as an error.
 		if e := recover(); e != nil {
 			if _, ok := e.(big.ErrNaN); ok {
-				bp, err = nil, fmt.Errorf("predict bias %s: %w", s, ErrNonFinite)
+				bp, err = nil, fmt.Errorf("predict bias %s: %w", s, setting.ErrNonFinite)
 				return
 			}
 			panic(e)
@@ -119,11 +113,29 @@ func PredictBias(s setting.Setting, opt Options) (bp *Prediction, err error) {
 	}
 	sol.Reduced.ProxIterations = proxIter
 	if a := sol.AliveCount(); s.Dim < a {
-		return nil, &ScopeError{Theory: FormulaPaper.Name(), Field: setting.FieldDim, Value: fmt.Sprint(s.Dim), Alive: a,
+		return nil, &ScopeError{Theory: th.Name(), Field: setting.FieldDim, Value: fmt.Sprint(s.Dim), Alive: a,
 			Short:  "bias, d=" + fmt.Sprint(s.Dim) + " < " + fmt.Sprint(a) + " alive classes",
 			Reason: fmt.Sprintf("smaller than the number of alive classes with the bias (%d); the orthogonal structure does not fit", a)}
 	}
 	return sol, nil
+}
+
+// biasOrthogonalScope returns the *ScopeError of BiasOrthogonal for s
+// (before the solve), or nil.
+func biasOrthogonalScope(name string, s setting.Setting) *ScopeError {
+	switch {
+	case !s.Loss.IsCE():
+		return lossScope(name, s, "cross-entropy")
+	case !s.Bias:
+		return &ScopeError{Theory: name, Field: setting.FieldBias, Short: "no bias", Alive: -1,
+			Reason: "is required: the bias prediction solves the reduced problem with a bias"}
+	case s.NoReLU:
+		return noReLUScope(name, "the bias prediction is for ReLU (non-negative) features")
+	case s.Unregularised():
+		return &ScopeError{Theory: name, Field: setting.FieldLambdaB, Value: "0", Short: "unregularised bias", Alive: -1,
+			Reason: "the bias prediction needs a penalised bias (lambda_b > 0)"}
+	}
+	return nil
 }
 
 // reduced is the reduced problem at working precision wp.

@@ -5,7 +5,6 @@ import (
 	"math/big"
 
 	"nccheck/internal/bigmath"
-	"nccheck/setting"
 )
 
 // newtonDirection solves the Newton system by block elimination: the Hessian
@@ -120,7 +119,6 @@ func (r *reduced) newton(ys [][]*big.Float, b []*big.Float, alive []bool) (iters
 	k := r.k
 	stepTol := new(big.Float).SetMantExp(big.NewFloat(1), -int(r.wp)+32)
 	tiny := new(big.Float).SetMantExp(big.NewFloat(1), -int(r.wp)/2)
-	t := r.newF()
 	for iters = 0; iters < maxNewton; iters++ {
 		st := r.eval(ys, b)
 		gy, gb := r.gradient(st, ys, b, alive)
@@ -128,91 +126,21 @@ func (r *reduced) newton(ys [][]*big.Float, b []*big.Float, alive []bool) (iters
 		if err != nil {
 			return iters, -1, err
 		}
-		// Newton decrement g.d (negative) and the step size.
-		dec := r.newF()
-		scale := r.fromInt(1)
-		stepMax := r.newF()
-		track := func(x, d *big.Float) {
-			if a := new(big.Float).Abs(x); a.Cmp(scale) > 0 {
-				scale = a
-			}
-			if a := new(big.Float).Abs(d); a.Cmp(stepMax) > 0 {
-				stepMax = a
-			}
-		}
-		for j := 0; j < k; j++ {
-			dec.Add(dec, t.Mul(gb[j], db[j]))
-			track(b[j], db[j])
-		}
-		for cls := 0; cls < k; cls++ {
-			if !alive[cls] {
-				continue
-			}
-			for j := 0; j < k; j++ {
-				dec.Add(dec, t.Mul(gy[cls][j], dy[cls][j]))
-				track(ys[cls][j], dy[cls][j])
-			}
-		}
+		dec, scale, stepMax := r.decrement(ys, b, alive, gy, gb, dy, db)
 		// Backtracking (Armijo, with slack for the rounding of F).
 		slack := new(big.Float).Abs(st.f)
 		slack.Mul(slack, r.epsF)
 		// A Newton step that carries some y_k through 0 means the smooth
 		// model ignores the kink of ||y_k||: try the collapsed y_k = 0 instead.
-		var crossing []int
-		for cls := 0; cls < k; cls++ {
-			if !alive[cls] {
-				continue
-			}
-			dot := r.newF()
-			for j := 0; j < k; j++ {
-				dot.Add(dot, t.Mul(ys[cls][j], r.newF().Add(ys[cls][j], dy[cls][j])))
-			}
-			if dot.Sign() <= 0 {
-				crossing = append(crossing, cls)
-			}
-		}
-		if cls := r.tryDrop(st, ys, b, crossing, slack); cls >= 0 {
+		if cls := r.tryDrop(st, ys, b, r.crossing(ys, alive, dy), slack); cls >= 0 {
 			return iters + 1, cls, nil
 		}
-		ty := make([][]*big.Float, k)
-		tb := make([]*big.Float, k)
-		step := r.fromInt(1)
-		accepted := false
-		for ls := 0; ls < 60; ls++ {
-			for cls := 0; cls < k; cls++ {
-				ty[cls] = make([]*big.Float, k)
-				for j := 0; j < k; j++ {
-					ty[cls][j] = r.newF().Set(ys[cls][j])
-					if alive[cls] {
-						ty[cls][j].Add(ty[cls][j], t.Mul(step, dy[cls][j]))
-					}
-				}
-			}
-			for j := 0; j < k; j++ {
-				tb[j] = r.newF().Add(b[j], t.Mul(step, db[j]))
-			}
-			nst := r.eval(ty, tb)
-			bound := r.newF().Mul(step, dec)
-			bound.Mul(bound, r.newF().SetFloat64(1e-4))
-			bound.Add(bound, st.f)
-			bound.Add(bound, slack)
-			if nst.f.Cmp(bound) <= 0 {
-				accepted = true
-				break
-			}
-			step.Quo(step, r.fromInt(2))
-		}
+		ty, tb, step, accepted := r.lineSearch(st, ys, b, alive, dy, db, dec, slack)
 		small := stepMax.Cmp(new(big.Float).Mul(stepTol, scale)) <= 0
 		if !accepted || step.Cmp(r.newF().SetMantExp(r.fromInt(1), -10)) < 0 {
 			// Tiny or failed steps: the kink of a class that should collapse
 			// is the usual cause.
-			var all []int
-			for cls := 0; cls < k; cls++ {
-				if alive[cls] {
-					all = append(all, cls)
-				}
-			}
-			if cls := r.tryDrop(st, ys, b, all, slack); cls >= 0 {
+			if cls := r.tryDrop(st, ys, b, trueIndices(alive), slack); cls >= 0 {
 				return iters + 1, cls, nil
 			}
 		}
@@ -240,6 +168,103 @@ func (r *reduced) newton(ys [][]*big.Float, b []*big.Float, alive []bool) (iters
 		}
 	}
 	return iters, -1, fmt.Errorf("%w after %d steps", ErrNoConvergence, maxNewton)
+}
+
+// decrement returns the Newton decrement g.d (negative), the scale
+// max(1, |x|) of the variables and the largest step entry |d|.
+func (r *reduced) decrement(ys [][]*big.Float, b []*big.Float, alive []bool, gy [][]*big.Float, gb []*big.Float,
+	dy [][]*big.Float, db []*big.Float) (dec, scale, stepMax *big.Float) {
+	dec, scale, stepMax = r.newF(), r.fromInt(1), r.newF()
+	t := r.newF()
+	track := func(x, d *big.Float) {
+		if a := new(big.Float).Abs(x); a.Cmp(scale) > 0 {
+			scale = a
+		}
+		if a := new(big.Float).Abs(d); a.Cmp(stepMax) > 0 {
+			stepMax = a
+		}
+	}
+	for j := 0; j < r.k; j++ {
+		dec.Add(dec, t.Mul(gb[j], db[j]))
+		track(b[j], db[j])
+	}
+	for cls := 0; cls < r.k; cls++ {
+		if !alive[cls] {
+			continue
+		}
+		for j := 0; j < r.k; j++ {
+			dec.Add(dec, t.Mul(gy[cls][j], dy[cls][j]))
+			track(ys[cls][j], dy[cls][j])
+		}
+	}
+	return dec, scale, stepMax
+}
+
+// crossing returns the alive classes whose full Newton step carries y_k
+// through 0 (y_k . (y_k + d_k) <= 0).
+func (r *reduced) crossing(ys [][]*big.Float, alive []bool, dy [][]*big.Float) []int {
+	var out []int
+	t := r.newF()
+	for cls := 0; cls < r.k; cls++ {
+		if !alive[cls] {
+			continue
+		}
+		dot := r.newF()
+		for j := 0; j < r.k; j++ {
+			dot.Add(dot, t.Mul(ys[cls][j], r.newF().Add(ys[cls][j], dy[cls][j])))
+		}
+		if dot.Sign() <= 0 {
+			out = append(out, cls)
+		}
+	}
+	return out
+}
+
+// lineSearch halves the step from 1 until the Armijo condition
+// F(x + step d) <= F(x) + 1e-4 step g.d + slack holds (at most 60 times). It
+// returns the trial point, the step and whether it was accepted.
+func (r *reduced) lineSearch(st *state, ys [][]*big.Float, b []*big.Float, alive []bool, dy [][]*big.Float, db []*big.Float,
+	dec, slack *big.Float) (ty [][]*big.Float, tb []*big.Float, step *big.Float, accepted bool) {
+	k := r.k
+	t := r.newF()
+	ty = make([][]*big.Float, k)
+	tb = make([]*big.Float, k)
+	step = r.fromInt(1)
+	for ls := 0; ls < 60; ls++ {
+		for cls := 0; cls < k; cls++ {
+			ty[cls] = make([]*big.Float, k)
+			for j := 0; j < k; j++ {
+				ty[cls][j] = r.newF().Set(ys[cls][j])
+				if alive[cls] {
+					ty[cls][j].Add(ty[cls][j], t.Mul(step, dy[cls][j]))
+				}
+			}
+		}
+		for j := 0; j < k; j++ {
+			tb[j] = r.newF().Add(b[j], t.Mul(step, db[j]))
+		}
+		nst := r.eval(ty, tb)
+		bound := r.newF().Mul(step, dec)
+		bound.Mul(bound, r.newF().SetFloat64(1e-4))
+		bound.Add(bound, st.f)
+		bound.Add(bound, slack)
+		if nst.f.Cmp(bound) <= 0 {
+			return ty, tb, step, true
+		}
+		step.Quo(step, r.fromInt(2))
+	}
+	return ty, tb, step, false
+}
+
+// trueIndices returns the indices of the true entries.
+func trueIndices(b []bool) []int {
+	var out []int
+	for i, v := range b {
+		if v {
+			out = append(out, i)
+		}
+	}
+	return out
 }
 
 // tryDrop evaluates F with y_k = 0 for each candidate class k and returns
@@ -330,138 +355,4 @@ func (r *reduced) solve(ys [][]*big.Float, b []*big.Float, prec uint) (*Predicti
 		}
 	}
 	return nil, fmt.Errorf("%w: the set of collapsed classes did not settle", ErrNoConvergence)
-}
-
-// finish rounds the solution to prec bits and derives the prediction: per
-// class the biased margin, rho_k, ||w_k||^2, cos(w_k, h_k) and p_k; the
-// matrices W Hbar (the unbiased logits y_k as columns), W W^T =
-// sum_k a_k a_k^T and Hbar^T Hbar = diag(rho); b*; and the reduced-problem
-// report.
-func (r *reduced) finish(st *state, ys [][]*big.Float, b []*big.Float, alive []bool, prec uint) *Prediction {
-	k := r.k
-	out := func(x *big.Float) *big.Float { return new(big.Float).SetPrec(prec).Set(x) }
-	p := &Prediction{Setting: r.s.Clone(), Theory: FormulaPaper.Name(), Model: ModelBias, Prec: prec,
-		Classes: make([]Class, k), Reduced: &Reduced{Classes: make([]ReducedClass, k)}}
-	p.Objective = out(st.f)
-	gy, gb := r.gradient(st, ys, b, alive)
-	res := r.newF()
-	upd := func(v *big.Float) {
-		if a := new(big.Float).Abs(v); a.Cmp(res) > 0 {
-			res = a
-		}
-	}
-	for _, v := range gb {
-		upd(v)
-	}
-	p.Bias = make([]*big.Float, k)
-	for j := range b {
-		p.Bias[j] = out(b[j])
-	}
-	// Working-precision pieces of the explicit point: t_k = sqrt(rho_k) and
-	// a_k = y_k / t_k for the alive classes.
-	rhos := make([]*big.Float, k)
-	ts := make([]*big.Float, k)
-	as := make([][]*big.Float, k)
-	t := r.newF()
-	p.GlobalCollapse = true
-	for cls := 0; cls < k; cls++ {
-		rc := ReducedClass{Logits: make([]*big.Float, k)}
-		for j := range ys[cls] {
-			rc.Logits[j] = out(ys[cls][j])
-		}
-		norm := st.norms[cls]
-		rc.LogitNorm = out(norm)
-		sg := r.norm(r.smoothGrad(st, cls))
-		sg.Quo(sg, r.sk[cls])
-		rc.SubgradientRatio = out(sg)
-		rhos[cls] = r.newF()
-		if alive[cls] {
-			p.GlobalCollapse = false
-			for _, v := range gy[cls] {
-				upd(v)
-			}
-			rhos[cls] = r.rho(cls, norm)
-			ts[cls] = r.newF().Sqrt(rhos[cls])
-			as[cls] = make([]*big.Float, k)
-			rc.Classifier = make([]*big.Float, k)
-			for j := range ys[cls] {
-				as[cls][j] = r.newF().Quo(ys[cls][j], ts[cls])
-				rc.Classifier[j] = out(as[cls][j])
-			}
-		} else {
-			excess := r.newF().Sub(sg, r.fromInt(1))
-			if excess.Sign() > 0 {
-				upd(excess.Mul(excess, r.sk[cls]))
-			}
-		}
-		// Margin and correct-class probability with the bias.
-		var best *big.Float
-		for j := 0; j < k; j++ {
-			if j == cls {
-				continue
-			}
-			z := r.newF().Add(ys[cls][j], b[j])
-			if best == nil || z.Cmp(best) > 0 {
-				best = z
-			}
-		}
-		zk := r.newF().Add(ys[cls][cls], b[cls])
-		p.Classes[cls] = Class{N: r.s.Counts[cls], Alive: alive[cls], Margin: out(zk.Sub(zk, best)),
-			FeatureNormSq: out(rhos[cls]), ProbCorrect: out(st.p[cls][cls])}
-		p.Reduced.Classes[cls] = rc
-	}
-	p.Reduced.Residual = out(res)
-	// W W^T = sum_{l alive} a_l a_l^T; row norms and cos(w_k, h_k) = a_k[k] / ||w_k||.
-	p.WH, p.WWT, p.HTH = newMatrix(k, prec), newMatrix(k, prec), newMatrix(k, prec)
-	for i := 0; i < k; i++ {
-		for j := 0; j < k; j++ {
-			v := r.newF()
-			for l := 0; l < k; l++ {
-				if alive[l] {
-					v.Add(v, t.Mul(as[l][i], as[l][j]))
-				}
-			}
-			p.WWT.at(i, j).Set(v)
-			p.WH.at(j, i).Set(ys[i][j]) // column i: the logits y_i of class i's mean
-		}
-		p.HTH.at(i, i).Set(rhos[i])
-	}
-	for cls := 0; cls < k; cls++ {
-		wn := r.newF().Set(p.WWT.at(cls, cls))
-		p.Classes[cls].ClassifierNormSq = out(wn)
-		if alive[cls] && wn.Sign() > 0 {
-			cos := r.newF().Quo(as[cls][cls], r.newF().Sqrt(wn))
-			p.Classes[cls].CosWH = out(cos)
-		}
-	}
-	s, ab := r.s, append([]bool(nil), alive...)
-	p.minimizer = func() (*Minimizer, error) { return biasMinimizer(s, prec, ab, ts, as, b), nil }
-	return p
-}
-
-// biasMinimizer builds the explicit point with a bias: the alive classes,
-// in order, take the coordinate directions e_1, e_2, ... of R^d with
-// h_k = t_k e_{c(k)}; the column c(k) of W is a_k (so W h_k = y_k), every
-// other column of W is 0; and b = b*.
-func biasMinimizer(s setting.Setting, prec uint, alive []bool, ts []*big.Float, as [][]*big.Float, b []*big.Float) *Minimizer {
-	k := s.K()
-	m := newZeroMinimizer(s, prec)
-	next := 0
-	for cls := 0; cls < k; cls++ {
-		if !alive[cls] {
-			continue
-		}
-		coord := next
-		next++
-		m.Coord[cls] = coord
-		m.Means[coord][cls].Set(ts[cls])
-		for j := 0; j < k; j++ {
-			m.W[j][coord].Set(as[cls][j])
-		}
-	}
-	m.B = make([]*big.Float, k)
-	for j := range m.B {
-		m.B[j] = new(big.Float).SetPrec(prec).Set(b[j])
-	}
-	return m
 }

@@ -42,11 +42,11 @@ func TestPredictBiasBalanced(t *testing.T) {
 		biasSetting([]int{2, 2}, 2, "1", "1", "1"), // global collapse
 	} {
 		t.Run(s.String(), func(t *testing.T) {
-			p, err := PredictBias(s, Options{Prec: 256})
+			p, err := BiasOrthogonal{}.Predict(s, 256)
 			if err != nil {
 				t.Fatal(err)
 			}
-			q, err := Predict(biasFree(s), Options{Prec: 256})
+			q, err := Auto{}.Predict(biasFree(s), 256)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -109,11 +109,11 @@ func TestPredictBiasOptimality(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.s.String(), func(t *testing.T) {
-			p, err := PredictBias(tc.s, Options{Prec: 256})
+			p, err := BiasOrthogonal{}.Predict(tc.s, 256)
 			if err != nil {
 				t.Fatal(err)
 			}
-			p2, err := PredictBias(tc.s, Options{Prec: 512})
+			p2, err := BiasOrthogonal{}.Predict(tc.s, 512)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -146,7 +146,7 @@ func TestPredictBiasOptimality(t *testing.T) {
 			if sum.Abs(sum).Cmp(tiny) > 0 {
 				t.Errorf("b* sums to %s, want 0", sum.Text('g', 5))
 			}
-			q, err := Predict(biasFree(tc.s), Options{Prec: 256})
+			q, err := Auto{}.Predict(biasFree(tc.s), 256)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -215,11 +215,11 @@ func TestPredictBiasOptimality(t *testing.T) {
 // and the margins approach the bias-free closed form.
 func TestPredictBiasLargePenalty(t *testing.T) {
 	s := biasSetting([]int{40, 20, 10, 5}, 4, "5e-3", "5e-3", "1e6")
-	p, err := PredictBias(s, Options{Prec: 128})
+	p, err := BiasOrthogonal{}.Predict(s, 128)
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := Predict(biasFree(s), Options{Prec: 128})
+	q, err := Auto{}.Predict(biasFree(s), 128)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +243,7 @@ func TestPredictBiasLargePenalty(t *testing.T) {
 func TestBiasActiveSetCorrection(t *testing.T) {
 	s := biasSetting([]int{100, 50, 10, 1}, 5, "2e-2", "2e-2", "10")
 	const prec = 256
-	want, err := PredictBias(s, Options{Prec: prec})
+	want, err := BiasOrthogonal{}.Predict(s, prec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,19 +308,19 @@ func TestPredictBiasRejects(t *testing.T) {
 	tests := []struct {
 		name  string
 		s     setting.Setting
-		opt   Options
+		prec  uint
 		field string
 	}{
-		{"no bias", biasFree(good), Options{}, setting.FieldBias},
-		{"authors-code", good, Options{Formula: FormulaAuthorsCode}, "Formula"},
-		{"prec", good, Options{Prec: 10}, "Prec"},
-		{"d below alive", biasSetting([]int{40, 20, 10, 5}, 2, "5e-3", "5e-3", "5e-3"), Options{}, setting.FieldDim},
-		{"no relu", func() setting.Setting { s := good.Clone(); s.NoReLU = true; return s }(), Options{}, setting.FieldNoReLU},
-		{"bad lambda_b", biasSetting([]int{4, 4}, 2, "1", "1", "0"), Options{}, setting.FieldLambdaB},
+		{"no bias", biasFree(good), 0, setting.FieldBias},
+		{"mse", func() setting.Setting { s := good.Clone(); s.Loss = setting.MSE(); return s }(), 0, setting.FieldLoss},
+		{"prec", good, 10, "Prec"},
+		{"d below alive", biasSetting([]int{40, 20, 10, 5}, 2, "5e-3", "5e-3", "5e-3"), 0, setting.FieldDim},
+		{"no relu", func() setting.Setting { s := good.Clone(); s.NoReLU = true; return s }(), 0, setting.FieldNoReLU},
+		{"unregularised bias", biasSetting([]int{4, 4}, 2, "1", "1", "0"), 0, setting.FieldLambdaB},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := PredictBias(tc.s, tc.opt)
+			_, err := BiasOrthogonal{}.Predict(tc.s, tc.prec)
 			var ie *setting.InputError
 			if !errors.As(err, &ie) {
 				t.Fatalf("error %v, want an *InputError", err)

@@ -17,11 +17,24 @@ func mkSetting(counts []int, d int, lw, lh string) setting.Setting {
 	return setting.Setting{Counts: counts, Dim: d, LambdaW: setting.MustDecimal(lw), LambdaH: setting.MustDecimal(lh)}
 }
 
-func mustPredict(t testing.TB, s setting.Setting, opt Options) *Prediction {
+// mustPredict returns th's prediction of s at prec bits, checked by
+// Validate (its explicit point against its matrices and objective).
+func mustPredict(t testing.TB, th Theory, s setting.Setting, prec uint) *Prediction {
 	t.Helper()
-	p, err := Predict(s, opt)
+	p := mustPredictUnchecked(t, th, s, prec)
+	if err := p.Validate(); err != nil {
+		t.Fatalf("%s: Predict(%s): %v", th.Name(), s, err)
+	}
+	return p
+}
+
+// mustPredictUnchecked is mustPredict without Validate (about one big-float
+// exponential per class), for the tests that loop over hundreds of settings.
+func mustPredictUnchecked(t testing.TB, th Theory, s setting.Setting, prec uint) *Prediction {
+	t.Helper()
+	p, err := th.Predict(s, prec)
 	if err != nil {
-		t.Fatalf("Predict(%s): %v", s, err)
+		t.Fatalf("%s: Predict(%s): %v", th.Name(), s, err)
 	}
 	return p
 }
@@ -73,7 +86,7 @@ func namedSettings() []struct {
 func TestAgainstFloat64(t *testing.T) {
 	for _, tc := range namedSettings() {
 		t.Run(tc.name, func(t *testing.T) {
-			p := mustPredict(t, tc.s, Options{})
+			p := mustPredict(t, Auto{}, tc.s, 0)
 			compareFloat64(t, p, predictFloat64(tc.s), 1e-11)
 		})
 	}
@@ -156,7 +169,7 @@ func TestPropertiesRandom(t *testing.T) {
 	collapsedSeen, aliveSeen := 0, 0
 	for trial := 0; trial < 200; trial++ {
 		s := randomSetting(r)
-		p := mustPredict(t, s, Options{})
+		p := mustPredict(t, Auto{}, s, 0)
 		q := predictFloat64(s)
 		// Near the threshold the margin argument (K-1)(1/(c beta)-1) is close
 		// to 1 and the float64 path loses digits to cancellation: compare with
@@ -260,7 +273,7 @@ func checkIdentities(t *testing.T, p *Prediction) {
 	}
 
 	// p_k = 1 - c beta_k for alive classes (paper formula).
-	if p.Theory == FormulaPaper.Name() {
+	if p.Theory == (Paper{}).Name() {
 		for i, c := range p.Classes {
 			if !c.Alive {
 				continue
@@ -276,7 +289,7 @@ func checkIdentities(t *testing.T, p *Prediction) {
 func TestIdentitiesNamed(t *testing.T) {
 	for _, tc := range namedSettings() {
 		t.Run(tc.name, func(t *testing.T) {
-			checkIdentities(t, mustPredict(t, tc.s, Options{}))
+			checkIdentities(t, mustPredict(t, Auto{}, tc.s, 0))
 		})
 	}
 }
@@ -339,9 +352,9 @@ func TestObjectiveAtMinimizer(t *testing.T) {
 			if tc.s.K() > 10 {
 				continue
 			}
-			for _, f := range []Formula{FormulaPaper, FormulaAuthorsCode} {
-				t.Run(fmt.Sprintf("%s/%d/%s", tc.name, prec, f), func(t *testing.T) {
-					p := mustPredict(t, tc.s, Options{Prec: prec, Formula: f})
+			for _, f := range []Theory{Paper{}, AuthorsCode{}} {
+				t.Run(fmt.Sprintf("%s/%d/%s", tc.name, prec, f.Name()), func(t *testing.T) {
+					p := mustPredict(t, f, tc.s, prec)
 					m, err := p.Minimizer()
 					if err != nil {
 						t.Fatal(err)
@@ -362,7 +375,7 @@ func TestBalancedEqualNorms(t *testing.T) {
 		for i := range counts {
 			counts[i] = 321
 		}
-		p := mustPredict(t, mkSetting(counts, k, "3e-4", "2e-4"), Options{})
+		p := mustPredict(t, Auto{}, mkSetting(counts, k, "3e-4", "2e-4"), 0)
 		for i := 1; i < k; i++ {
 			a, b := p.Classes[0], p.Classes[i]
 			if a.Margin.Cmp(b.Margin) != 0 || a.FeatureNormSq.Cmp(b.FeatureNormSq) != 0 || a.ClassifierNormSq.Cmp(b.ClassifierNormSq) != 0 {
@@ -383,9 +396,9 @@ func TestBalancedEqualNorms(t *testing.T) {
 func TestMarginDependsOnProductOnly(t *testing.T) {
 	counts := []int{700, 300, 120, 40}
 	pairs := [][2]string{{"1e-4", "1e-5"}, {"1e-3", "1e-6"}, {"2e-5", "5e-5"}, {"4e-6", "2.5e-4"}}
-	base := mustPredict(t, mkSetting(counts, 4, pairs[0][0], pairs[0][1]), Options{})
+	base := mustPredict(t, Auto{}, mkSetting(counts, 4, pairs[0][0], pairs[0][1]), 0)
 	for _, pr := range pairs[1:] {
-		p := mustPredict(t, mkSetting(counts, 4, pr[0], pr[1]), Options{})
+		p := mustPredict(t, Auto{}, mkSetting(counts, 4, pr[0], pr[1]), 0)
 		for i := range counts {
 			if d := relDiff(p.Classes[i].Margin, base.Classes[i].Margin, 1e-300); d > 1e-70 {
 				t.Errorf("lambdas %v: margin of class %d differs by %g relative", pr, i+1, d)
@@ -400,7 +413,7 @@ func TestMarginDependsOnProductOnly(t *testing.T) {
 func TestAllCollapsedObjectiveIsLogK(t *testing.T) {
 	for _, counts := range [][]int{{5, 5, 4}, {1, 1}, {3, 2, 2, 1, 1}} {
 		s := mkSetting(counts, 1, "0.5", "0.5")
-		p := mustPredict(t, s, Options{})
+		p := mustPredict(t, Auto{}, s, 0)
 		if !p.GlobalCollapse {
 			t.Fatalf("%v: expected global collapse", counts)
 		}
@@ -422,7 +435,7 @@ func TestCollapseBoundaryExact(t *testing.T) {
 	// K=2, N = 10 + n. Choose lambdas so that the threshold 2 N^2 lW lH = n at
 	// n = 10, N = 20: lW lH = 10 / (2 * 400) = 1/80 -> lW = 0.125, lH = 0.1.
 	s := mkSetting([]int{10, 10}, 2, "0.125", "0.1")
-	p := mustPredict(t, s, Options{})
+	p := mustPredict(t, Auto{}, s, 0)
 	if p.Classes[0].Alive || !p.GlobalCollapse {
 		t.Fatalf("n_k = threshold must collapse (threshold %s)", p.CollapseThreshold.Text('g', 20))
 	}
@@ -443,8 +456,8 @@ func TestCollapseBoundaryExact(t *testing.T) {
 // TestCollapseRootsSolveQuadratic: the reported roots satisfy a (R+n)^2 = n.
 func TestCollapseRootsSolveQuadratic(t *testing.T) {
 	for _, tc := range namedSettings() {
-		p := mustPredict(t, tc.s, Options{})
-		a := new(big.Rat).Quo(CollapseThreshold(tc.s, FormulaPaper), new(big.Rat).SetInt64(int64(tc.s.N())*int64(tc.s.N())))
+		p := mustPredict(t, Auto{}, tc.s, 0)
+		a := new(big.Rat).Quo(Paper{}.CollapseThreshold(tc.s), new(big.Rat).SetInt64(int64(tc.s.N())*int64(tc.s.N())))
 		for i, c := range p.Classes {
 			if !c.CollapseRoots.Real {
 				continue
@@ -471,16 +484,16 @@ func TestCollapseRootsSolveQuadratic(t *testing.T) {
 func TestAuthorsCodeFormula(t *testing.T) {
 	counts := []int{500, 300, 100}
 	agree := mkSetting(counts, 3, "4e-4", "1e-4")
-	pp := mustPredict(t, agree, Options{})
-	pc := mustPredict(t, agree, Options{Formula: FormulaAuthorsCode})
+	pp := mustPredict(t, Auto{}, agree, 0)
+	pc := mustPredict(t, AuthorsCode{}, agree, 0)
 	for i := range counts {
 		if d := relDiff(pc.Classes[i].Margin, pp.Classes[i].Margin, 1e-300); d > 1e-70 {
 			t.Errorf("lW = 4 lH: class %d margins differ by %g", i+1, d)
 		}
 	}
 	differ := mkSetting(counts, 3, "1e-4", "1e-4")
-	pp = mustPredict(t, differ, Options{})
-	pc = mustPredict(t, differ, Options{Formula: FormulaAuthorsCode})
+	pp = mustPredict(t, Auto{}, differ, 0)
+	pc = mustPredict(t, AuthorsCode{}, differ, 0)
 	for i := range counts {
 		if d := relDiff(pc.Classes[i].Margin, pp.Classes[i].Margin, 1e-300); d < 1e-3 {
 			t.Errorf("lW != 4 lH: class %d margins agree (rel diff %g)", i+1, d)
@@ -493,8 +506,8 @@ func TestAuthorsCodeFormula(t *testing.T) {
 
 func TestPrecisionIsHonoured(t *testing.T) {
 	s := namedSettings()[1].s
-	lo := mustPredict(t, s, Options{Prec: 128})
-	hi := mustPredict(t, s, Options{Prec: 2048})
+	lo := mustPredict(t, Auto{}, s, 128)
+	hi := mustPredict(t, Auto{}, s, 2048)
 	if lo.Objective.Prec() != 128 || hi.Objective.Prec() != 2048 {
 		t.Fatalf("precisions %d, %d", lo.Objective.Prec(), hi.Objective.Prec())
 	}
@@ -514,25 +527,31 @@ func TestScopeErrors(t *testing.T) {
 	noReLU.NoReLU = true
 	oneClass := good.Clone()
 	oneClass.Counts = []int{10}
+	mse := good.Clone()
+	mse.Loss = setting.MSE()
 	tests := []struct {
 		name  string
+		th    Theory
 		s     setting.Setting
-		opt   Options
+		prec  uint
 		field string
 		scope bool // a *ScopeError (the theory does not apply), not bad input
 	}{
-		{"bias, authors-code", bias, Options{Formula: FormulaAuthorsCode}, setting.FieldBias, true},
-		{"d below alive", smallD, Options{}, setting.FieldDim, true},
-		{"no relu, imbalanced", noReLU, Options{}, setting.FieldNoReLU + "/" + setting.FieldCounts, true},
-		{"no relu, authors-code", noReLU, Options{Formula: FormulaAuthorsCode}, setting.FieldNoReLU, true},
-		{"one class", oneClass, Options{}, setting.FieldCounts, false},
-		{"prec low", good, Options{Prec: 32}, "Prec", false},
-		{"prec high", good, Options{Prec: 8192}, "Prec", false},
-		{"formula", good, Options{Formula: Formula(7)}, "Formula", false},
+		{"bias, authors-code", AuthorsCode{}, bias, 0, setting.FieldBias, true},
+		{"bias, paper", Paper{}, bias, 0, setting.FieldBias, true},
+		{"d below alive", Auto{}, smallD, 0, setting.FieldDim, true},
+		{"no relu, imbalanced", Auto{}, noReLU, 0, setting.FieldNoReLU + "/" + setting.FieldCounts, true},
+		{"no relu, paper", Paper{}, noReLU, 0, setting.FieldNoReLU, true},
+		{"no relu, authors-code", AuthorsCode{}, noReLU, 0, setting.FieldNoReLU, true},
+		{"mse, paper", Paper{}, mse, 0, setting.FieldLoss, true},
+		{"mse, authors-code", AuthorsCode{}, mse, 0, setting.FieldLoss, true},
+		{"one class", Auto{}, oneClass, 0, setting.FieldCounts, false},
+		{"prec low", Auto{}, good, 32, "Prec", false},
+		{"prec high", Auto{}, good, 8192, "Prec", false},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Predict(tc.s, tc.opt)
+			_, err := tc.th.Predict(tc.s, tc.prec)
 			var ie *setting.InputError
 			if !errors.As(err, &ie) || ie.Field != tc.field {
 				t.Fatalf("err = %v, want an InputError naming %s", err, tc.field)
@@ -544,7 +563,7 @@ func TestScopeErrors(t *testing.T) {
 		})
 	}
 	// d below the alive count names both numbers.
-	_, err := Predict(smallD, Options{})
+	_, err := Auto{}.Predict(smallD, 0)
 	if got := err.Error(); got != "Dim 2: smaller than the number of alive classes (3); the theorem does not apply" {
 		t.Errorf("message %q", got)
 	}
@@ -554,20 +573,20 @@ func TestScopeErrors(t *testing.T) {
 	}
 	// With a bias the paper's theory predicts the orthogonal structure of
 	// theory.md section 4.
-	if p, err := Predict(bias, Options{}); err != nil || p.Reduced == nil || p.Model != ModelBias || p.Bias == nil {
+	if p, err := (Auto{}).Predict(bias, 0); err != nil || p.Reduced == nil || p.Model != ModelBias || p.Bias == nil {
 		t.Errorf("bias: %v, %+v", err, p)
 	}
 	// d may be below K when classes collapse.
 	s := namedSettings()[3].s // one collapsed class, K = 4
 	s.Dim = 3
-	if _, err := Predict(s, Options{}); err != nil {
+	if _, err := (Auto{}).Predict(s, 0); err != nil {
 		t.Errorf("d = alive count (3) with one collapsed class: %v", err)
 	}
 }
 
 func TestMinimizerDense(t *testing.T) {
 	s := namedSettings()[3].s // one collapsed class
-	p := mustPredict(t, s, Options{})
+	p := mustPredict(t, Auto{}, s, 0)
 	m, err := p.Minimizer()
 	if err != nil {
 		t.Fatal(err)
@@ -602,7 +621,7 @@ func TestMinimizerDense(t *testing.T) {
 // objective evaluated directly at the explicit point.
 func TestTinyLambdas(t *testing.T) {
 	s := mkSetting([]int{1, 1, 1}, 3, "1e-300", "1e-300")
-	p := mustPredict(t, s, Options{})
+	p := mustPredict(t, Auto{}, s, 0)
 	m, err := p.Minimizer()
 	if err != nil {
 		t.Fatal(err)
@@ -613,19 +632,22 @@ func TestTinyLambdas(t *testing.T) {
 	}
 }
 
-// TestMarginsMatchPredict: Formula.Margins gives the margins of Predict,
+// TestMarginsMatchPredict: Paper.Margins and AuthorsCode.Margins give the margins of Predict,
 // bit for bit, for both formulas (collapsed classes included).
 func TestMarginsMatchPredict(t *testing.T) {
 	for _, ns := range namedSettings() {
-		for _, f := range []Formula{FormulaPaper, FormulaAuthorsCode} {
-			p := mustPredict(t, ns.s, Options{Formula: f})
+		for _, f := range []interface {
+			Theory
+			Margins(setting.Setting, uint) ([]*big.Float, error)
+		}{Paper{}, AuthorsCode{}} {
+			p := mustPredict(t, f, ns.s, 0)
 			ms, err := f.Margins(ns.s, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
 			for k, cl := range p.Classes {
 				if ms[k].Cmp(cl.Margin) != 0 {
-					t.Errorf("%s %s class %d: Margins %s, Predict %s", ns.name, f, k+1, ms[k].Text('g', 20), cl.Margin.Text('g', 20))
+					t.Errorf("%s %s class %d: Margins %s, Predict %s", ns.name, f.Name(), k+1, ms[k].Text('g', 20), cl.Margin.Text('g', 20))
 				}
 			}
 		}

@@ -1,8 +1,16 @@
 // Package closedform computes predicted global minimizers of the training
-// problem in arbitrary precision with math/big.Float: the bias-free UFM+
-// problem (Dang, Tran, Nguyen, Ho, ICML 2024; the formulas of theory.md
-// sections 2 and 3), the orthogonal structure with a bias (section 4) and
-// the plain UFM's simplex ETF (section 9).
+// problem in arbitrary precision with math/big.Float. Each theorem is one
+// type implementing [Theory]:
+//
+//	Paper           theory.md section 2: the bias-free UFM+ with cross-entropy (Dang, Tran, Nguyen, Ho, ICML 2024)
+//	AuthorsCode     section 7: the margin of the authors' released evaluation code
+//	BiasOrthogonal  section 4: the orthogonal structure with a penalised bias (solved by Newton in big-float)
+//	ETF             section 9: the plain UFM's simplex ETF for balanced classes
+//	MarginTheory    a researcher's own margin formula, the rest derived as in section 2
+//
+// [Default] names the theorem that applies to a setting and [Auto] (named
+// "paper") predicts with it; [TheorySet] reads a list of theories by name,
+// the form of every command's --theory flag.
 //
 // Every quantity is computed at a working precision of Prec+64 bits from the
 // exact rational inputs (class counts and the decimal values of lambda_W and
@@ -12,20 +20,14 @@
 // the 64 guard bits. Whether a class collapses is decided exactly, in rational
 // arithmetic, not from a rounded margin.
 //
-// Every prediction is a [Prediction] made by a [Theory]: the same type for
-// every theory, carrying its alive set, its objective, the K x K matrices
-// W Hbar, W W^T, Hbar^T Hbar, the classifier rule, the bias when there is
-// one, and its explicit point ([Prediction.Minimizer]). A theory that does
-// not apply to a setting returns a [*ScopeError].
-//
-// Two formula sets are built in, as values of [Formula]. [FormulaPaper] is
-// theory.md section 2 (with a bias, the orthogonal structure of section 4,
-// solved by [PredictBias]). [FormulaAuthorsCode] is the margin of the
-// authors' released evaluation code (theory.md section 7); every quantity
-// derived from the margin follows it, and the reported objective is then the
-// true objective f evaluated at the point that formula predicts, so it is at
-// or above the paper's optimum. [MarginTheory] makes any margin formula a
-// theory the same way. For the plain UFM (no ReLU constraint) with balanced
-// classes, FormulaPaper predicts the simplex ETF of theory.md section 9
-// (also available on its own as the theory [ETF]).
+// Every prediction is a [Prediction]: the same type for every theory,
+// carrying its alive set, its objective, the K x K matrices W Hbar, W W^T,
+// Hbar^T Hbar, the classifier rule, the bias when there is one, and its
+// explicit point ([Prediction.Minimizer]). A theory that does not apply to
+// a setting returns a [*ScopeError] naming the field (the loss, the bias,
+// the ReLU constraint, d). A theory written in another package builds its
+// Prediction with [NewPrediction], [NewMatrix] and [NewMinimizer] and
+// attaches the point with [Prediction.SetMinimizer]; [Prediction.Validate]
+// checks any prediction (shapes, finiteness, and its point against its
+// matrices and objective at its precision).
 package closedform

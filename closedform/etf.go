@@ -30,11 +30,10 @@ import (
 const ModelETF = "plain UFM, ETF sec. 9"
 
 // ETF is the theorem of theory.md section 9 as a [Theory]: the simplex ETF
-// global minimizer of the bias-free plain UFM (s.NoReLU) with balanced
-// classes. FormulaPaper's Predict dispatches the plain UFM to the same
-// computation (with Theory "paper"); ETF on its own is the theorem under its
-// own name, for a caller that lists theories explicitly
-// (verify.Config.Theories).
+// global minimizer of the bias-free plain UFM (s.NoReLU) with cross-entropy
+// and balanced classes. [Default] chooses it for every cross-entropy setting
+// of the plain UFM without a bias (imbalanced counts are then its
+// *ScopeError: no closed form is known).
 type ETF struct{}
 
 // Name returns "plain-etf".
@@ -43,19 +42,22 @@ func (ETF) Name() string { return "plain-etf" }
 // Predict returns the simplex-ETF prediction of s at prec bits (0 means
 // DefaultPrec), computed at prec+GuardBits bits from the exact rational
 // inputs and rounded once. Errors: a *setting.InputError for an invalid
-// setting or precision; a *ScopeError for a bias, for ReLU features (the
-// ETF is not non-negative), for imbalanced counts (no closed form is known)
-// and for d < K-1 unless every class collapses.
+// setting or precision; a *ScopeError for another loss, a bias, ReLU
+// features (the ETF is not non-negative), imbalanced counts (no closed form
+// is known) and d < K-1 unless every class collapses.
 //
 // Cost: one logarithm and a few square roots at prec+GuardBits bits, O(K^2)
 // assignments for the three K x K matrices; the explicit point costs O(K^2)
 // more when it is built.
-func (ETF) Predict(s setting.Setting, prec uint) (*Prediction, error) {
+func (th ETF) Predict(s setting.Setting, prec uint) (*Prediction, error) {
 	prec, err := checkInputs(s, prec)
 	if err != nil {
 		return nil, err
 	}
-	return predictETF(s, prec, ETF{}.Name())
+	if se := etfScope(s, th.Name()); se != nil {
+		return nil, se
+	}
+	return predictETF(s, prec, th.Name())
 }
 
 // ETFCollapseRatio returns, exactly, K^2 n lambda_W lambda_H = (K s)^2 for
@@ -86,9 +88,10 @@ func Balanced(counts []int) bool {
 func etfScope(s setting.Setting, theory string) *ScopeError {
 	k := s.K()
 	switch {
+	case !s.Loss.IsCE():
+		return lossScope(theory, s, "cross-entropy")
 	case s.Bias:
-		return &ScopeError{Theory: theory, Field: setting.FieldBias, Short: "bias", Alive: -1,
-			Reason: "the simplex ETF of the plain UFM is bias-free (theory.md section 9)"}
+		return biasScope(theory, "the simplex ETF of the plain UFM is bias-free (theory.md section 9)")
 	case !s.NoReLU:
 		return &ScopeError{Theory: theory, Field: setting.FieldNoReLU, Short: "ReLU features", Alive: -1,
 			Reason: "is required: the simplex ETF is the minimizer of the plain UFM; with ReLU features (H >= 0) it is not feasible"}
@@ -105,7 +108,7 @@ func etfScope(s setting.Setting, theory string) *ScopeError {
 }
 
 // predictETF computes the prediction of theory.md section 9 at prec bits
-// for a validated setting, or returns its *ScopeError.
+// for a validated setting in its scope (etfScope).
 //
 // Everything is derived from the exact rationals q = n lambda_W lambda_H and
 // x = 1 - K^2 q (> 0 iff the classes are alive, decided exactly), at the
@@ -117,9 +120,6 @@ func etfScope(s setting.Setting, theory string) *ScopeError {
 //
 // so m keeps its full relative precision as s approaches 1/K (where m -> 0).
 func predictETF(s setting.Setting, prec uint, theory string) (*Prediction, error) {
-	if se := etfScope(s, theory); se != nil {
-		return nil, se
-	}
 	c := newCalc(s, prec)
 	k := c.k
 	n := s.Counts[0]
@@ -174,8 +174,8 @@ func predictETF(s setting.Setting, prec uint, theory string) (*Prediction, error
 	gamma := c.newF().Mul(a2, kOverKm1)
 	hthDiag := c.newF().Mul(b2, kOverKm1)
 
-	p := &Prediction{Setting: s.Clone(), Theory: theory, Model: ModelETF, Prec: prec, Classes: make([]Class, k),
-		GlobalCollapse: !alive}
+	p := NewPrediction(theory, s, prec)
+	p.Model, p.GlobalCollapse = ModelETF, !alive
 	for i := range p.Classes {
 		cl := Class{N: n, Alive: alive, Margin: c.out(m), FeatureNormSq: c.out(b2), Gamma: c.out(gamma),
 			ClassifierNormSq: c.out(a2), ProbCorrect: c.out(prob)}
@@ -195,15 +195,15 @@ func predictETF(s setting.Setting, prec uint, theory string) (*Prediction, error
 	if err := p.checkFinite(); err != nil {
 		return nil, fmt.Errorf("predict %s: %w", s, err)
 	}
+	sc := s.Clone()
 	if !alive {
-		p.minimizer = func() (*Minimizer, error) { return newZeroMinimizer(s, prec), nil }
+		p.SetMinimizerFunc(func() (*Minimizer, error) { return newZeroMinimizer(sc, prec), nil })
 		return p, nil
 	}
 	sa := c.newF().Sqrt(a2)
 	sb := c.newF().Sqrt(b2)
 	wp := c.wp
-	sc := s.Clone()
-	p.minimizer = func() (*Minimizer, error) { return etfMinimizer(sc, prec, wp, sa, sb), nil }
+	p.SetMinimizerFunc(func() (*Minimizer, error) { return etfMinimizer(sc, prec, wp, sa, sb), nil })
 	return p, nil
 }
 

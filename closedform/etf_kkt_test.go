@@ -41,7 +41,7 @@ func TestETFExactKKT(t *testing.T) {
 	limit := big.NewFloat(1e-60)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := closedform.FormulaPaper.Predict(tc.s, 256)
+			p, err := closedform.Auto{}.Predict(tc.s, 256)
 			if err != nil {
 				t.Fatal(err)
 			}

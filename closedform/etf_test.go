@@ -137,8 +137,8 @@ func TestETFWorkedValues(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.s.String(), func(t *testing.T) {
-			p := mustPredict(t, tc.s, Options{})
-			if p.Model != ModelETF || p.Theory != "paper" {
+			p := mustPredict(t, Auto{}, tc.s, 0)
+			if p.Model != ModelETF || p.Theory != "plain-etf" {
 				t.Errorf("model %q theory %q", p.Model, p.Theory)
 			}
 			if !closeF64(f64(p.Objective), tc.fmin, 1e-15) {
@@ -158,7 +158,7 @@ func TestETFWorkedValues(t *testing.T) {
 func TestETFAgainstFloat64(t *testing.T) {
 	for _, tc := range etfSettings() {
 		t.Run(tc.name, func(t *testing.T) {
-			p := mustPredict(t, tc.s, Options{})
+			p := mustPredict(t, Auto{}, tc.s, 0)
 			q := predictETF64(tc.s)
 			k := tc.s.K()
 			if p.GlobalCollapse == q.alive || p.AliveCount() != map[bool]int{true: k, false: 0}[q.alive] {
@@ -240,7 +240,7 @@ func TestETFIdentities(t *testing.T) {
 	for _, tc := range etfSettings() {
 		t.Run(tc.name, func(t *testing.T) {
 			s := tc.s
-			p := mustPredict(t, s, Options{})
+			p := mustPredict(t, Auto{}, s, 0)
 			k, d, prec := s.K(), s.Dim, p.Prec
 			c := p.Classes[0]
 			nf := func(x int64) *big.Float { return new(big.Float).SetPrec(prec + 64).SetInt64(x) }
@@ -345,7 +345,7 @@ func TestETFGlobalCollapse(t *testing.T) {
 			if got := ETFCollapseRatio(tc.s).Cmp(big.NewRat(1, 1)) >= 0; got != tc.collapse {
 				t.Fatalf("ETFCollapseRatio %s: collapse %t, want %t", ETFCollapseRatio(tc.s).RatString(), got, tc.collapse)
 			}
-			p := mustPredict(t, tc.s, Options{})
+			p := mustPredict(t, Auto{}, tc.s, 0)
 			if p.GlobalCollapse != tc.collapse {
 				t.Fatalf("GlobalCollapse %t, want %t", p.GlobalCollapse, tc.collapse)
 			}
@@ -396,8 +396,8 @@ func TestETFGlobalCollapse(t *testing.T) {
 // m matches its first-order expansion y = x / (s (1 + K s)) = x for K = 2.
 func TestETFNearBoundaryPrecision(t *testing.T) {
 	s := plainSetting(2, 1, 1, "0.5", "0.4999999999999999999999999999999")
-	lo := mustPredict(t, s, Options{Prec: 256})
-	hi := mustPredict(t, s, Options{Prec: 1024})
+	lo := mustPredict(t, Auto{}, s, 256)
+	hi := mustPredict(t, Auto{}, s, 1024)
 	for _, v := range []struct {
 		name   string
 		lo, hi *big.Float
@@ -432,8 +432,8 @@ func TestETFAtOrBelowReLU(t *testing.T) {
 	for _, plain := range cases {
 		relu := plain.Clone()
 		relu.NoReLU = false
-		pp := mustPredict(t, plain, Options{Prec: 128})
-		pr := mustPredict(t, relu, Options{Prec: 128})
+		pp := mustPredictUnchecked(t, Auto{}, plain, 128)
+		pr := mustPredictUnchecked(t, Auto{}, relu, 128)
 		// Both are computed to 128 bits; a difference within 2^-120 of f* is
 		// equality (both globally collapsed at log K, summed differently).
 		diff := new(big.Float).Sub(pp.Objective, pr.Objective)
@@ -470,13 +470,15 @@ func TestETFScope(t *testing.T) {
 		field  string
 		reason string
 	}{
-		{"imbalanced", FormulaPaper, imb, setting.FieldNoReLU + "/" + setting.FieldCounts, "no closed form is known for the imbalanced plain UFM (Hong & Ling 2023 reduce it to a convex program)"},
+		{"imbalanced", Auto{}, imb, setting.FieldNoReLU + "/" + setting.FieldCounts, "no closed form is known for the imbalanced plain UFM (Hong & Ling 2023 reduce it to a convex program)"},
 		{"imbalanced etf", ETF{}, imb, setting.FieldNoReLU + "/" + setting.FieldCounts, "no closed form is known"},
-		{"d < K-1", FormulaPaper, small, setting.FieldDim, "smaller than K-1 = 4"},
-		{"authors-code", FormulaAuthorsCode, plainSetting(4, 50, 4, "5e-3", "5e-3"), setting.FieldNoReLU, "ReLU"},
+		{"d < K-1", Auto{}, small, setting.FieldDim, "smaller than K-1 = 4"},
+		{"authors-code", AuthorsCode{}, plainSetting(4, 50, 4, "5e-3", "5e-3"), setting.FieldNoReLU, "ReLU"},
 		{"etf with relu", ETF{}, relu, setting.FieldNoReLU, "is required"},
 		{"etf with bias", ETF{}, bias, setting.FieldBias, "bias-free"},
-		{"paper with bias, no relu", FormulaPaper, bias, setting.FieldNoReLU, "ReLU"},
+		{"paper with bias, no relu", Auto{}, bias, setting.FieldNoReLU, "ReLU"},
+		{"etf with mse", ETF{}, func() setting.Setting { s := plainSetting(4, 50, 4, "5e-3", "5e-3"); s.Loss = setting.MSE(); return s }(),
+			setting.FieldLoss, "cross-entropy"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -492,11 +494,11 @@ func TestETFScope(t *testing.T) {
 		})
 	}
 	var se *ScopeError
-	if _, err := FormulaPaper.Predict(small, 0); !errors.As(err, &se) || se.Alive != 5 || se.Short != "d=3 < K-1=4" {
+	if _, err := (Auto{}).Predict(small, 0); !errors.As(err, &se) || se.Alive != 5 || se.Short != "d=3 < K-1=4" {
 		t.Errorf("d < K-1: %+v", se)
 	}
 	s := plainSetting(6, 7, 5, "2e-3", "3e-3")
-	a, err := FormulaPaper.Predict(s, 0)
+	a, err := Auto{}.Predict(s, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -504,8 +506,8 @@ func TestETFScope(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Theory != "paper" || b.Theory != "plain-etf" || a.Objective.Cmp(b.Objective) != 0 || a.Classes[0].Margin.Cmp(b.Classes[0].Margin) != 0 {
-		t.Errorf("paper dispatch (%s, %s) and ETF{} (%s, %s) differ", a.Theory, a.Objective.Text('g', 20), b.Theory, b.Objective.Text('g', 20))
+	if a.Theory != "plain-etf" || b.Theory != "plain-etf" || a.Objective.Cmp(b.Objective) != 0 || a.Classes[0].Margin.Cmp(b.Classes[0].Margin) != 0 {
+		t.Errorf("Auto (%s, %s) and ETF{} (%s, %s) differ", a.Theory, a.Objective.Text('g', 20), b.Theory, b.Objective.Text('g', 20))
 	}
 }
 
@@ -547,7 +549,7 @@ func TestETFGolden(t *testing.T) {
 	cases := etfGoldenCases()
 	if *update {
 		for _, c := range cases {
-			p := mustPredict(t, c.s, Options{})
+			p := mustPredict(t, ETF{}, c.s, 0)
 			writeGolden(t, c.name, etfGolden{Name: c.name, NoReLU: true, Prec: p.Prec, Model: p.Model, MeanCos: p.MeanCos, Report: p.Report(0)})
 		}
 	}
@@ -555,9 +557,11 @@ func TestETFGolden(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			var g etfGolden
 			readGolden(t, c.name, &g)
-			s := setting.Setting{Counts: g.Report.Setting.N, Dim: g.Report.Setting.D, NoReLU: g.NoReLU,
-				LambdaW: setting.MustDecimal(g.Report.Setting.LambdaW), LambdaH: setting.MustDecimal(g.Report.Setting.LambdaH)}
-			p := mustPredict(t, s, Options{Prec: g.Prec})
+			s, err := g.Report.Setting.Setting()
+			if err != nil || s.NoReLU != g.NoReLU {
+				t.Fatalf("golden setting: %v (no_relu %t, golden %t)", err, s.NoReLU, g.NoReLU)
+			}
+			p := mustPredict(t, ETF{}, s, g.Prec)
 			if p.Model != g.Model || p.MeanCos != g.MeanCos {
 				t.Errorf("model %q mean cos %g, golden %q %g", p.Model, p.MeanCos, g.Model, g.MeanCos)
 			}

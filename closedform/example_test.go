@@ -8,15 +8,15 @@ import (
 )
 
 // The predicted optimum for three classes of 1000, 1000 and 2000 samples with
-// lambda_W = 1e-4 and lambda_H = 1e-5, at 256 bits.
-func ExamplePredict() {
+// lambda_W = 1e-4 and lambda_H = 1e-5, at 256 bits (theory.md section 2).
+func ExamplePaper() {
 	s := setting.Setting{
 		Counts:  []int{1000, 1000, 2000},
 		Dim:     16,
 		LambdaW: setting.MustDecimal("1e-4"),
 		LambdaH: setting.MustDecimal("1e-5"),
 	}
-	p, err := closedform.Predict(s, closedform.Options{Prec: 256})
+	p, err := closedform.Paper{}.Predict(s, 256)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -33,15 +33,15 @@ func ExamplePredict() {
 }
 
 // A class with too few samples collapses: n_k <= K N^2 lambda_W lambda_H / (K-1).
-func ExampleAlive() {
+func ExamplePaper_Alive() {
 	s := setting.Setting{
 		Counts:  []int{9000, 8000, 1999, 1},
 		Dim:     4,
 		LambdaW: setting.MustDecimal("5e-5"),
 		LambdaH: setting.MustDecimal("5e-5"),
 	}
-	fmt.Println(closedform.Alive(s, closedform.FormulaPaper))
-	fmt.Println(closedform.CollapseThreshold(s, closedform.FormulaPaper).FloatString(6))
+	fmt.Println(closedform.Paper{}.Alive(s))
+	fmt.Println(closedform.Paper{}.CollapseThreshold(s).FloatString(6))
 	// Output:
 	// [true true true false]
 	// 1.203333

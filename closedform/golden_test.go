@@ -47,35 +47,38 @@ func readGolden(t *testing.T, name string, v any) {
 // was computed for, and the full report (matrices left out for K > 10 to keep
 // files small; the matrices are checked by the identity tests).
 type goldenCase struct {
-	Name    string `json:"name"`
-	Formula string `json:"formula"`
-	Prec    uint   `json:"precision_bits"`
-	Report  Report `json:"report"`
+	Name   string `json:"name"`
+	Theory string `json:"theory"`
+	Prec   uint   `json:"precision_bits"`
+	Report Report `json:"report"`
 }
 
-func goldenCases() []struct {
+// goldenTheory is one golden file's theory and setting.
+type goldenTheory struct {
 	name string
 	s    setting.Setting
-	f    Formula
-} {
-	var out []struct {
-		name string
-		s    setting.Setting
-		f    Formula
-	}
+	th   Theory
+}
+
+func goldenCases() []goldenTheory {
+	var out []goldenTheory
 	for _, tc := range namedSettings() {
-		out = append(out, struct {
-			name string
-			s    setting.Setting
-			f    Formula
-		}{tc.name, tc.s, FormulaPaper})
+		out = append(out, goldenTheory{tc.name, tc.s, Paper{}})
 	}
-	out = append(out, struct {
-		name string
-		s    setting.Setting
-		f    Formula
-	}{"imbalanced-authors-code", namedSettings()[1].s, FormulaAuthorsCode})
-	return out
+	return append(out, goldenTheory{"imbalanced-authors-code", namedSettings()[1].s, AuthorsCode{}})
+}
+
+// theoryNamed returns the built-in theory with the given Name (the strict
+// theorem, not the chooser Auto), for reading golden files.
+func theoryNamed(t *testing.T, name string) Theory {
+	t.Helper()
+	for _, th := range []Theory{Paper{}, AuthorsCode{}, BiasOrthogonal{}, ETF{}} {
+		if th.Name() == name {
+			return th
+		}
+	}
+	t.Fatalf("golden file names an unknown theory %q", name)
+	return nil
 }
 
 func goldenReport(p *Prediction) Report {
@@ -94,8 +97,8 @@ func TestGolden(t *testing.T) {
 	cases := goldenCases()
 	if *update {
 		for _, c := range cases {
-			p := mustPredict(t, c.s, Options{Formula: c.f})
-			writeGolden(t, c.name, goldenCase{Name: c.name, Formula: c.f.String(), Prec: p.Prec, Report: goldenReport(p)})
+			p := mustPredict(t, c.th, c.s, 0)
+			writeGolden(t, c.name, goldenCase{Name: c.name, Theory: c.th.Name(), Prec: p.Prec, Report: goldenReport(p)})
 		}
 	}
 	for _, c := range cases {
@@ -103,13 +106,11 @@ func TestGolden(t *testing.T) {
 			var g goldenCase
 			readGolden(t, c.name, &g)
 			// Rebuild the setting from the golden file itself, not from the code.
-			s := setting.Setting{Counts: g.Report.Setting.N, Dim: g.Report.Setting.D,
-				LambdaW: setting.MustDecimal(g.Report.Setting.LambdaW), LambdaH: setting.MustDecimal(g.Report.Setting.LambdaH)}
-			f, err := ParseFormula(g.Formula)
+			s, err := g.Report.Setting.Setting()
 			if err != nil {
 				t.Fatal(err)
 			}
-			p := mustPredict(t, s, Options{Prec: g.Prec, Formula: f})
+			p := mustPredict(t, theoryNamed(t, g.Theory), s, g.Prec)
 			compareReports(t, goldenReport(p), g.Report)
 		})
 	}

@@ -1,6 +1,7 @@
 package closedform
 
 import (
+	"errors"
 	"math/big"
 
 	"gonum.org/v1/gonum/mat"
@@ -11,6 +12,27 @@ import (
 type Matrix struct {
 	n    int
 	data []big.Float
+}
+
+// NewMatrix returns the n x n matrix with entry (i, j) = rows[i][j], an exact
+// copy of each entry. It is an error for rows to be empty or not square, or
+// for an entry to be missing (nil) or infinite (wrapping
+// setting.ErrNonFinite).
+func NewMatrix(rows [][]*big.Float) (*Matrix, error) {
+	n := len(rows)
+	if n == 0 {
+		return nil, errors.New("closedform: a matrix needs at least one row")
+	}
+	if err := checkGrid("matrix", rows, n, n); err != nil {
+		return nil, err
+	}
+	m := &Matrix{n: n, data: make([]big.Float, n*n)}
+	for i, row := range rows {
+		for j, x := range row {
+			m.at(i, j).Copy(x)
+		}
+	}
+	return m, nil
 }
 
 func newMatrix(n int, prec uint) *Matrix {

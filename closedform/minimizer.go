@@ -1,6 +1,7 @@
 package closedform
 
 import (
+	"fmt"
 	"math/big"
 
 	"gonum.org/v1/gonum/mat"
@@ -36,14 +37,111 @@ type Minimizer struct {
 	Labels []int
 }
 
-// orthogonalMinimizer builds the bias-free explicit point from sqrt(rho_k)
-// (hs) and the classifier column scale sW_k sqrt(rho_k) (cols), given at
-// working precision wp for the alive classes.
-func orthogonalMinimizer(s setting.Setting, prec, wp uint, alive []bool, hs, cols []*big.Float) *Minimizer {
+// NewMinimizer returns the explicit point of a prediction for s at prec
+// bits: W (K x d, w[j][i] the weight of class j on coordinate i), the class
+// means (d x K, means[i][k] coordinate i of h_k; every sample of class k
+// equals h_k) and the bias b (length K, nil for a bias-free point), with d =
+// s.Dim. Every entry is rounded to prec bits (a copy: the arguments are not
+// kept). Every Coord is -1 (not coordinate-aligned) and the labels are laid
+// out class by class. Errors name the array whose shape is wrong or whose
+// entry is missing or infinite (wrapping setting.ErrNonFinite).
+func NewMinimizer(s setting.Setting, prec uint, w, means [][]*big.Float, b []*big.Float) (*Minimizer, error) {
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	if prec < MinPrec || prec > MaxPrec {
+		return nil, &setting.InputError{Field: "Prec", Value: fmt.Sprint(prec), Reason: fmt.Sprintf("must be between %d and %d bits", MinPrec, MaxPrec)}
+	}
+	k, d := s.K(), s.Dim
+	if err := checkGrid("W", w, k, d); err != nil {
+		return nil, err
+	}
+	if err := checkGrid("class means", means, d, k); err != nil {
+		return nil, err
+	}
+	if b != nil {
+		if len(b) != k {
+			return nil, fmt.Errorf("closedform: b has length %d, want K = %d", len(b), k)
+		}
+		if err := checkGrid("b", [][]*big.Float{b}, 1, k); err != nil {
+			return nil, err
+		}
+	}
+	m := newZeroMinimizer(s, prec)
+	for j := range w {
+		for i, x := range w[j] {
+			m.W[j][i].Set(x)
+		}
+	}
+	for i := range means {
+		for c, x := range means[i] {
+			m.Means[i][c].Set(x)
+		}
+	}
+	if b != nil {
+		m.B = make([]*big.Float, k)
+		for j, x := range b {
+			m.B[j] = new(big.Float).SetPrec(prec).Set(x)
+		}
+	}
+	return m, nil
+}
+
+// checkGrid checks that a is rows x cols with finite non-nil entries.
+func checkGrid(name string, a [][]*big.Float, rows, cols int) error {
+	if len(a) != rows {
+		return fmt.Errorf("closedform: %s has %d rows, want %d", name, len(a), rows)
+	}
+	for r, row := range a {
+		if len(row) != cols {
+			return fmt.Errorf("closedform: %s row %d has %d entries, want %d", name, r+1, len(row), cols)
+		}
+		for c, x := range row {
+			if x == nil {
+				return fmt.Errorf("closedform: %s(%d,%d) is missing", name, r+1, c+1)
+			}
+			if x.IsInf() {
+				return fmt.Errorf("closedform: %s(%d,%d) is %s: %w", name, r+1, c+1, x.String(), setting.ErrNonFinite)
+			}
+		}
+	}
+	return nil
+}
+
+// Clone returns a deep copy of m.
+func (m *Minimizer) Clone() *Minimizer {
+	c := *m
+	c.W = cloneGrid(m.W)
+	c.Means = cloneGrid(m.Means)
+	if m.B != nil {
+		c.B = cloneGrid([][]*big.Float{m.B})[0]
+	}
+	c.Coord = append([]int(nil), m.Coord...)
+	c.Labels = append([]int(nil), m.Labels...)
+	return &c
+}
+
+func cloneGrid(a [][]*big.Float) [][]*big.Float {
+	out := make([][]*big.Float, len(a))
+	for i, row := range a {
+		out[i] = make([]*big.Float, len(row))
+		for j, x := range row {
+			out[i][j] = new(big.Float).Copy(x)
+		}
+	}
+	return out
+}
+
+// coordMinimizer builds a coordinate-aligned explicit point: the alive
+// classes, in order, take the coordinate directions e_1, e_2, ... of R^d with
+// h_k = ts[k] e_{c(k)}; column c(k) of W has entry j set by col(k, j, v) (v
+// a zero at working precision wp), every other column of W is 0; b is the
+// bias (nil for none). Entries are rounded once to prec bits.
+func coordMinimizer(s setting.Setting, prec, wp uint, alive []bool, ts []*big.Float, col func(cls, j int, v *big.Float), b []*big.Float) *Minimizer {
 	k := s.K()
 	m := newZeroMinimizer(s, prec)
-	kf := new(big.Float).SetPrec(wp).SetInt64(int64(k))
 	next := 0
+	v := new(big.Float)
 	for cls := range alive {
 		if !alive[cls] {
 			continue
@@ -51,15 +149,17 @@ func orthogonalMinimizer(s setting.Setting, prec, wp uint, alive []bool, hs, col
 		coord := next
 		next++
 		m.Coord[cls] = coord
-		m.Means[coord][cls].Set(hs[cls])
-		// W[:, coord] = sW_k sqrt(rho_k) (e_k - 1/K)
-		off := new(big.Float).SetPrec(wp).Quo(cols[cls], kf)
+		m.Means[coord][cls].Set(ts[cls])
 		for j := 0; j < k; j++ {
-			v := new(big.Float).SetPrec(wp).Neg(off)
-			if j == cls {
-				v.Add(v, cols[cls])
-			}
+			v.SetPrec(wp).SetInt64(0)
+			col(cls, j, v)
 			m.W[j][coord].Set(v)
+		}
+	}
+	if b != nil {
+		m.B = make([]*big.Float, k)
+		for j := range m.B {
+			m.B[j] = new(big.Float).SetPrec(prec).Set(b[j])
 		}
 	}
 	return m
@@ -99,16 +199,7 @@ func newZeroMinimizer(s setting.Setting, prec uint) *Minimizer {
 }
 
 // BDense returns b rounded to float64 (nil for a bias-free point).
-func (m *Minimizer) BDense() []float64 {
-	if m.B == nil {
-		return nil
-	}
-	v := make([]float64, len(m.B))
-	for i, x := range m.B {
-		v[i], _ = x.Float64()
-	}
-	return v
-}
+func (m *Minimizer) BDense() []float64 { return float64s(m.B) }
 
 // WDense returns W (K x d) rounded to float64.
 func (m *Minimizer) WDense() *mat.Dense { return denseOf(m.W) }

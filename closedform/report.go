@@ -3,14 +3,19 @@ package closedform
 import (
 	"encoding/json"
 	"math/big"
+
+	"nccheck/setting"
 )
 
 // Report is the JSON form of a Prediction: every big number is a decimal
 // string with a fixed number of significant digits (by default all that the
 // precision supports, Digits(Prec)).
 type Report struct {
-	Setting            SettingReport `json:"setting"`
-	Formula            string        `json:"formula"`
+	// Setting is the setting's one JSON form (setting.JSON): lambdas as
+	// their exact decimal text.
+	Setting setting.JSON `json:"setting"`
+	// Theory is the Name of the theory that made the prediction.
+	Theory             string        `json:"theory"`
 	PrecisionBits      uint          `json:"precision_bits"`
 	Digits             int           `json:"digits"`
 	Objective          string        `json:"objective"`
@@ -21,14 +26,6 @@ type Report struct {
 	WH                 [][]string    `json:"WH"`
 	WWT                [][]string    `json:"WWT"`
 	HTH                [][]string    `json:"HTH"`
-}
-
-// SettingReport echoes the setting, with the lambdas as their exact decimal text.
-type SettingReport struct {
-	N       []int  `json:"n"`
-	D       int    `json:"d"`
-	LambdaW string `json:"lambda_w"`
-	LambdaH string `json:"lambda_h"`
 }
 
 // ClassReport is one class of a Report. CosWH is null for a collapsed class.
@@ -56,9 +53,8 @@ func (p *Prediction) Report(digits int) Report {
 	}
 	f := func(x *big.Float) string { return FormatFloat(x, digits) }
 	r := Report{
-		Setting: SettingReport{N: append([]int(nil), p.Setting.Counts...), D: p.Setting.Dim,
-			LambdaW: p.Setting.LambdaW.String(), LambdaH: p.Setting.LambdaH.String()},
-		Formula:            p.Theory,
+		Setting:            p.Setting.JSON(),
+		Theory:             p.Theory,
 		PrecisionBits:      p.Prec,
 		Digits:             digits,
 		Objective:          f(p.Objective),

@@ -31,7 +31,7 @@ func softmaxCE(z []*big.Float, y int, prec uint) (p []*big.Float, c, ce *big.Flo
 		if j == jmax {
 			e[j] = new(big.Float).SetPrec(wp).SetInt64(1)
 		} else {
-			e[j] = bigfloat.Exp(t)
+			e[j] = expRepeated(t, e[:j], z[:j], v)
 			rest.Add(rest, e[j])
 		}
 		if j != y {
@@ -50,5 +50,16 @@ func softmaxCE(z []*big.Float, y int, prec uint) (p []*big.Float, c, ce *big.Flo
 	return p, c, new(big.Float).SetPrec(prec).Set(l)
 }
 
-// log1p returns log(1 + r) for r >= 0 at wp bits: by its series when
-// r < 2^-16 (no rounding of 1 + r), by Log(1 + r) at wp+64 bits otherwise.
+// expRepeated returns exp(t) for t = v - z_max, reusing the value of an
+// earlier entry with the same logit (z[i] == v, so the same t exactly):
+// points with a few distinct logits per class (the orthogonal structures:
+// two) cost a few exponentials instead of K. Only the last eight entries
+// are searched, so the cost stays O(K).
+func expRepeated(t *big.Float, e, z []*big.Float, v *big.Float) *big.Float {
+	for i := len(z) - 1; i >= 0 && i >= len(z)-8; i-- {
+		if z[i].Cmp(v) == 0 && e[i] != nil && e[i].Prec() == t.Prec() {
+			return e[i]
+		}
+	}
+	return bigfloat.Exp(t)
+}

@@ -36,7 +36,7 @@ func TestKKTAtBiasPrediction(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := closedform.PredictBias(tc.s, closedform.Options{Prec: 256})
+			p, err := closedform.BiasOrthogonal{}.Predict(tc.s, 256)
 			if err != nil {
 				t.Fatal(err)
 			}

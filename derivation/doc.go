@@ -9,7 +9,7 @@
 //     residuals of the KKT conditions of the constrained problem (H >= 0):
 //     stationarity in W and b (G 1 = 0 for an unregularised bias),
 //     complementarity min(H, grad_H) = 0, and dual feasibility grad_H >= 0
-//     where H = 0. At the explicit minimizer of closedform.Predict the
+//     where H = 0. At the explicit minimizer of closedform.Paper the
 //     residual is at the level of 2^-Prec, not of float64; at the point of a
 //     wrong formula (for example the authors' code with lambda_W != 4
 //     lambda_H) it is not.

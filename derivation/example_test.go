@@ -15,7 +15,7 @@ import (
 func ExampleAtPrediction() {
 	s := setting.Setting{Counts: []int{40, 20, 10, 5}, Dim: 8,
 		LambdaW: setting.MustDecimal("5e-3"), LambdaH: setting.MustDecimal("5e-3")}
-	for _, f := range []closedform.Formula{closedform.FormulaPaper, closedform.FormulaAuthorsCode} {
+	for _, f := range []closedform.Theory{closedform.Paper{}, closedform.AuthorsCode{}} {
 		p, err := f.Predict(s, 256)
 		if err != nil {
 			fmt.Println(err)
@@ -26,7 +26,7 @@ func ExampleAtPrediction() {
 			fmt.Println(err)
 			return
 		}
-		fmt.Printf("%s: KKT residual %s, stationarity in W %s\n", f, k.Residual.Text('e', 1), k.StationarityW.Text('e', 1))
+		fmt.Printf("%s: KKT residual %s, stationarity in W %s\n", f.Name(), k.Residual.Text('e', 1), k.StationarityW.Text('e', 1))
 	}
 	// Output:
 	// paper: KKT residual 2.7e-79, stationarity in W 2.7e-79
@@ -37,7 +37,7 @@ func ExampleAtPrediction() {
 // K x d, H is d x N (one column per sample), labels give each sample's class.
 func ExampleSamplePoint() {
 	s := setting.Setting{Counts: []int{2, 1}, Dim: 2, LambdaW: setting.MustDecimal("0.1"), LambdaH: setting.MustDecimal("0.1")}
-	p, _ := closedform.FormulaPaper.Predict(s, 128)
+	p, _ := closedform.Auto{}.Predict(s, 128)
 	m, _ := p.Minimizer()
 	pt, err := derivation.SamplePoint(m.WDense(), m.HDense(), nil, m.Labels)
 	if err != nil {
@@ -58,7 +58,7 @@ func ExampleSamplePoint() {
 // minimizer of a small setting, is stationary only for cross-entropy.
 func ExampleEvaluate_losses() {
 	s := setting.Setting{Counts: []int{2, 1}, Dim: 2, LambdaW: setting.MustDecimal("0.1"), LambdaH: setting.MustDecimal("0.1")}
-	p, err := closedform.FormulaPaper.Predict(s, 128)
+	p, err := closedform.Paper{}.Predict(s, 128)
 	if err != nil {
 		fmt.Println(err)
 		return

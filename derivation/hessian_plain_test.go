@@ -49,7 +49,7 @@ func TestHessianPlainETF(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := closedform.FormulaPaper.Predict(tc.s, 128)
+			p, err := closedform.Auto{}.Predict(tc.s, 128)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -93,7 +93,7 @@ func TestHessianPlainETF(t *testing.T) {
 // with one column per sample.
 func plainGroupedPoint(t *testing.T, s setting.Setting) (grouped, separate *floatPoint) {
 	t.Helper()
-	p, err := closedform.FormulaPaper.Predict(s, 128)
+	p, err := closedform.Auto{}.Predict(s, 128)
 	if err != nil {
 		t.Fatal(err)
 	}

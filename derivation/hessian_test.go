@@ -199,7 +199,7 @@ func TestHessianGroupingIsExact(t *testing.T) {
 func TestHessianAtPrediction(t *testing.T) {
 	for _, tc := range kktSettings {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := closedform.Predict(tc.s, closedform.Options{Prec: 128})
+			p, err := closedform.Auto{}.Predict(tc.s, 128)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -237,7 +237,7 @@ func TestHessianAtPrediction(t *testing.T) {
 // near-zero eigenvalue.
 func TestHessianRotatedClass(t *testing.T) {
 	s := mkSetting([]int{6, 4, 2}, 4, "1e-2", "2e-2")
-	p, err := closedform.Predict(s, closedform.Options{Prec: 128})
+	p, err := closedform.Auto{}.Predict(s, 128)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,7 +328,7 @@ func TestHessianAtBiasPrediction(t *testing.T) {
 		{withBias(mkSetting([]int{100, 50, 10, 2}, 6, "1e-2", "1e-2"), "1e-2"), NotKKT},
 	} {
 		t.Run(tc.s.String(), func(t *testing.T) {
-			p, err := closedform.PredictBias(tc.s, closedform.Options{Prec: 128})
+			p, err := closedform.BiasOrthogonal{}.Predict(tc.s, 128)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -373,7 +373,7 @@ func TestHessianRejects(t *testing.T) {
 // test must not call it a local minimum.
 func TestHessianAuthorsCodeNotStationary(t *testing.T) {
 	s := mkSetting([]int{40, 20, 10, 5}, 8, "5e-3", "5e-3")
-	p, err := closedform.Predict(s, closedform.Options{Prec: 128, Formula: closedform.FormulaAuthorsCode})
+	p, err := closedform.AuthorsCode{}.Predict(s, 128)
 	if err != nil {
 		t.Fatal(err)
 	}

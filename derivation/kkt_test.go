@@ -37,7 +37,7 @@ func TestKKTAtPredictionIsExact(t *testing.T) {
 	limit := new(big.Float).SetFloat64(1e-60)
 	for _, tc := range kktSettings {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := closedform.Predict(tc.s, closedform.Options{Prec: 256})
+			p, err := closedform.Auto{}.Predict(tc.s, 256)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -91,7 +91,7 @@ func TestKKTResidualScalesWithPrecision(t *testing.T) {
 	s := kktSettings[0].s
 	var prev *big.Float
 	for _, prec := range []uint{128, 256, 512} {
-		p, err := closedform.Predict(s, closedform.Options{Prec: prec})
+		p, err := closedform.Auto{}.Predict(s, prec)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -126,7 +126,7 @@ func TestKKTAuthorsCode(t *testing.T) {
 	large := new(big.Float).SetFloat64(1e-6)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p, err := closedform.Predict(tc.s, closedform.Options{Prec: 256, Formula: closedform.FormulaAuthorsCode})
+			p, err := closedform.AuthorsCode{}.Predict(tc.s, 256)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -274,7 +274,7 @@ func gradientFiniteDifference(t *testing.T, s setting.Setting, prec uint) {
 // float64 rounding of the inputs), and its residual is at float64 level.
 func TestSamplePointGroups(t *testing.T) {
 	s := kktSettings[3].s
-	p, err := closedform.Predict(s, closedform.Options{Prec: 256})
+	p, err := closedform.Auto{}.Predict(s, 256)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -384,7 +384,7 @@ func zero() float64 { return 0 }
 // residual is then ||grad_H||_inf, at least the largest slack.
 func TestEvaluateNoReLU(t *testing.T) {
 	s := mkSetting([]int{40, 20, 10, 5}, 4, "5e-3", "5e-3")
-	p, err := closedform.Predict(s, closedform.Options{Prec: 128})
+	p, err := closedform.Auto{}.Predict(s, 128)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -435,13 +435,13 @@ func TestKKTExtremeLambdas(t *testing.T) {
 			var r *KKT
 			var err error
 			if s.Bias {
-				p, perr := closedform.PredictBias(s, closedform.Options{Prec: 256})
+				p, perr := closedform.BiasOrthogonal{}.Predict(s, 256)
 				if perr != nil {
 					t.Fatal(perr)
 				}
 				r, err = AtPrediction(p)
 			} else {
-				p, perr := closedform.Predict(s, closedform.Options{Prec: 256})
+				p, perr := closedform.Auto{}.Predict(s, 256)
 				if perr != nil {
 					t.Fatal(perr)
 				}

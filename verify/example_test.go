@@ -53,7 +53,7 @@ func Example_userMarginFormula() {
 	}
 	for _, r := range rows {
 		kkt, _, _ := big.ParseFloat(*r.ExactKKT, 10, 64, big.ToNearestEven)
-		fmt.Printf("%s: %s, exact KKT residual below 1e-60: %t\n", r.Formula, r.Verdict, kkt.Cmp(big.NewFloat(1e-60)) < 0)
+		fmt.Printf("%s: %s, exact KKT residual below 1e-60: %t\n", r.Theory, r.Verdict, kkt.Cmp(big.NewFloat(1e-60)) < 0)
 	}
 	// Output:
 	// mine: agree, exact KKT residual below 1e-60: true

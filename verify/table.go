@@ -84,7 +84,7 @@ func allColumns() []column {
 			return strconv.Itoa(n)
 		}},
 		{name: "d", header: "d", latex: "$d$", right: true, cell: func(r Row, _ fmtr) string { return strconv.Itoa(r.Setting.D) }},
-		{name: "formula", header: "formula", latex: "formula", cell: func(r Row, _ fmtr) string { return r.Formula }},
+		{name: "theory", header: "theory", latex: "theory", cell: func(r Row, _ fmtr) string { return r.Theory }},
 		{name: "alive", header: "alive", latex: "alive", right: true, cell: func(r Row, _ fmtr) string {
 			if r.Alive < 0 {
 				return "-"
@@ -200,10 +200,10 @@ func worstGeometry(r Row, f fmtr) string {
 // DefaultTextColumns are the columns of the text table, chosen to fit about
 // 160 characters: the setting, the alive count, f*, the objective gap, the
 // largest geometry deviation and which it is, max cos, collapse agreement,
-// the exact KKT residual and the verdict (formula when rows compare several
+// the exact KKT residual and the verdict (theory when rows compare several
 // theories; failed when a row failed a tolerance).
 func DefaultTextColumns() []string {
-	return []string{"setting", "K", "N", "d", "formula", "alive", "fstar", "gap", "worst", "max_cos", "collapse", "exact_kkt", "verdict", "failed"}
+	return []string{"setting", "K", "N", "d", "theory", "alive", "fstar", "gap", "worst", "max_cos", "collapse", "exact_kkt", "verdict", "failed"}
 }
 
 // fullColumns are the default columns of markdown, latex and csv: every
@@ -228,7 +228,8 @@ func ColumnNames() []string {
 }
 
 // ParseColumns parses a --columns value: "all", "default" or a
-// comma-separated list of ColumnNames. Errors are *setting.InputError with
+// comma-separated list of ColumnNames ("formula" is read as "theory", the
+// column's old name). Errors are *setting.InputError with
 // Field "Columns".
 func ParseColumns(text string) ([]string, error) {
 	switch strings.TrimSpace(text) {
@@ -244,6 +245,9 @@ func ParseColumns(text string) ([]string, error) {
 	var out []string
 	for _, f := range strings.Split(text, ",") {
 		f = strings.TrimSpace(f)
+		if f == "formula" {
+			f = "theory" // the column's old name
+		}
 		if !known[f] {
 			return nil, &setting.InputError{Field: "Columns", Value: strconv.Quote(text),
 				Reason: fmt.Sprintf("unknown column %q (known: all, default, %s)", f, strings.Join(ColumnNames(), ", "))}
@@ -311,20 +315,20 @@ func table(rows []Row, opt WriteOptions) *report.Table {
 // fills; the others show "-".
 func failedRowKeeps(column string) bool {
 	switch column {
-	case "setting", "K", "N", "d", "formula", "alive", "fstar", "verdict", "failed":
+	case "setting", "K", "N", "d", "theory", "alive", "fstar", "verdict", "failed":
 		return true
 	}
 	return false
 }
 
 // textColumnUseful drops default text columns that would be empty or say
-// nothing: formula when every row compares the same theory, failed when no
+// nothing: theory when every row compares the same theory, failed when no
 // row failed anything.
 func textColumnUseful(name string, rows []Row) bool {
 	switch name {
-	case "formula":
+	case "theory":
 		for _, r := range rows {
-			if r.Formula != rows[0].Formula {
+			if r.Theory != rows[0].Theory {
 				return true
 			}
 		}

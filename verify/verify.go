@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -14,6 +15,7 @@ import (
 
 	"nccheck/closedform"
 	"nccheck/derivation"
+	"nccheck/internal/target"
 	"nccheck/metrics"
 	"nccheck/optimize"
 	"nccheck/setting"
@@ -59,7 +61,11 @@ func DefaultTolerances() Tolerances {
 // with the default solver, tolerances and precision, one setting at a time.
 type Config struct {
 	// Theories are compared with the solver: one row per theory per
-	// setting. Default: the paper's theory (closedform.FormulaPaper).
+	// setting, named by the theory's Name (distinct names). Default:
+	// closedform.Auto (named "paper": the theorem that applies to each
+	// setting). A theory that panics or returns an invalid prediction
+	// (closedform.Prediction.Validate) fails its own rows (verdict error),
+	// not the run.
 	Theories []closedform.Theory
 	// Prec is the precision of the predictions in bits; 0 means
 	// closedform.DefaultPrec.
@@ -123,7 +129,7 @@ func ParseShard(text string) (Shard, error) {
 
 func (cfg Config) withDefaults() Config {
 	if len(cfg.Theories) == 0 {
-		cfg.Theories = []closedform.Theory{closedform.FormulaPaper}
+		cfg.Theories = []closedform.Theory{closedform.Auto{}}
 	}
 	if cfg.Prec == 0 {
 		cfg.Prec = closedform.DefaultPrec
@@ -146,9 +152,10 @@ type Row struct {
 	Name    string     `json:"name"`
 	Key     string     `json:"key"`
 	Setting RowSetting `json:"setting"`
-	// Formula is the name of the theory compared ("paper", "authors-code",
-	// or a user theory's Name).
-	Formula string  `json:"formula"`
+	// Theory is the name of the theory compared ("paper", "authors-code",
+	// or a user theory's Name). Rows written before the key was renamed
+	// carry it as "formula", which UnmarshalJSON reads.
+	Theory  string  `json:"theory"`
 	Verdict Verdict `json:"verdict"`
 	// Failed lists the tolerances a row failed, e.g. "objective>1e-09".
 	Failed []string `json:"failed,omitempty"`
@@ -182,6 +189,24 @@ type Row struct {
 	Seconds       float64 `json:"seconds"`
 }
 
+// UnmarshalJSON reads a row, taking the theory from the key "theory" or,
+// in rows written by older versions, "formula".
+func (r *Row) UnmarshalJSON(b []byte) error {
+	type plain Row // without the method
+	var aux struct {
+		plain
+		Formula string `json:"formula"`
+	}
+	if err := json.Unmarshal(b, &aux); err != nil {
+		return err
+	}
+	*r = Row(aux.plain)
+	if r.Theory == "" {
+		r.Theory = aux.Formula
+	}
+	return nil
+}
+
 // RowSetting is the setting of a row as JSON, lambdas as exact decimal text.
 type RowSetting struct {
 	N       []int  `json:"n"`
@@ -200,7 +225,7 @@ func KeyOf(c Case, theory string) string {
 }
 
 func newRow(i int, c Case, theory string) Row {
-	r := Row{Index: i, Name: c.Name, Key: KeyOf(c, theory), Formula: theory, Alive: -1}
+	r := Row{Index: i, Name: c.Name, Key: KeyOf(c, theory), Theory: theory, Alive: -1}
 	s := c.Setting
 	r.Setting = RowSetting{N: append([]int(nil), s.Counts...), D: s.Dim, LambdaW: s.LambdaW.String(),
 		LambdaH: s.LambdaH.String(), Bias: s.Bias, NoReLU: s.NoReLU}
@@ -223,7 +248,7 @@ func CheckCase(ctx context.Context, i int, c Case, cfg Config) []Row {
 	}
 	preds := make([]prediction, len(cfg.Theories))
 	for j, th := range cfg.Theories {
-		preds[j].p, preds[j].err = th.Predict(s, cfg.Prec)
+		preds[j].p, preds[j].err = predictChecked(th, s, cfg.Prec)
 	}
 	solver := cfg.Solver
 	var err error
@@ -280,6 +305,31 @@ func CheckCase(ctx context.Context, i int, c Case, cfg Config) []Row {
 	return rows
 }
 
+// predictChecked returns th's prediction of s, validated: a panic in the
+// theory, a nil prediction, a prediction of another setting or one that
+// fails closedform.Prediction.Validate is an error of that theory alone.
+func predictChecked(th closedform.Theory, s setting.Setting, prec uint) (p *closedform.Prediction, err error) {
+	name := th.Name()
+	defer func() {
+		if e := recover(); e != nil {
+			p, err = nil, fmt.Errorf("theory %s panicked: %v", name, e)
+		}
+	}()
+	p, err = th.Predict(s, prec)
+	switch {
+	case err != nil:
+		return nil, err
+	case p == nil:
+		return nil, fmt.Errorf("theory %s returned no prediction and no error", name)
+	case p.Setting.String() != s.String():
+		return nil, fmt.Errorf("theory %s predicted for %s, not %s", name, p.Setting, s)
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
 // measureNumeric measures a solver's point with package metrics.
 func measureNumeric(s setting.Setting, num *Numeric) (*metrics.Measurement, error) {
 	if num.W == nil || num.H == nil {
@@ -301,7 +351,7 @@ func compare(r *Row, s setting.Setting, pred *closedform.Prediction, perr error,
 		return perr
 	}
 	r.Scope = pred.Model
-	t := pred.Target()
+	t := target.Of(pred)
 	fs, _ := pred.Objective.Float64()
 	gap := metrics.ObjectiveGap(num.Objective, fs)
 	r.ObjectiveGap = &gap
@@ -427,6 +477,14 @@ func judge(gap float64, m *metrics.Report, t metrics.Target, tol Tolerances) (Ve
 // asked to stop, and Run returns the rows it has with ctx.Err().
 func Run(ctx context.Context, cases []Case, cfg Config, emit func(Row) error) ([]Row, error) {
 	cfg = cfg.withDefaults()
+	seen := map[string]bool{}
+	for _, th := range cfg.Theories {
+		if seen[th.Name()] {
+			return nil, &setting.InputError{Field: "Theory", Value: strconv.Quote(th.Name()),
+				Reason: "names two theories of the run: rows are keyed by the theory's name"}
+		}
+		seen[th.Name()] = true
+	}
 	type result struct {
 		i    int
 		rows []Row

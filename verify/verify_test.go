@@ -24,7 +24,7 @@ type pointSolver struct {
 }
 
 func (ps pointSolver) Solve(_ context.Context, s setting.Setting, _ uint64) (*Numeric, error) {
-	p, err := closedform.Predict(s, closedform.Options{})
+	p, err := closedform.Auto{}.Predict(s, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -199,7 +199,7 @@ func TestAuthorsCodeDiscrepancy(t *testing.T) {
 	// point: the true minimizer has a lower objective (counterexample to that
 	// formula) and the margins differ.
 	s := mk([]int{40, 20, 10, 5}, 8, "5e-3", "5e-3")
-	cfg := Config{Solver: pointSolver{}, Tol: DefaultTolerances(), Theories: []closedform.Theory{closedform.FormulaPaper, closedform.FormulaAuthorsCode}}
+	cfg := Config{Solver: pointSolver{}, Tol: DefaultTolerances(), Theories: []closedform.Theory{closedform.Auto{}, closedform.AuthorsCode{}}}
 	rows := CheckCase(context.Background(), 0, Case{Name: "x", Setting: s}, cfg)
 	if rows[0].Verdict != Agree {
 		t.Fatalf("paper: %s", rows[0].Verdict)
@@ -223,7 +223,7 @@ func TestRunOrderAndSkip(t *testing.T) {
 	}
 	emitted := 0
 	rows, err := Run(context.Background(), cases, Config{Solver: pointSolver{}, Tol: DefaultTolerances(), Jobs: 3,
-		SkipKeys: map[string]bool{KeyOf(cases[1], closedform.FormulaPaper.Name()): true}}, func(Row) error { emitted++; return nil })
+		SkipKeys: map[string]bool{KeyOf(cases[1], closedform.Auto{}.Name()): true}}, func(Row) error { emitted++; return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -310,11 +310,11 @@ func TestCaseSolverTol(t *testing.T) {
 // runs again and only the missing row is emitted and returned.
 func TestRunSkipsKeptRows(t *testing.T) {
 	cases := []Case{{Name: "a", Setting: mk([]int{40, 20}, 2, "5e-3", "5e-3")}}
-	cfg := Config{Solver: pointSolver{}, Theories: []closedform.Theory{closedform.FormulaPaper, closedform.FormulaAuthorsCode},
+	cfg := Config{Solver: pointSolver{}, Theories: []closedform.Theory{closedform.Auto{}, closedform.AuthorsCode{}},
 		SkipKeys: map[string]bool{KeyOf(cases[0], "paper"): true}}
 	var emitted []string
-	rows, err := Run(context.Background(), cases, cfg, func(r Row) error { emitted = append(emitted, r.Formula); return nil })
-	if err != nil || len(rows) != 1 || rows[0].Formula != "authors-code" || len(emitted) != 1 || emitted[0] != "authors-code" {
+	rows, err := Run(context.Background(), cases, cfg, func(r Row) error { emitted = append(emitted, r.Theory); return nil })
+	if err != nil || len(rows) != 1 || rows[0].Theory != "authors-code" || len(emitted) != 1 || emitted[0] != "authors-code" {
 		t.Errorf("rows %d (err %v), emitted %v", len(rows), err, emitted)
 	}
 }

@@ -82,7 +82,7 @@ func fstar(s setting) float64 {
 	if err1 != nil || err2 != nil {
 		panic(fmt.Sprint("bench/cmp: lambdas: ", err1, err2))
 	}
-	p, err := closedform.FormulaPaper.Predict(nsetting.Setting{Counts: s.counts, Dim: s.d, LambdaW: lw, LambdaH: lh}, 128)
+	p, err := closedform.Paper{}.Predict(nsetting.Setting{Counts: s.counts, Dim: s.d, LambdaW: lw, LambdaH: lh}, 128)
 	if err != nil {
 		panic("bench/cmp: f*: " + err.Error())
 	}

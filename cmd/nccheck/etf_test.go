@@ -131,7 +131,7 @@ func TestPlainBadInput(t *testing.T) {
 		{"predict imbalanced", []string{"predict", "--no-relu", "--n", "40,20,10,5", "--d", "4", "--lambda-w", "5e-3", "--lambda-h", "5e-3"},
 			`--no-relu/--n "40,20,10,5": no closed form is known for the imbalanced plain UFM`},
 		{"predict d < K-1", args("predict", "--no-relu", "--d", "2"), "--d 2: smaller than K-1 = 3"},
-		{"predict authors-code", args("predict", "--no-relu", "--d", "4", "--formula", "authors-code"), "--no-relu: the authors-code formula is for ReLU"},
+		{"predict authors-code", args("predict", "--no-relu", "--d", "4", "--formula", "authors-code"), "--no-relu: the authors-code theory is for ReLU"},
 		{"compare imbalanced", []string{"predict", "--compare", "--n", "40,20,10,5", "--d", "4", "--lambda-w", "5e-3", "--lambda-h", "5e-3"},
 			`--n "40,20,10,5": --compare needs balanced counts`},
 		{"compare authors-code", args("predict", "--compare", "--d", "4", "--formula", "authors-code"), "--formula"},

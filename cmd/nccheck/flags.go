@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"strconv"
@@ -129,4 +130,53 @@ func checkTableFlags(format, columns string, digits int) ([]string, error) {
 		return nil, &setting.InputError{Field: "--digits", Value: strconv.Itoa(digits), Reason: "must be between 1 and 17"}
 	}
 	return cols, nil
+}
+
+// theoryFlag is the --theory flag of a command, with --formula, its old
+// name, as an alias (both set the same text; the last one given wins). The
+// text is parsed once, by closedform.ParseTheorySet.
+type theoryFlag struct {
+	fs   *flag.FlagSet
+	text string
+}
+
+// registerTheory adds --theory and its alias --formula to fs.
+func registerTheory(fs *flag.FlagSet, usage string) *theoryFlag {
+	t := &theoryFlag{fs: fs}
+	fs.StringVar(&t.text, "theory", "paper", usage)
+	fs.StringVar(&t.text, "formula", "paper", "alias of --theory (its old name)")
+	return t
+}
+
+// name returns the flag the user gave ("--formula" or "--theory").
+func (t *theoryFlag) name() string {
+	name := "--theory"
+	t.fs.Visit(func(f *flag.Flag) {
+		if f.Name == "formula" || f.Name == "theory" {
+			name = "--" + f.Name
+		}
+	})
+	return name
+}
+
+// set parses the flag; errors are *setting.InputError naming the flag given.
+func (t *theoryFlag) set() (closedform.TheorySet, error) {
+	ts, err := closedform.ParseTheorySet(t.text)
+	var ie *setting.InputError
+	if errors.As(err, &ie) {
+		return nil, ie.WithField(t.name())
+	}
+	return ts, err
+}
+
+// one parses the flag of a command that takes a single theory.
+func (t *theoryFlag) one() (closedform.Theory, error) {
+	ts, err := t.set()
+	if err != nil {
+		return nil, err
+	}
+	if len(ts) != 1 {
+		return nil, &setting.InputError{Field: t.name(), Value: strconv.Quote(t.text), Reason: fmt.Sprintf("names %d theories; %s takes one", len(ts), t.fs.Name())}
+	}
+	return ts[0], nil
 }

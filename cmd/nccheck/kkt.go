@@ -91,7 +91,7 @@ func runKKT(args []string, stdout, stderr io.Writer) int {
 	var sf settingFlags
 	sf.register(fs, true)
 	prec := fs.Uint("prec", closedform.DefaultPrec, fmt.Sprintf("working `bits` of mantissa, %d to %d", closedform.MinPrec, closedform.MaxPrec))
-	formula := fs.String("formula", "paper", "margin `formula` of the point: paper (theory.md section 2) or authors-code (section 7); paper only with --bias")
+	theory := registerTheory(fs, "`theory` of the point: paper (the theorem that applies: theory.md section 2, with --bias section 4, with --no-relu section 9), authors-code (section 7), bias-orthogonal or plain-etf")
 	digits := fs.Int("digits", 6, "significant `digits` in text output (JSON prints all)")
 	format := fs.String("format", "text", "output `format`: text or json")
 	hess := fs.Bool("hessian", false, "also run the second-order (Hessian) test in float64")
@@ -103,7 +103,7 @@ func runKKT(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return badInput(stderr, "kkt", err)
 	}
-	f, err := closedform.ParseFormula(*formula)
+	th, err := theory.one()
 	if err != nil {
 		return badInput(stderr, "kkt", err)
 	}
@@ -113,10 +113,6 @@ func runKKT(args []string, stdout, stderr io.Writer) int {
 	if err := checkFormat(*format, "text", "json"); err != nil {
 		return badInput(stderr, "kkt", err)
 	}
-	if s.Bias && f != closedform.FormulaPaper {
-		return badInput(stderr, "kkt", &setting.InputError{Field: "--formula", Value: strconv.Quote(*formula),
-			Reason: "only paper applies with --bias (the bias point solves the reduced problem)"})
-	}
 
 	out := kktJSON{Setting: kktSetting{N: s.Counts, D: s.Dim, LambdaW: s.LambdaW.String(), LambdaH: s.LambdaH.String(), NoReLU: s.NoReLU},
 		PrecisionBits: *prec}
@@ -124,7 +120,7 @@ func runKKT(args []string, stdout, stderr io.Writer) int {
 		out.Setting.LambdaB = s.LambdaB.String()
 	}
 	all := closedform.Digits(*prec)
-	p, err := f.Predict(s, *prec)
+	p, err := th.Predict(s, *prec)
 	if err != nil {
 		return kktError(stderr, err)
 	}

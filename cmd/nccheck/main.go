@@ -139,7 +139,7 @@ func fieldFlags() map[string]string {
 		setting.FieldCounts + "/" + setting.FieldDim:    "--n/--d",
 		setting.FieldNoReLU + "/" + setting.FieldCounts: "--no-relu/--n",
 		"Prec":        "--prec",
-		"Formula":     "--formula",
+		"Theory":      "--theory",
 		"Columns":     "--columns",
 		"Shard":       "--shard",
 		"CollapseTol": "--tol-collapse",

@@ -227,9 +227,9 @@ const measureMemoryLimit = 8 << 30
 // measurement would need more than measureMemoryLimit or more classes than
 // the closed form takes.
 func checkMeasureLimits(c *checkpoint.Checkpoint) error {
-	if c.K > closedform.MaxClasses {
+	if c.K > closedform.MaxMatrixClasses {
 		return &checkpoint.Error{File: c.Path, Array: checkpoint.ArrayClassifier,
-			Reason: fmt.Sprintf("K = %d classes exceed the closed form's limit %d", c.K, closedform.MaxClasses)}
+			Reason: fmt.Sprintf("K = %d classes exceed the closed form's limit %d", c.K, closedform.MaxMatrixClasses)}
 	}
 	if b := c.MemoryBytes(); b > measureMemoryLimit {
 		return &checkpoint.Error{File: c.Path, Array: checkpoint.ArrayFeatures,

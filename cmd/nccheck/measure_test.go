@@ -18,7 +18,7 @@ import (
 // raised by eps, as a checkpoint with the given epoch (nil: no epoch array).
 func writeCheckpoint(t *testing.T, path string, s setting.Setting, eps float64, epoch *int64) {
 	t.Helper()
-	p, err := closedform.FormulaPaper.Predict(s, 128)
+	p, err := closedform.Paper{}.Predict(s, 128)
 	if err != nil {
 		t.Fatal(err)
 	}

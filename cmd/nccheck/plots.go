@@ -88,7 +88,7 @@ func minorityPlot(base string, byName map[string]verify.Case, rows []verify.Row)
 	var meas, pred plotter.XYs
 	nlo := math.NaN()
 	for _, r := range rows {
-		if !strings.HasPrefix(r.Name, "minority-n4-") || r.Metrics == nil || r.Formula != "paper" {
+		if !strings.HasPrefix(r.Name, "minority-n4-") || r.Metrics == nil || r.Theory != "paper" {
 			continue
 		}
 		c, ok := byName[r.Name]
@@ -101,7 +101,7 @@ func minorityPlot(base string, byName map[string]verify.Case, rows []verify.Row)
 		if math.IsNaN(nlo) {
 			// The smaller collapse root of class K depends on the other
 			// classes' counts only: every row of the sweep gives the same one.
-			p, err := closedform.Predict(c.Setting, closedform.Options{Prec: 128})
+			p, err := closedform.Auto{}.Predict(c.Setting, 128)
 			if err != nil {
 				return err
 			}

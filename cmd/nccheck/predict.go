@@ -45,7 +45,7 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	var sf settingFlags
 	sf.register(fs, true)
 	prec := fs.Uint("prec", closedform.DefaultPrec, fmt.Sprintf("working `bits` of mantissa, %d to %d", closedform.MinPrec, closedform.MaxPrec))
-	formula := fs.String("formula", "paper", "margin `formula`: paper (theory.md section 2; with --no-relu the ETF of section 9) or authors-code (section 7)")
+	theory := registerTheory(fs, "`theory`: paper (the theorem that applies: theory.md section 2; with --no-relu the ETF of section 9), authors-code (section 7), or plain-etf")
 	digits := fs.Int("digits", 15, "significant `digits` in text, markdown, latex and csv output (JSON prints all)")
 	format := fs.String("format", "text", "output `format`: text, markdown, latex, csv or json")
 	matrices := fs.Bool("matrices", false, "also print the K x K matrices W Hbar, W W^T, Hbar^T Hbar (text, markdown, latex, csv)")
@@ -58,7 +58,7 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return badInput(stderr, "predict", err)
 	}
-	f, err := closedform.ParseFormula(*formula)
+	th, err := theory.one()
 	if err != nil {
 		return badInput(stderr, "predict", err)
 	}
@@ -73,13 +73,13 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 			Reason: "the closed form of the theorem is bias-free; use kkt, solve or verify for a bias"})
 	}
 	if *compare {
-		if f != closedform.FormulaPaper {
-			return badInput(stderr, "predict", &setting.InputError{Field: "--formula", Value: strconv.Quote(*formula),
+		if th.Name() != (closedform.Auto{}).Name() {
+			return badInput(stderr, "predict", &setting.InputError{Field: theory.name(), Value: strconv.Quote(th.Name()),
 				Reason: "--compare compares the two theorems of the paper's normalisation; only paper applies"})
 		}
 		return runCompare(s, *prec, *format, *digits, *matrices, stdout, stderr)
 	}
-	p, err := f.Predict(s, *prec)
+	p, err := th.Predict(s, *prec)
 	var ie *setting.InputError
 	if errors.As(err, &ie) {
 		return badInput(stderr, "predict", err)
@@ -167,7 +167,7 @@ func writePrediction(w io.Writer, p *closedform.Prediction, format string, digit
 	if p.Model != "" {
 		theory += ", " + p.Model
 	}
-	title := fmt.Sprintf("Predicted global minimizer (formula %s, %d bits): %s", theory, p.Prec, s)
+	title := fmt.Sprintf("Predicted global minimizer (theory %s, %d bits): %s", theory, p.Prec, s)
 	num := func(x *big.Float) string { return closedform.FormatFloat(x, digits) }
 	summary := [][2]string{
 		{"objective f*", num(p.Objective)},

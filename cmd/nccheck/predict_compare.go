@@ -16,7 +16,7 @@ import (
 // The two theorems side by side (predict --compare): for one balanced
 // setting, the UFM+ theorem of theory.md section 2 (ReLU features,
 // orthogonal class means) and the plain-UFM theorem of section 9 (simplex
-// ETF), both computed by closedform.FormulaPaper from the same setting with
+// ETF), both computed by closedform.Auto from the same setting with
 // and without the constraint H >= 0.
 
 // compareSide is one theorem of the comparison: its prediction, or the
@@ -30,12 +30,12 @@ type compareSide struct {
 // compareJSON is the JSON output of predict --compare. A side whose theorem
 // does not apply is null, with its reason in *_scope.
 type compareJSON struct {
-	Setting       closedform.SettingReport `json:"setting"`
-	PrecisionBits uint                     `json:"precision_bits"`
-	ReLU          *predictJSON             `json:"relu"`
-	ReLUScope     string                   `json:"relu_scope,omitempty"`
-	Plain         *predictJSON             `json:"plain"`
-	PlainScope    string                   `json:"plain_scope,omitempty"`
+	Setting       setting.JSON `json:"setting"`
+	PrecisionBits uint         `json:"precision_bits"`
+	ReLU          *predictJSON `json:"relu"`
+	ReLUScope     string       `json:"relu_scope,omitempty"`
+	Plain         *predictJSON `json:"plain"`
+	PlainScope    string       `json:"plain_scope,omitempty"`
 	// ObjectiveDifference is f*(plain) - f*(ReLU), at or below 0 by theory.md
 	// section 9; null unless both apply.
 	ObjectiveDifference *string `json:"objective_difference"`
@@ -53,7 +53,7 @@ func runCompare(s setting.Setting, prec uint, format string, digits int, matrice
 	sides := []*compareSide{{label: "UFM+ (ReLU, sec. 2)"}, {label: "plain UFM (sec. 9)"}}
 	var scopeErr error
 	for i, st := range []setting.Setting{relu, plain} {
-		p, err := closedform.FormulaPaper.Predict(st, prec)
+		p, err := closedform.Auto{}.Predict(st, prec)
 		var se *closedform.ScopeError
 		var ie *setting.InputError
 		switch {
@@ -75,7 +75,7 @@ func runCompare(s setting.Setting, prec uint, format string, digits int, matrice
 		diff = new(big.Float).SetPrec(prec).Sub(sides[1].p.Objective, sides[0].p.Objective)
 	}
 	if format == "json" {
-		out := compareJSON{Setting: closedform.SettingReport{N: s.Counts, D: s.Dim, LambdaW: s.LambdaW.String(), LambdaH: s.LambdaH.String()},
+		out := compareJSON{Setting: relu.JSON(),
 			PrecisionBits: prec, ReLUScope: sides[0].scope, PlainScope: sides[1].scope}
 		if p := sides[0].p; p != nil {
 			j := predictionJSON(p)

@@ -22,13 +22,13 @@ func TestPredictJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("invalid JSON: %v", err)
 	}
-	for _, key := range []string{"objective", "precision_bits", "formula", "global_collapse", "collapse_threshold_n", "classes", "WH", "WWT", "HTH"} {
+	for _, key := range []string{"objective", "precision_bits", "theory", "global_collapse", "collapse_threshold_n", "classes", "WH", "WWT", "HTH"} {
 		if _, ok := r[key]; !ok {
 			t.Errorf("missing key %q", key)
 		}
 	}
-	if r["precision_bits"].(float64) != 256 || r["formula"] != "paper" {
-		t.Errorf("precision %v formula %v", r["precision_bits"], r["formula"])
+	if r["precision_bits"].(float64) != 256 || r["theory"] != "paper" {
+		t.Errorf("precision %v theory %v", r["precision_bits"], r["theory"])
 	}
 	// All the digits 256 bits support: 77 significant digits.
 	obj := r["objective"].(string)
@@ -130,7 +130,8 @@ func TestBadInput(t *testing.T) {
 		{with("--lambda-h", "inf"), "--lambda-h \"inf\""},
 		{with("--lambda-h", "1e-999"), "--lambda-h 1e-999: out of the float64 range"},
 		{with("--prec", "32"), "--prec 32: must be between 64 and 4096"},
-		{with("--formula", "other"), "--formula \"other\": must be paper or authors-code"},
+		{with("--formula", "other"), "--formula \"other\": unknown theory \"other\""},
+		{with("--theory", "other"), "--theory \"other\": unknown theory \"other\""},
 		{with("--format", "xml"), "--format \"xml\""},
 		{with("--digits", "0"), "--digits 0"},
 		{append(with("--d", "16"), "--bias"), "--lambda-b: is required with --bias"},
@@ -165,7 +166,7 @@ func TestHelp(t *testing.T) {
 	if status != 0 {
 		t.Fatalf("predict -h status %d", status)
 	}
-	for _, flag := range []string{"--n", "--d", "--lambda-w", "--lambda-h", "--prec", "--formula", "--digits", "--format", "--bias", "--lambda-b"} {
+	for _, flag := range []string{"--n", "--d", "--lambda-w", "--lambda-h", "--prec", "--theory", "--formula", "--digits", "--format", "--bias", "--lambda-b"} {
 		if !strings.Contains(out, flag+" ") && !strings.Contains(out, flag+"\n") {
 			t.Errorf("predict -h does not explain %s", flag)
 		}

@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"nccheck"
-	"nccheck/closedform"
 	"nccheck/setting"
 	"nccheck/verify"
 )
@@ -35,7 +34,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	suite := fs.String("suite", "", "built-in `suite` the rows come from, to list missing settings: "+strings.Join(nccheck.SuiteNames(), ", "))
 	grid := fs.String("grid", "", "JSON grid `file` the rows come from, to list missing settings")
-	formula := fs.String("formula", "paper", "`formula` set of the run (paper, authors-code or both), with --suite or --grid")
+	theory := registerTheory(fs, "`theories` of the run (as for verify: paper, authors-code, both, ...), with --suite or --grid")
 	format := fs.String("format", "text", "output `format`: text, markdown, latex, csv or json (one object per row)")
 	columns := fs.String("columns", "default", "table `columns`, as for verify")
 	digits := fs.Int("digits", 2, "significant `digits` of the deviations (scientific notation)")
@@ -56,17 +55,11 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	var theories []string
-	switch *formula {
-	case "both":
-		theories = []string{closedform.FormulaPaper.Name(), closedform.FormulaAuthorsCode.Name()}
-	default:
-		f, err := closedform.ParseFormula(*formula)
-		if err != nil {
-			return fail(&setting.InputError{Field: "--formula", Value: strconv.Quote(*formula), Reason: "must be paper, authors-code or both"})
-		}
-		theories = []string{f.Name()}
+	theorySet, err := theory.set()
+	if err != nil {
+		return fail(err)
 	}
+	theories := theorySet.Names()
 	var cases []verify.Case
 	if *suite != "" || *grid != "" {
 		if cases, err = settingsOf(*suite, *grid, &settingFlags{}); err != nil {

@@ -50,7 +50,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	sf.register(fs, true)
 	suite := fs.String("suite", "", "built-in `suite`: "+strings.Join(nccheck.SuiteNames(), ", "))
 	grid := fs.String("grid", "", "JSON grid `file` of settings (schema in the README)")
-	formula := fs.String("formula", "paper", "`formula` set compared: paper, authors-code, or both (two rows per setting)")
+	theory := registerTheory(fs, "`theories` compared, one row each per setting: paper (the theorem that applies), authors-code, both (paper,authors-code), bias-orthogonal, plain-etf, or a comma list")
 	prec := fs.Uint("prec", closedform.DefaultPrec, "`bits` for the closed form")
 	seed := fs.Uint64("seed", 1, "solver `seed` (the same for every setting)")
 	restarts := fs.Int("restarts", 4, "solver random `restarts` per setting")
@@ -83,17 +83,11 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	var theories []closedform.Theory
-	switch *formula {
-	case "both":
-		theories = []closedform.Theory{closedform.FormulaPaper, closedform.FormulaAuthorsCode}
-	default:
-		f, err := closedform.ParseFormula(*formula)
-		if err != nil {
-			return fail(&setting.InputError{Field: "--formula", Value: strconv.Quote(*formula), Reason: "must be paper, authors-code or both"})
-		}
-		theories = []closedform.Theory{f}
+	theorySet, err := theory.set()
+	if err != nil {
+		return fail(err)
 	}
+	theories := []closedform.Theory(theorySet)
 	if err := checkPrec(*prec); err != nil {
 		return fail(err)
 	}

@@ -1,0 +1,41 @@
+package closedform
+
+import "nccheck/setting"
+
+// Default returns the theorem that applies to s, the one [Auto] predicts
+// with:
+//
+//	cross-entropy, ReLU features, no bias   Paper           (theory.md section 2)
+//	cross-entropy with a bias               BiasOrthogonal  (section 4)
+//	cross-entropy, plain UFM, no bias       ETF             (section 9)
+//
+// For a setting no theorem covers it returns the closest one, whose Predict
+// then returns the *ScopeError that says why (the imbalanced plain UFM:
+// ETF; an unregularised bias: BiasOrthogonal; a loss without a theorem:
+// Paper, naming the loss).
+func Default(s setting.Setting) Theory {
+	switch {
+	case s.Bias:
+		return BiasOrthogonal{}
+	case s.NoReLU:
+		return ETF{}
+	}
+	return Paper{}
+}
+
+// Auto is the theory that predicts every setting with the theorem that
+// applies to it ([Default]); its predictions carry that theorem's Name in
+// Prediction.Theory. Its own Name is "paper", the name the paper's theory
+// has always had in nccheck's tables and row keys (the paper's theorem,
+// extended to the bias and the plain UFM by the other theorems above), so
+// that rows of the existing suites keep their keys. It is what the theory
+// set "paper" means.
+type Auto struct{}
+
+// Name returns "paper".
+func (Auto) Name() string { return "paper" }
+
+// Predict returns Default(s).Predict(s, prec).
+func (Auto) Predict(s setting.Setting, prec uint) (*Prediction, error) {
+	return Default(s).Predict(s, prec)
+}
