@@ -1,0 +1,260 @@
+package certificate
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"gonum.org/v1/gonum/mat"
+
+	"nccheck/setting"
+)
+
+// MaxClasses bounds K for the float64 bound: it keeps a few K x K float64
+// matrices (K = 2048: about 200 MB) and an O(K^3) eigendecomposition.
+const MaxClasses = 2048
+
+// Accumulator computes the float64 certificate of one point from its
+// logits, fed in blocks of samples in any order (one pass, O(K) work and no
+// allocation per sample): it keeps, per class, the sum of -grad_z l over the
+// class's samples (for the softmax losses the off-target softmax
+// probabilities) and the sum of the losses. Bound then works at class level,
+// in O(K^3). This is how a streamed pass over a checkpoint's features feeds
+// it (each block's logits W h_i + b, as package metrics forms them).
+//
+// An Accumulator is not safe for concurrent use.
+type Accumulator struct {
+	s     setting.Setting
+	m     model
+	loss  Loss
+	k     int
+	n     int       // samples added
+	seen  []int     // samples added per class
+	dir   []float64 // K x K row-major: row y sums -grad l over class y
+	sum   float64   // sum of the losses
+	work  []float64
+	spent time.Duration
+}
+
+// NewAccumulator returns an empty accumulator for the points of s (its
+// counts, lambdas, bias, loss and ReLU constraint; d is not used: the bound
+// holds for every d). Errors: the setting's validation errors
+// (*setting.InputError), K above MaxClasses.
+func NewAccumulator(s setting.Setting) (*Accumulator, error) {
+	if err := checkSetting(s, MaxClasses); err != nil {
+		return nil, err
+	}
+	l, err := LossOf(s.Loss)
+	if err != nil {
+		return nil, err
+	}
+	m := newModel(s.Clone())
+	if m.s2 < 1e-290 {
+		return nil, &setting.InputError{Field: setting.FieldLambdaW, Value: s.LambdaW.String(),
+			Reason: fmt.Sprintf("lambda_W lambda_H = %s x %s is below the float64 range of the bound (1e-290); use BigBound", s.LambdaW, s.LambdaH)}
+	}
+	k := s.K()
+	return &Accumulator{s: s.Clone(), m: m, loss: l, k: k, seen: make([]int, k),
+		dir: make([]float64, k*k), work: make([]float64, k)}, nil
+}
+
+// Reset empties the accumulator for another point of the same setting.
+func (a *Accumulator) Reset() {
+	a.n, a.sum, a.spent = 0, 0, 0
+	clear(a.seen)
+	clear(a.dir)
+}
+
+// Samples returns the number of samples added so far.
+func (a *Accumulator) Samples() int { return a.n }
+
+// Add feeds the logits of a block of samples: logits is len(labels) x K,
+// row-major (row i the K logits z_i = W h_i + b of the sample with label
+// labels[i], 0-based). The block is checked before anything is added:
+// *setting.InputError for a length mismatch ("logits") or a label out of
+// range ("labels"), an error wrapping setting.ErrNonFinite for an infinite
+// or NaN logit (naming the sample by its index in the order added).
+func (a *Accumulator) Add(logits []float64, labels []int) error {
+	start := time.Now()
+	k := a.k
+	if len(logits) != len(labels)*k {
+		return &setting.InputError{Field: "logits",
+			Reason: fmt.Sprintf("%d entries for %d labels and K = %d (want %d: one row of K logits per sample)", len(logits), len(labels), k, len(labels)*k)}
+	}
+	for i, y := range labels {
+		if y < 0 || y >= k {
+			return &setting.InputError{Field: "labels", Value: strconv.Itoa(y),
+				Reason: fmt.Sprintf("label of sample %d is outside 0..%d", a.n+i, k-1)}
+		}
+	}
+	for i, v := range logits {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("certificate: logit %d of sample %d is %v: %w", i%k, a.n+i/k, v, setting.ErrNonFinite)
+		}
+	}
+	for i, y := range labels {
+		a.sum += a.loss.Direction(logits[i*k:(i+1)*k], y, a.dir[y*k:(y+1)*k], a.work)
+		a.seen[y]++
+	}
+	a.n += len(labels)
+	a.spent += time.Since(start)
+	return nil
+}
+
+// Bound returns the float64 certificate of the point whose samples were
+// added (see Result). Every class must have received exactly its count of
+// the setting: otherwise a *setting.InputError naming "labels".
+func (a *Accumulator) Bound() (*Result, error) {
+	start := time.Now()
+	for c, n := range a.s.Counts {
+		if a.seen[c] != n {
+			return nil, &setting.InputError{Field: "labels",
+				Reason: fmt.Sprintf("class %d has %d samples, the setting's Counts say %d", c, a.seen[c], n)}
+		}
+	}
+	g := make([][]float64, a.k)
+	for c := range g {
+		g[c] = make([]float64, a.k)
+		for j := range g[c] {
+			g[c][j] = a.dir[c*a.k+j] / float64(a.seen[c])
+		}
+	}
+	res := &Result{Loss: a.sum / float64(a.n), Stats: Stats{Samples: a.n, Groups: a.n}}
+	if math.IsInf(res.Loss, 0) {
+		return nil, fmt.Errorf("certificate: the mean loss overflows: %w", setting.ErrNonFinite)
+	}
+	if err := classBound(a.m, a.loss, g, res); err != nil {
+		return nil, err
+	}
+	res.Stats.Time = a.spent + time.Since(start)
+	return res, nil
+}
+
+// logitBlock is the number of samples whose logits AtPoint forms at once.
+const logitBlock = 1024
+
+// AtPoint returns the float64 certificate at the point (W, H, b) of s and
+// its objective f (Result.Objective, this package's own evaluation): W is
+// K x d, H is d x N (one column per sample), b has length K with a bias
+// and is nil without; labels[i] is the class of column i, or nil for the
+// solver's layout (class by class, as s.Counts says). The logits
+// W H + b 1^T are formed with gonum in blocks of 1024 samples and fed to
+// accumulators, one per fixed chunk of samples (at most 8, run on up to
+// GOMAXPROCS goroutines) merged in chunk order: the result does not depend
+// on the number of cores. With ReLU features H must be >= 0.
+//
+// Errors: *setting.InputError naming "W", "H", "b" or "labels" for
+// mismatched shapes, labels or counts, or a negative feature with ReLU; an
+// error wrapping setting.ErrNonFinite for an infinite or NaN entry.
+func AtPoint(s setting.Setting, w, h *mat.Dense, b []float64, labels []int) (*Result, error) {
+	start := time.Now()
+	acc, err := NewAccumulator(s)
+	if err != nil {
+		return nil, err
+	}
+	if labels, err = checkPoint(s, w, h, b, labels); err != nil {
+		return nil, err
+	}
+	k, _ := w.Dims()
+	_, n := h.Dims()
+	chunks := max(1, min(8, n/logitBlock, (1<<22)/(k*k))) // at most 32 MB of chunk sums
+	parts := make([]*Accumulator, chunks)
+	errs := make([]error, chunks)
+	jobs := make(chan int, chunks)
+	for c := range parts {
+		jobs <- c
+	}
+	close(jobs)
+	var wg sync.WaitGroup
+	for range min(chunks, runtime.GOMAXPROCS(0)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for c := range jobs {
+				parts[c], errs[c] = acc.chunk(w, h, b, labels, c*n/chunks, (c+1)*n/chunks)
+			}
+		}()
+	}
+	wg.Wait()
+	for c, p := range parts {
+		if errs[c] != nil {
+			return nil, errs[c]
+		}
+		acc.merge(p)
+	}
+	res, err := acc.Bound()
+	if err != nil {
+		return nil, err
+	}
+	pen := acc.m.lw/2*sumSquares(w) + acc.m.lh/2*sumSquares(h)
+	if b != nil {
+		pen += s.LambdaB.Float64() / 2 * dotf(b, b)
+	}
+	res.Objective = res.Loss + pen
+	if math.IsInf(res.Objective, 0) {
+		return nil, fmt.Errorf("certificate: the objective overflows: %w", setting.ErrNonFinite)
+	}
+	res.Stats.Time = time.Since(start)
+	return res, nil
+}
+
+// chunk returns an accumulator (of a's setting) fed with the samples
+// c0..c1-1 of the point.
+func (a *Accumulator) chunk(w, h *mat.Dense, b []float64, labels []int, c0, c1 int) (*Accumulator, error) {
+	p := &Accumulator{s: a.s, m: a.m, loss: a.loss, k: a.k, n: c0, seen: make([]int, a.k),
+		dir: make([]float64, a.k*a.k), work: make([]float64, a.k)}
+	k, d := w.Dims()
+	buf := make([]float64, min(c1-c0, logitBlock)*k)
+	for b0 := c0; b0 < c1; b0 += logitBlock {
+		b1 := min(c1, b0+logitBlock)
+		z := mat.NewDense(b1-b0, k, buf[:(b1-b0)*k])
+		z.Mul(h.Slice(0, d, b0, b1).T(), w.T())
+		if b != nil {
+			for i := 0; i < b1-b0; i++ {
+				row := z.RawRowView(i)
+				for j := range row {
+					row[j] += b[j]
+				}
+			}
+		}
+		if err := p.Add(z.RawMatrix().Data, labels[b0:b1]); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// merge adds the sums of p (a chunk's accumulator) to a.
+func (a *Accumulator) merge(p *Accumulator) {
+	for i, v := range p.dir {
+		a.dir[i] += v
+	}
+	for c, v := range p.seen {
+		a.seen[c] += v
+	}
+	a.sum += p.sum
+	a.n += sumInts(p.seen)
+}
+
+func sumInts(v []int) int {
+	t := 0
+	for _, x := range v {
+		t += x
+	}
+	return t
+}
+
+// sumSquares returns the sum of the squares of the entries of a.
+func sumSquares(a *mat.Dense) float64 {
+	r, _ := a.Dims()
+	s := 0.0
+	for i := 0; i < r; i++ {
+		for _, v := range a.RawRowView(i) {
+			s += v * v
+		}
+	}
+	return s
+}
