@@ -100,7 +100,7 @@ func scaleByCounts(x []*big.Float, counts []int, nTot int64, wp uint) []*big.Flo
 // collatzWielandt returns max_i (M y)_i / y_i rounded up, M = gp diag(n)/N^2
 // (gp >= 0, y > 0): an upper bound of rho(M).
 func collatzWielandt(gp [][]*big.Float, counts []int, nTot int64, y []*big.Float, wp uint) *big.Float {
-	n2 := up(wp).SetInt64(nTot)
+	n2 := down(wp).SetInt64(nTot) // N^2 < 2^80: exact; rounded down in any case
 	n2.Mul(n2, n2)
 	wy := make([]*big.Float, len(y))
 	for l, v := range y {
