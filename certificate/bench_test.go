@@ -29,7 +29,7 @@ func k100Setting() setting.Setting {
 // Issue 14 asks for at most 1% of the solve (116 ms).
 func BenchmarkAtPointK100(b *testing.B) {
 	s := k100Setting()
-	p, err := closedform.FormulaPaper.Predict(s, 64)
+	p, err := closedform.Auto{}.Predict(s, 64)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func BenchmarkBigAtPrediction(b *testing.B) {
 		{Counts: k100(), Dim: 100, LambdaW: dec("1e-6"), LambdaH: dec("1e-6")},
 	} {
 		b.Run(fmt.Sprintf("K=%d", s.K()), func(b *testing.B) {
-			p, err := closedform.FormulaPaper.Predict(s, 256)
+			p, err := closedform.Auto{}.Predict(s, 256)
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -18,8 +18,8 @@ import (
 func ExampleBigAtPoint() {
 	s := setting.Setting{Counts: []int{40, 20, 10, 5}, Dim: 8,
 		LambdaW: setting.MustDecimal("5e-3"), LambdaH: setting.MustDecimal("5e-3")}
-	for _, f := range []closedform.Formula{closedform.FormulaPaper, closedform.FormulaAuthorsCode} {
-		p, err := f.Predict(s, 256)
+	for _, th := range []closedform.Theory{closedform.Paper{}, closedform.AuthorsCode{}} {
+		p, err := th.Predict(s, 256)
 		if err != nil {
 			fmt.Println(err)
 			return
@@ -40,7 +40,7 @@ func ExampleBigAtPoint() {
 			fmt.Println(err)
 			return
 		}
-		fmt.Printf("%s: f %s, LB %s, gap %s, omega/s %s\n", f, res.Objective.Text('f', 12),
+		fmt.Printf("%s: f %s, LB %s, gap %s, omega/s %s\n", th.Name(), res.Objective.Text('f', 12),
 			res.LowerBound.Text('f', 12), res.Gap(res.Objective).Text('e', 1), res.DualNormRatio.Text('f', 6))
 	}
 	// Output:

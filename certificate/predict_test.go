@@ -66,7 +66,7 @@ func TestPredictionIsCertified(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			p, err := closedform.FormulaPaper.Predict(c.s, prec)
+			p, err := closedform.Auto{}.Predict(c.s, prec)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -116,7 +116,7 @@ func TestPredictionFloat64(t *testing.T) {
 		{Counts: []int{1000, 500, 100, 20, 5}, Dim: 8, LambdaW: dec("1e-2"), LambdaH: dec("1e-2")},
 		{Counts: []int{50, 50, 50, 50}, Dim: 4, LambdaW: dec("5e-3"), LambdaH: dec("5e-3"), NoReLU: true},
 	} {
-		p, err := closedform.FormulaPaper.Predict(s, prec)
+		p, err := closedform.Auto{}.Predict(s, prec)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,7 +140,7 @@ func TestPredictionFloat64(t *testing.T) {
 // with a free bias (the centring of the dual point changes nothing there).
 func TestUnregularisedBalanced(t *testing.T) {
 	free := setting.Setting{Counts: []int{50, 50, 50, 50}, Dim: 4, LambdaW: dec("5e-3"), LambdaH: dec("5e-3")}
-	p, err := closedform.FormulaPaper.Predict(free, prec)
+	p, err := closedform.Auto{}.Predict(free, prec)
 	if err != nil {
 		t.Fatal(err)
 	}

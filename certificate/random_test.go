@@ -155,7 +155,7 @@ func validAtRandomPoints(t *testing.T, s setting.Setting) {
 	fstar, known := knownMinimum(s)
 	var m *closedform.Minimizer
 	if known && s.Loss.IsCE() && !s.Bias {
-		p, err := closedform.FormulaPaper.Predict(s, 128)
+		p, err := closedform.Auto{}.Predict(s, 128)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -214,7 +214,7 @@ func knownMinimum(s setting.Setting) (float64, bool) {
 	var f *big.Float
 	switch {
 	case s.Loss.IsCE() && s.ReLU():
-		p, err := closedform.FormulaPaper.Predict(s, 128)
+		p, err := closedform.Auto{}.Predict(s, 128)
 		if err != nil {
 			return 0, false
 		}

@@ -37,11 +37,11 @@ func noMinusOneMargin(s setting.Setting, k int, prec uint) (*big.Float, error) {
 // is valid at any point).
 func TestWrongFormulasRefuted(t *testing.T) {
 	s := setting.Setting{Counts: []int{40, 20, 10, 5}, Dim: 8, LambdaW: dec("5e-3"), LambdaH: dec("5e-3")}
-	paper, err := closedform.FormulaPaper.Predict(s, prec)
+	paper, err := closedform.Auto{}.Predict(s, prec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, th := range []closedform.Theory{closedform.FormulaAuthorsCode, noMinusOne()} {
+	for _, th := range []closedform.Theory{closedform.AuthorsCode{}, noMinusOne()} {
 		p, err := th.Predict(s, prec)
 		if err != nil {
 			t.Fatal(err)
@@ -65,7 +65,7 @@ func TestWrongFormulasRefuted(t *testing.T) {
 		// With lambda_W = lambda_H the authors' class directions are exactly
 		// half the paper's (1 - p_k is halved): alpha = 2 recovers the
 		// optimal dual point, and the bound at their point is the paper's f*.
-		if th == closedform.FormulaAuthorsCode {
+		if _, ok := th.(closedform.AuthorsCode); ok {
 			if r := relDiff(res.LowerBound, paper.Objective); r > 1e-60 {
 				t.Errorf("authors-code: LB %s, paper's f* %s", res.LowerBound.Text('g', 30), paper.Objective.Text('g', 30))
 			}

@@ -68,7 +68,7 @@ func TestWorkedValues(t *testing.T) {
 				t.Errorf("big-float LB %.15g, float64 %.15g", lb, res.LowerBound)
 			}
 			if c.s.Bias {
-				p, err := closedform.FormulaPaper.Predict(c.s, 128)
+				p, err := closedform.Auto{}.Predict(c.s, 128)
 				if err != nil {
 					t.Fatal(err)
 				}
