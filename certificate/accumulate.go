@@ -141,7 +141,9 @@ const logitBlock = 1024
 // K x d, H is d x N (one column per sample), b has length K with a bias
 // and is nil without; labels[i] is the class of column i, or nil for the
 // solver's layout (class by class, as s.Counts says). The logits
-// W H + b 1^T are formed with gonum in blocks of 1024 samples and fed to
+// W H + b 1^T are formed in blocks of 1024 samples (by gonum, or from the
+// nonzero entries of H when at most a quarter are nonzero, as at a ReLU
+// solver point) and fed to
 // accumulators, one per fixed chunk of samples (at most 8, run on up to
 // GOMAXPROCS goroutines) merged in chunk order: the result does not depend
 // on the number of cores. With ReLU features H must be >= 0.
@@ -155,7 +157,8 @@ func AtPoint(s setting.Setting, w, h *mat.Dense, b []float64, labels []int) (*Re
 	if err != nil {
 		return nil, err
 	}
-	if labels, err = checkPoint(s, w, h, b, labels); err != nil {
+	labels, ww, hh, err := checkPoint(s, w, h, b, labels)
+	if err != nil {
 		return nil, err
 	}
 	k, _ := w.Dims()
@@ -189,7 +192,7 @@ func AtPoint(s setting.Setting, w, h *mat.Dense, b []float64, labels []int) (*Re
 	if err != nil {
 		return nil, err
 	}
-	pen := acc.m.lw/2*sumSquares(w) + acc.m.lh/2*sumSquares(h)
+	pen := acc.m.lw/2*ww + acc.m.lh/2*hh
 	if b != nil {
 		pen += s.LambdaB.Float64() / 2 * dotf(b, b)
 	}
@@ -208,10 +211,18 @@ func (a *Accumulator) chunk(w, h *mat.Dense, b []float64, labels []int, c0, c1 i
 		dir: make([]float64, a.k*a.k), work: make([]float64, a.k)}
 	k, d := w.Dims()
 	buf := make([]float64, min(c1-c0, logitBlock)*k)
+	var wt *mat.Dense // W^T, rows W[:, i], for sparse blocks
 	for b0 := c0; b0 < c1; b0 += logitBlock {
 		b1 := min(c1, b0+logitBlock)
 		z := mat.NewDense(b1-b0, k, buf[:(b1-b0)*k])
-		z.Mul(h.Slice(0, d, b0, b1).T(), w.T())
+		if sparse(h, b0, b1) {
+			if wt == nil {
+				wt = mat.DenseCopyOf(w.T())
+			}
+			sparseLogits(z, h, wt, b0, b1)
+		} else {
+			z.Mul(h.Slice(0, d, b0, b1).T(), w.T())
+		}
 		if b != nil {
 			for i := 0; i < b1-b0; i++ {
 				row := z.RawRowView(i)
@@ -225,6 +236,43 @@ func (a *Accumulator) chunk(w, h *mat.Dense, b []float64, labels []int, c0, c1 i
 		}
 	}
 	return p, nil
+}
+
+// sparse reports whether at most a quarter of the entries of the columns
+// b0..b1-1 of H are nonzero (as at a ReLU minimizer, where a sample's
+// feature has one or a few positive coordinates).
+func sparse(h *mat.Dense, b0, b1 int) bool {
+	d, _ := h.Dims()
+	nnz, limit := 0, d*(b1-b0)/4
+	for i := 0; i < d; i++ {
+		for _, v := range h.RawRowView(i)[b0:b1] {
+			if v != 0 {
+				if nnz++; nnz > limit {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+// sparseLogits sets z (row s: sample b0+s) to H[:, b0:b1]^T W^T from the
+// nonzero entries of H only: z_s = sum_i h_{i,s} W[:, i], rows of wt = W^T.
+func sparseLogits(z, h, wt *mat.Dense, b0, b1 int) {
+	d, _ := h.Dims()
+	z.Zero()
+	for i := 0; i < d; i++ {
+		wi := wt.RawRowView(i)
+		for s, v := range h.RawRowView(i)[b0:b1] {
+			if v == 0 {
+				continue
+			}
+			zs := z.RawRowView(s)
+			for j, x := range wi {
+				zs[j] += v * x
+			}
+		}
+	}
 }
 
 // merge adds the sums of p (a chunk's accumulator) to a.
@@ -245,16 +293,4 @@ func sumInts(v []int) int {
 		t += x
 	}
 	return t
-}
-
-// sumSquares returns the sum of the squares of the entries of a.
-func sumSquares(a *mat.Dense) float64 {
-	r, _ := a.Dims()
-	s := 0.0
-	for i := 0; i < r; i++ {
-		for _, v := range a.RawRowView(i) {
-			s += v * v
-		}
-	}
-	return s
 }

@@ -46,11 +46,13 @@ func BenchmarkAtPointK100(b *testing.B) {
 	}
 	var res *certificate.Result
 	b.ResetTimer()
+	cpu := cpuNow()
 	for i := 0; i < b.N; i++ {
 		if res, err = certificate.AtPoint(s, w, h, nil, m.Labels); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.ReportMetric(float64((cpuNow()-cpu).Milliseconds())/float64(b.N), "cpu-ms/op")
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N)/11600*100, "%solve")
 	b.ReportMetric(res.Gap(res.Objective), "gap")
 }
@@ -78,6 +80,7 @@ func BenchmarkAccumulate(b *testing.B) {
 			b.Fatal(err)
 		}
 		b.Run(fmt.Sprintf("add/K=%d", k), func(b *testing.B) {
+			cpu := cpuNow()
 			for i := 0; i < b.N; i++ {
 				acc.Reset()
 				for c0 := 0; c0 < n; c0 += 256 {
@@ -88,6 +91,7 @@ func BenchmarkAccumulate(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(n), "ns/sample")
+			b.ReportMetric(float64((cpuNow()-cpu).Nanoseconds())/float64(b.N)/float64(n), "cpu-ns/sample")
 		})
 		b.Run(fmt.Sprintf("bound/K=%d", k), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {

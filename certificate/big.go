@@ -102,6 +102,29 @@ func BigAtPoint(s setting.Setting, w [][]*big.Float, columns [][]*big.Float, lab
 	return res, nil
 }
 
+// BigAtClassMeans is BigAtPoint at a class-collapsed point in the shape of
+// closedform.Minimizer: W is K x d, means is d x K (means[i][k] coordinate i
+// of the class mean h_k), every sample of class k equals h_k (one column of
+// multiplicity n_k per class), b as for BigAtPoint.
+func BigAtClassMeans(s setting.Setting, w, means [][]*big.Float, b []*big.Float, prec uint) (*BigResult, error) {
+	k := s.K()
+	for i, row := range means {
+		if len(row) != k {
+			return nil, &setting.InputError{Field: "means", Reason: fmt.Sprintf("row %d has %d entries, want K = %d (means is d x K)", i, len(row), k)}
+		}
+	}
+	cols := make([][]*big.Float, k)
+	labels := make([]int, k)
+	for c := range cols {
+		cols[c] = make([]*big.Float, len(means))
+		for i := range means {
+			cols[c][i] = means[i][c]
+		}
+		labels[c] = c
+	}
+	return BigAtPoint(s, w, cols, labels, s.Counts, b, prec)
+}
+
 // bigPenalty returns (lambda_W/2)||W||^2 + (lambda_H/2) sum_g mult_g
 // ||h_g||^2 + (lambda_b/2)||b||^2 at wp bits.
 func bigPenalty(s setting.Setting, w, columns [][]*big.Float, mult []int, b []*big.Float, wp uint) *big.Float {

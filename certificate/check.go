@@ -26,8 +26,46 @@ func checkSetting(s setting.Setting, maxK int) error {
 }
 
 // checkPoint checks the shapes, finiteness and feasibility of a float64
-// point and returns its labels (the class-by-class layout when nil).
-func checkPoint(s setting.Setting, w, h *mat.Dense, b []float64, labels []int) ([]int, error) {
+// point and returns its labels (the class-by-class layout when nil) and
+// ||W||_F^2, ||H||_F^2.
+func checkPoint(s setting.Setting, w, h *mat.Dense, b []float64, labels []int) ([]int, float64, float64, error) {
+	labels, err := checkShapes(s, w, h, b, labels)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	ww, _ := scan(w)
+	if math.IsNaN(ww) || math.IsInf(ww, 0) {
+		if err := checkFinite("W", w); err != nil {
+			return nil, 0, 0, err
+		}
+	}
+	hh, hmin := scan(h)
+	if math.IsNaN(hh) || math.IsInf(hh, 0) {
+		if err := checkFinite("H", h); err != nil {
+			return nil, 0, 0, err
+		}
+	}
+	for j, v := range b {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, 0, 0, fmt.Errorf("certificate: b(%d) is %v: %w", j, v, setting.ErrNonFinite)
+		}
+	}
+	if s.ReLU() && hmin < 0 {
+		d, _ := h.Dims()
+		for i := 0; i < d; i++ {
+			for c, v := range h.RawRowView(i) {
+				if v < 0 {
+					return nil, 0, 0, &setting.InputError{Field: "H", Value: strconv.FormatFloat(v, 'g', 6, 64),
+						Reason: fmt.Sprintf("entry (%d, %d) is negative: the point is not feasible with ReLU features", i, c)}
+				}
+			}
+		}
+	}
+	return labels, ww, hh, nil
+}
+
+// checkShapes checks the shapes of a float64 point and returns its labels.
+func checkShapes(s setting.Setting, w, h *mat.Dense, b []float64, labels []int) ([]int, error) {
 	if w == nil || h == nil {
 		return nil, &setting.InputError{Field: "W", Reason: "W and H are required"}
 	}
@@ -55,32 +93,6 @@ func checkPoint(s setting.Setting, w, h *mat.Dense, b []float64, labels []int) (
 	} else if len(labels) != n {
 		return nil, &setting.InputError{Field: "labels", Reason: fmt.Sprintf("%d labels for %d samples", len(labels), n)}
 	}
-	if ss, _ := scan(w); math.IsNaN(ss) || math.IsInf(ss, 0) {
-		if err := checkFinite("W", w); err != nil {
-			return nil, err
-		}
-	}
-	ss, hmin := scan(h)
-	if math.IsNaN(ss) || math.IsInf(ss, 0) {
-		if err := checkFinite("H", h); err != nil {
-			return nil, err
-		}
-	}
-	for j, v := range b {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("certificate: b(%d) is %v: %w", j, v, setting.ErrNonFinite)
-		}
-	}
-	if s.ReLU() && hmin < 0 {
-		for i := 0; i < d; i++ {
-			for c, v := range h.RawRowView(i) {
-				if v < 0 {
-					return nil, &setting.InputError{Field: "H", Value: strconv.FormatFloat(v, 'g', 6, 64),
-						Reason: fmt.Sprintf("entry (%d, %d) is negative: the point is not feasible with ReLU features", i, c)}
-				}
-			}
-		}
-	}
 	return labels, nil
 }
 
@@ -92,7 +104,9 @@ func scan(a *mat.Dense) (ss, lo float64) {
 	for i := 0; i < r; i++ {
 		for _, v := range a.RawRowView(i) {
 			ss += v * v
-			lo = math.Min(lo, v)
+			if v < lo {
+				lo = v
+			}
 		}
 	}
 	return ss, lo

@@ -105,6 +105,10 @@ func TestBadInputs(t *testing.T) {
 			_, err := certificate.BigAtPoint(s, [][]*big.Float{{one()}, {one()}}, [][]*big.Float{{one(), one()}, {one()}}, []int{0, 1}, []int{2, 1}, nil, 128)
 			return err
 		}, "columns"},
+		{"means shape", func() error {
+			_, err := certificate.BigAtClassMeans(s, [][]*big.Float{{one()}, {one()}}, [][]*big.Float{{one()}}, nil, 128)
+			return err
+		}, "means"},
 		{"big negative feature", func() error {
 			_, err := certificate.BigAtPoint(s, [][]*big.Float{{one()}, {one()}}, [][]*big.Float{{big.NewFloat(-1)}, {one()}}, []int{0, 1}, []int{2, 1}, nil, 128)
 			return err

@@ -2,7 +2,6 @@ package certificate_test
 
 import (
 	"fmt"
-	"math/big"
 
 	"nccheck/certificate"
 	"nccheck/closedform"
@@ -15,7 +14,7 @@ import (
 // released formula it leaves a gap: that point is not the minimum (here,
 // with lambda_W = lambda_H, its dual direction is half the optimal one, and
 // alpha = 2 recovers the paper's f* as the bound).
-func ExampleBigAtPoint() {
+func ExampleBigAtClassMeans() {
 	s := setting.Setting{Counts: []int{40, 20, 10, 5}, Dim: 8,
 		LambdaW: setting.MustDecimal("5e-3"), LambdaH: setting.MustDecimal("5e-3")}
 	for _, th := range []closedform.Theory{closedform.Paper{}, closedform.AuthorsCode{}} {
@@ -25,17 +24,8 @@ func ExampleBigAtPoint() {
 			return
 		}
 		m, _ := p.Minimizer()
-		// One feature column per class (its mean), standing for n_k samples.
-		cols := make([][]*big.Float, m.K)
-		labels := make([]int, m.K)
-		for k := range cols {
-			cols[k] = make([]*big.Float, m.D)
-			for i := range cols[k] {
-				cols[k][i] = m.Means[i][k]
-			}
-			labels[k] = k
-		}
-		res, err := certificate.BigAtPoint(s, m.W, cols, labels, s.Counts, nil, 256)
+		// Every sample of class k at its class mean: W, the means, no bias.
+		res, err := certificate.BigAtClassMeans(s, m.W, m.Means, m.B, 256)
 		if err != nil {
 			fmt.Println(err)
 			return

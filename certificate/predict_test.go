@@ -74,8 +74,7 @@ func TestPredictionIsCertified(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			w, cols, labels, mult, b := minimizerArgs(c.s, m)
-			res, err := certificate.BigAtPoint(c.s, w, cols, labels, mult, b, prec)
+			res, err := certificate.BigAtClassMeans(c.s, m.W, m.Means, m.B, prec)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -75,6 +75,20 @@ func TestWorkedValues(t *testing.T) {
 				if f, _ := p.Objective.Float64(); f-res.LowerBound < 1e-4 {
 					t.Errorf("orthogonal structure f %.15g, certified LB %.15g", f, res.LowerBound)
 				}
+				// The bound at the orthogonal structure's own point is a valid
+				// bound too: below the solver's objective.
+				m, err := p.Minimizer()
+				if err != nil {
+					t.Fatal(err)
+				}
+				pb, err := certificate.BigAtClassMeans(c.s, m.W, m.Means, m.B, 128)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if lb, _ := pb.LowerBound.Float64(); lb > sol.Objective {
+					t.Errorf("LB at the orthogonal structure %.15g above the solver's f %.15g", lb, sol.Objective)
+				}
+				t.Logf("orthogonal structure: f %s, LB there %s", p.Objective.Text('g', 12), pb.LowerBound.Text('g', 12))
 			}
 		})
 	}
