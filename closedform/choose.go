@@ -8,12 +8,25 @@ import "nccheck/setting"
 //	cross-entropy, ReLU features, no bias   Paper           (theory.md section 2)
 //	cross-entropy with a bias               BiasOrthogonal  (section 4)
 //	cross-entropy, plain UFM, no bias       ETF             (section 9)
+//	label smoothing (ls:A)                  LabelSmoothing  (section 12a)
+//	squared error (mse)                     MSE             (section 12b)
+//	squared error, unregularised bias       MSEBias         (section 12b)
 //
 // For a setting no theorem covers it returns the closest one, whose Predict
 // then returns the *ScopeError that says why (the imbalanced plain UFM:
-// ETF; an unregularised bias: BiasOrthogonal; a loss without a theorem:
-// Paper, naming the loss).
+// ETF; cross-entropy with an unregularised bias: BiasOrthogonal; label
+// smoothing with a bias or without ReLU: LabelSmoothing; the squared error
+// with a penalised bias: MSE).
 func Default(s setting.Setting) Theory {
+	switch s.Loss.Kind() {
+	case setting.LabelSmoothing:
+		return LabelSmoothing{}
+	case setting.SquaredError:
+		if s.Unregularised() {
+			return MSEBias{}
+		}
+		return MSE{}
+	}
 	switch {
 	case s.Bias:
 		return BiasOrthogonal{}

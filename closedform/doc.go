@@ -6,8 +6,13 @@
 //	AuthorsCode     section 7: the margin of the authors' released evaluation code
 //	BiasOrthogonal  section 4: the orthogonal structure with a penalised bias (solved by Newton in big-float)
 //	ETF             section 9: the plain UFM's simplex ETF for balanced classes
+//	LabelSmoothing  section 12a: label-smoothed cross-entropy (derived for this project, unpublished)
+//	MSE             section 12b: the squared error, bias-free, ReLU or plain (Dang et al., ICML 2023)
+//	MSEBias         section 12b: the squared error with an unregularised bias (SVT; unconfirmed)
 //	MarginTheory    a researcher's own margin formula, the rest derived as in section 2
 //
+// [SELI] is the reference geometry of section 13 for the imbalanced plain
+// UFM with cross-entropy (no closed-form minimizer, so not a Theory).
 // [Default] names the theorem that applies to a setting and [Auto] (named
 // "paper") predicts with it; [TheorySet] reads a list of theories by name,
 // the form of every command's --theory flag.

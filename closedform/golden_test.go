@@ -72,7 +72,7 @@ func goldenCases() []goldenTheory {
 // theorem, not the chooser Auto), for reading golden files.
 func theoryNamed(t *testing.T, name string) Theory {
 	t.Helper()
-	for _, th := range []Theory{Paper{}, AuthorsCode{}, BiasOrthogonal{}, ETF{}} {
+	for _, th := range []Theory{Paper{}, AuthorsCode{}, BiasOrthogonal{}, ETF{}, LabelSmoothing{}, MSE{}, MSEBias{}} {
 		if th.Name() == name {
 			return th
 		}

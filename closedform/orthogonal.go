@@ -49,8 +49,9 @@ func (c *calc) out(x *big.Float) *big.Float { return new(big.Float).SetPrec(c.pr
 // marginArgument returns the argument A_k of the logarithm, M_k = log(A_k),
 // for an alive class:
 //
-//	paper:        A_k = (K-1) (1/(c beta_k) - 1)
-//	authors-code: A_k = (K-1) (x_k - 1), x_k = sqrt(n_k) / (N (lambda_W/2) c)
+//	paper:           A_k = (K-1) (1/(c beta_k) - 1)
+//	authors-code:    A_k = (K-1) (x_k - 1), x_k = sqrt(n_k) / (N (lambda_W/2) c)
+//	label-smoothing: A_k = (K-1) (1/u_k - 1), u_k = s (K-1)/K + c beta_k (s the smoothing)
 func (c *calc) marginArgument(r marginRule, i int) *big.Float {
 	x := c.newF()
 	switch r {
@@ -62,6 +63,10 @@ func (c *calc) marginArgument(r marginRule, i int) *big.Float {
 		q := new(big.Rat).Mul(c.lw, c.lw)
 		q.Mul(q, new(big.Rat).SetFrac(num, big.NewInt(4*int64(c.k)*int64(c.s.Counts[i]))))
 		x = c.sqrtRat(q.Inv(q))
+	case smoothedRule:
+		u := c.cBeta(i)
+		u.Add(u, c.lossSlope(r))
+		x.Quo(c.fromInt(1), u)
 	default:
 		x.Quo(c.fromInt(1), c.cBeta(i))
 	}
@@ -97,8 +102,16 @@ func (c *calc) ruleMargin(r marginRule, i int, alive bool) (m, kExpNeg *big.Floa
 
 // lossSlope returns the coefficient of M_k that the loss adds to the
 // per-class objective at the orthogonal point, beyond cross-entropy's
-// log(1 + (K-1) e^{-M_k}): nil (none) for the rules of sections 2 and 7.
-func (c *calc) lossSlope(r marginRule) *big.Float { return nil }
+// log(1 + (K-1) e^{-M_k}): s (K-1)/K for label smoothing with smoothing s
+// (theory.md section 12a: at z = M (e_k - 1/K), lse(z) - t_k.z =
+// log(1 + (K-1) e^{-M}) + s M (K-1)/K); nil (none) for sections 2 and 7.
+func (c *calc) lossSlope(r marginRule) *big.Float {
+	if r != smoothedRule {
+		return nil
+	}
+	a := new(big.Rat).Mul(c.s.Loss.Smoothing().Rat(), big.NewRat(int64(c.k-1), int64(c.k)))
+	return c.fromRat(a)
+}
 
 // sH returns sqrt((K-1) lambda_W / (K lambda_H n_k)), so rho_k = M_k sH_k.
 func (c *calc) sH(i int) *big.Float {

@@ -88,12 +88,13 @@ func (AuthorsCode) CollapseThreshold(s setting.Setting) *big.Rat {
 }
 
 // marginRule is one of the closed-form margin formulas of the orthogonal
-// structure without a bias (theory.md sections 2 and 7).
+// structure without a bias (theory.md sections 2, 7 and 12a).
 type marginRule int
 
 const (
-	paperRule   marginRule = iota // section 2
-	authorsRule                   // section 7
+	paperRule    marginRule = iota // section 2
+	authorsRule                    // section 7
+	smoothedRule                   // section 12a
 )
 
 // name is the Name of the rule's theory.
@@ -101,15 +102,28 @@ func (r marginRule) name() string {
 	switch r {
 	case authorsRule:
 		return "authors-code"
+	case smoothedRule:
+		return "label-smoothing"
 	}
 	return "paper"
 }
 
 // model is Prediction.Model of the rule's predictions.
-func (r marginRule) model() string { return "" }
+func (r marginRule) model() string {
+	if r == smoothedRule {
+		return ModelLabelSmoothing
+	}
+	return ""
+}
 
 // lossScope returns the *ScopeError for a loss the rule does not cover.
 func (r marginRule) lossScope(s setting.Setting) *ScopeError {
+	if r == smoothedRule {
+		if s.Loss.Kind() != setting.LabelSmoothing {
+			return lossScope(r.name(), s, "label-smoothed cross-entropy (ls:A, theory.md section 12a)")
+		}
+		return nil
+	}
 	if !s.Loss.IsCE() {
 		return lossScope(r.name(), s, "cross-entropy")
 	}
@@ -189,10 +203,13 @@ func ruleMargins(s setting.Setting, prec uint, r marginRule) ([]*big.Float, erro
 // collapseCoefficient returns the exact rational a such that class k is alive
 // iff n_k > a N^2:
 //
-//	paper:        a = K lambda_W lambda_H / (K-1)
-//	authors-code: a = K lambda_W^2 / (4 (K-1))
+//	paper:           a = K lambda_W lambda_H / (K-1)
+//	authors-code:    a = K lambda_W^2 / (4 (K-1))
+//	label-smoothing: a = K lambda_W lambda_H / ((K-1) (1-s)^2),  s the smoothing
 //
-// (the authors' margin is positive iff sqrt(n_k) / (N (lambda_W/2) c) > K/(K-1)).
+// (the authors' margin is positive iff sqrt(n_k) / (N (lambda_W/2) c) > K/(K-1);
+// the smoothed one iff u_k = s (K-1)/K + c beta_k < (K-1)/K, i.e.
+// c beta_k < (1 - s)(K-1)/K).
 func collapseCoefficient(s setting.Setting, r marginRule) *big.Rat {
 	k := int64(s.K())
 	a := new(big.Rat)
@@ -200,6 +217,11 @@ func collapseCoefficient(s setting.Setting, r marginRule) *big.Rat {
 	case authorsRule:
 		a.Mul(s.LambdaW.Rat(), s.LambdaW.Rat())
 		a.Mul(a, big.NewRat(k, 4*(k-1)))
+	case smoothedRule:
+		a.Mul(s.LambdaW.Rat(), s.LambdaH.Rat())
+		a.Mul(a, big.NewRat(k, k-1))
+		keep := new(big.Rat).Sub(big.NewRat(1, 1), s.Loss.Smoothing().Rat()) // 1 - s > 0
+		a.Quo(a, keep.Mul(keep, keep))
 	default:
 		a.Mul(s.LambdaW.Rat(), s.LambdaH.Rat())
 		a.Mul(a, big.NewRat(k, k-1))

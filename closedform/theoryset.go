@@ -16,13 +16,16 @@ import (
 //	both            paper,authors-code
 //	bias-orthogonal BiasOrthogonal (section 4)
 //	plain-etf       ETF (section 9)
+//	label-smoothing LabelSmoothing (section 12a)
+//	mse             MSE (section 12b)
+//	mse-bias        MSEBias (section 12b, unregularised bias)
 //
 // Every theory appears at most once.
 type TheorySet []Theory
 
 // builtinTheories lists the theories a TheorySet names, in help order.
 func builtinTheories() []Theory {
-	return []Theory{Auto{}, AuthorsCode{}, BiasOrthogonal{}, ETF{}}
+	return []Theory{Auto{}, AuthorsCode{}, BiasOrthogonal{}, ETF{}, LabelSmoothing{}, MSE{}, MSEBias{}}
 }
 
 // TheoryNames lists the names a TheorySet reads, "both" included, for help

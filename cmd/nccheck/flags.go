@@ -132,6 +132,10 @@ func checkTableFlags(format, columns string, digits int) ([]string, error) {
 	return cols, nil
 }
 
+// theoryHelp describes the theory names of a --theory flag that takes a set.
+const theoryHelp = "paper (the theorem that applies to each setting: theory.md sections 2, 4, 9, 12), " +
+	"authors-code (section 7), both (paper,authors-code), bias-orthogonal, plain-etf, label-smoothing, mse, mse-bias, or a comma list"
+
 // theoryFlag is the --theory flag of a command, with --formula, its old
 // name, as an alias (both set the same text; the last one given wins). The
 // text is parsed once, by closedform.ParseTheorySet.

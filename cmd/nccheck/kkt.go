@@ -91,7 +91,7 @@ func runKKT(args []string, stdout, stderr io.Writer) int {
 	var sf settingFlags
 	sf.register(fs, true)
 	prec := fs.Uint("prec", closedform.DefaultPrec, fmt.Sprintf("working `bits` of mantissa, %d to %d", closedform.MinPrec, closedform.MaxPrec))
-	theory := registerTheory(fs, "`theory` of the point: paper (the theorem that applies: theory.md section 2, with --bias section 4, with --no-relu section 9), authors-code (section 7), bias-orthogonal or plain-etf")
+	theory := registerTheory(fs, "`theory` of the point, one of "+strings.Join(closedform.TheoryNames(), ", ")+" (paper: the theorem that applies: theory.md section 2, with --bias section 4, with --no-relu section 9)")
 	digits := fs.Int("digits", 6, "significant `digits` in text output (JSON prints all)")
 	format := fs.String("format", "text", "output `format`: text or json")
 	hess := fs.Bool("hessian", false, "also run the second-order (Hessian) test in float64")

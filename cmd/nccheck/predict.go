@@ -8,6 +8,7 @@ import (
 	"io"
 	"math/big"
 	"strconv"
+	"strings"
 
 	"nccheck/closedform"
 	"nccheck/internal/report"
@@ -45,7 +46,7 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	var sf settingFlags
 	sf.register(fs, true)
 	prec := fs.Uint("prec", closedform.DefaultPrec, fmt.Sprintf("working `bits` of mantissa, %d to %d", closedform.MinPrec, closedform.MaxPrec))
-	theory := registerTheory(fs, "`theory`: paper (the theorem that applies: theory.md section 2; with --no-relu the ETF of section 9), authors-code (section 7), or plain-etf")
+	theory := registerTheory(fs, "`theory`, one of "+strings.Join(closedform.TheoryNames(), ", ")+" (paper: the theorem that applies; with --no-relu the ETF of section 9)")
 	digits := fs.Int("digits", 15, "significant `digits` in text, markdown, latex and csv output (JSON prints all)")
 	format := fs.String("format", "text", "output `format`: text, markdown, latex, csv or json")
 	matrices := fs.Bool("matrices", false, "also print the K x K matrices W Hbar, W W^T, Hbar^T Hbar (text, markdown, latex, csv)")

@@ -34,7 +34,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	suite := fs.String("suite", "", "built-in `suite` the rows come from, to list missing settings: "+strings.Join(nccheck.SuiteNames(), ", "))
 	grid := fs.String("grid", "", "JSON grid `file` the rows come from, to list missing settings")
-	theory := registerTheory(fs, "`theories` of the run (as for verify: paper, authors-code, both, ...), with --suite or --grid")
+	theory := registerTheory(fs, "`theories` of the run, with --suite or --grid: "+theoryHelp)
 	format := fs.String("format", "text", "output `format`: text, markdown, latex, csv or json (one object per row)")
 	columns := fs.String("columns", "default", "table `columns`, as for verify")
 	digits := fs.Int("digits", 2, "significant `digits` of the deviations (scientific notation)")

@@ -50,7 +50,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	sf.register(fs, true)
 	suite := fs.String("suite", "", "built-in `suite`: "+strings.Join(nccheck.SuiteNames(), ", "))
 	grid := fs.String("grid", "", "JSON grid `file` of settings (schema in the README)")
-	theory := registerTheory(fs, "`theories` compared, one row each per setting: paper (the theorem that applies), authors-code, both (paper,authors-code), bias-orthogonal, plain-etf, or a comma list")
+	theory := registerTheory(fs, "`theories` compared, one row each per setting: "+theoryHelp)
 	prec := fs.Uint("prec", closedform.DefaultPrec, "`bits` for the closed form")
 	seed := fs.Uint64("seed", 1, "solver `seed` (the same for every setting)")
 	restarts := fs.Int("restarts", 4, "solver random `restarts` per setting")
