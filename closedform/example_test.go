@@ -2,6 +2,7 @@ package closedform_test
 
 import (
 	"fmt"
+	"math/big"
 
 	"nccheck/closedform"
 	"nccheck/setting"
@@ -45,4 +46,34 @@ func ExamplePaper_Alive() {
 	// Output:
 	// [true true true false]
 	// 1.203333
+}
+
+// A theory written outside this package builds its prediction with the
+// exported constructors and attaches its explicit point; Validate checks the
+// point against the matrices and the objective at the precision. Here the
+// frame is copied from the paper's prediction, then the objective is
+// spoiled.
+func ExamplePrediction_Validate() {
+	s := setting.Setting{Counts: []int{40, 20, 10, 5}, Dim: 4,
+		LambdaW: setting.MustDecimal("5e-3"), LambdaH: setting.MustDecimal("5e-3")}
+	ref, err := closedform.Paper{}.Predict(s, 128)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	mine := closedform.NewPrediction("mine", s, 128)
+	copy(mine.Classes, ref.Classes)
+	mine.Objective, mine.WH, mine.WWT, mine.HTH = ref.Objective, ref.WH, ref.WWT, ref.HTH
+	pt, err := ref.Minimizer()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	mine.SetMinimizer(pt)
+	fmt.Println(mine.Validate())
+	mine.Objective = new(big.Float).SetPrec(128).Add(ref.Objective, big.NewFloat(1e-30))
+	fmt.Println(mine.Validate())
+	// Output:
+	// <nil>
+	// closedform: mine prediction: invalid prediction: explicit point: the objective at the point is 0.32620757874725849062, the prediction's Objective 0.32620757874725849062 (difference 1e-30, allowed 1.6e-32)
 }

@@ -244,7 +244,8 @@ func (p *Prediction) validatePointBias(m *Minimizer) error {
 	v := newValidator(p.Prec)
 	for j := range m.B {
 		if !v.close(m.B[j], p.Bias[j], new(big.Float)) {
-			return fmt.Errorf("b(%d) = %s, the prediction's bias %s", j+1, m.B[j].Text('g', 20), p.Bias[j].Text('g', 20))
+			return fmt.Errorf("b(%d) = %s, the prediction's bias %s (%s)", j+1, m.B[j].Text('g', 20), p.Bias[j].Text('g', 20),
+				v.excess(m.B[j], p.Bias[j], new(big.Float)))
 		}
 	}
 	return nil
@@ -271,9 +272,17 @@ func (v *validator) close(got, want, scale *big.Float) bool {
 
 func (v *validator) objective(got, want *big.Float) error {
 	if !v.close(got, want, new(big.Float)) {
-		return fmt.Errorf("the objective at the point is %s, the prediction's Objective %s", got.Text('g', 20), want.Text('g', 20))
+		return fmt.Errorf("the objective at the point is %s, the prediction's Objective %s (%s)", got.Text('g', 20), want.Text('g', 20), v.excess(got, want, new(big.Float)))
 	}
 	return nil
+}
+
+// excess describes |got - want| against the tolerance tol (|want| + scale).
+func (v *validator) excess(got, want, scale *big.Float) string {
+	d := new(big.Float).SetPrec(v.wp).Sub(got, want)
+	bound := new(big.Float).SetPrec(v.wp).Abs(want)
+	bound.Add(bound, scale)
+	return fmt.Sprintf("difference %s, allowed %s", d.Abs(d).Text('g', 2), bound.Mul(bound, v.tol).Text('g', 2))
 }
 
 // product compares a recomputed K x K matrix of inner products, entry (i,
@@ -285,8 +294,8 @@ func (v *validator) product(name string, want *Matrix, got [][]*big.Float, aNorm
 		for j := range got[i] {
 			scale.Mul(aNorms[i], bNorms[j])
 			if !v.close(got[i][j], want.at(i, j), scale) {
-				return fmt.Errorf("%s(%d,%d) at the point is %s, the prediction's %s", name, i+1, j+1,
-					got[i][j].Text('g', 20), want.at(i, j).Text('g', 20))
+				return fmt.Errorf("%s(%d,%d) at the point is %s, the prediction's %s (%s)", name, i+1, j+1,
+					got[i][j].Text('g', 20), want.at(i, j).Text('g', 20), v.excess(got[i][j], want.at(i, j), scale))
 			}
 		}
 	}
