@@ -63,7 +63,7 @@ func (p *Prediction) validateFrame() error {
 		return err
 	}
 	if p.Prec < MinPrec || p.Prec > MaxPrec {
-		return fmt.Errorf("Prec = %d is not between %d and %d", p.Prec, MinPrec, MaxPrec)
+		return fmt.Errorf("the precision Prec = %d is not between %d and %d", p.Prec, MinPrec, MaxPrec)
 	}
 	k := s.K()
 	if len(p.Classes) != k {
@@ -87,7 +87,7 @@ func (p *Prediction) validateFrame() error {
 	case p.Bias != nil && !s.Bias:
 		return errors.New("a bias for a bias-free setting")
 	case p.Bias != nil && len(p.Bias) != k:
-		return fmt.Errorf("Bias has length %d, want K = %d", len(p.Bias), k)
+		return fmt.Errorf("the bias has length %d, want K = %d", len(p.Bias), k)
 	}
 	for j, b := range p.Bias {
 		if err := finite(fmt.Sprintf("Bias(%d)", j+1), b, true); err != nil {
@@ -95,7 +95,7 @@ func (p *Prediction) validateFrame() error {
 		}
 	}
 	if math.IsNaN(p.MeanCos) || math.Abs(p.MeanCos) > 1 {
-		return fmt.Errorf("MeanCos = %v is not a cosine: %w", p.MeanCos, setting.ErrNonFinite)
+		return fmt.Errorf("the mean cosine MeanCos = %v is not a cosine: %w", p.MeanCos, setting.ErrNonFinite)
 	}
 	alive := 0
 	for i, cl := range p.Classes {
