@@ -80,19 +80,19 @@ func goldenCases() []struct {
 // change of an iterate, an evaluation count or an escape shows here.
 func TestIteratesGolden(t *testing.T) {
 	want := map[string]string{
-		"a": "8d69a5f3a2340c10", // f 0.32620757874725848, 159 evaluations
-		"a-small-start": "6f54d585ffeb2621", // f 0.32620757874725848, 205 evaluations
-		"a-bias": "7bf627ac6ce97762", // f 0.30711603969693141, 266 evaluations
-		"plain": "56b9e7dc1571dafa", // f 0.16888533279027285, 68 evaluations
-		"plain-bias": "59f7452d597bbdbb", // f 0.15750238040212119, 100 evaluations
-		"batch-escape": "d71be93f34965088", // f 1.9019047514770535, 93 evaluations
+		"a":              "8d69a5f3a2340c10", // f 0.32620757874725848, 159 evaluations
+		"a-small-start":  "6f54d585ffeb2621", // f 0.32620757874725848, 205 evaluations
+		"a-bias":         "7bf627ac6ce97762", // f 0.30711603969693141, 266 evaluations
+		"plain":          "56b9e7dc1571dafa", // f 0.16888533279027285, 68 evaluations
+		"plain-bias":     "59f7452d597bbdbb", // f 0.15750238040212119, 100 evaluations
+		"batch-escape":   "d71be93f34965088", // f 1.9019047514770535, 93 evaluations
 		"shared-support": "6c0f63b70c5d82c2", // f 0.40620231687615549, 206 evaluations
-		"collapsed": "3fa4bdccfade5e69", // f 0.58513708282107457, 97 evaluations
-		"threads": "e08c8424454ddd04", // f 0.026973319957990925, 79 evaluations
-		"memory9": "90c5f712ff2d7f69", // f 0.32620757874725848, 42 evaluations
-		"pgd": "61fcc9238fdb4f2d", // f 0.32620757874725859, 1402 evaluations
-		"revival": "9b05900df91d8f74", // f 0.50603254504211137, 774 evaluations
-		"no-escapes": "c154d4278f717f9d", // f 0.32620757874725848, 83 evaluations
+		"collapsed":      "3fa4bdccfade5e69", // f 0.58513708282107457, 97 evaluations
+		"threads":        "e08c8424454ddd04", // f 0.026973319957990925, 79 evaluations
+		"memory9":        "90c5f712ff2d7f69", // f 0.32620757874725848, 42 evaluations
+		"pgd":            "61fcc9238fdb4f2d", // f 0.32620757874725859, 1402 evaluations
+		"revival":        "9b05900df91d8f74", // f 0.50603254504211137, 774 evaluations
+		"no-escapes":     "c154d4278f717f9d", // f 0.32620757874725848, 83 evaluations
 	}
 	for _, c := range goldenCases() {
 		t.Run(c.name, func(t *testing.T) {
