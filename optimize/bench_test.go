@@ -63,11 +63,11 @@ func BenchmarkLocal(b *testing.B) {
 		p := bp.p
 		for _, threads := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%s/lbfgsb/threads=%d", bp.name, threads), func(b *testing.B) {
-				runLocal(b, &p, LBFGSB{}, Limits{Tol: 1e-10, MaxIter: 100000}, threads)
+				runLocal(b, &p, &LBFGSB{}, Limits{Tol: 1e-10, MaxIter: 100000}, threads)
 			})
 		}
 		b.Run(fmt.Sprintf("%s/pgd-step%g-cap%d", bp.name, bp.pgdStep, bp.pgdCap), func(b *testing.B) {
-			runLocal(b, &p, ProjectedGradient{Step: bp.pgdStep}, Limits{Tol: 1e-10, MaxIter: bp.pgdCap}, 1)
+			runLocal(b, &p, &ProjectedGradient{Step: bp.pgdStep}, Limits{Tol: 1e-10, MaxIter: bp.pgdCap}, 1)
 		})
 	}
 }
@@ -133,7 +133,7 @@ func BenchmarkEval(b *testing.B) {
 // capped at 20000 iterations, for the residual it reaches.
 func BenchmarkBaselineDefaultStep(b *testing.B) {
 	p := benchProblems[1].p
-	runLocal(b, &p, ProjectedGradient{}, Limits{Tol: 1e-10, MaxIter: 20000}, 1)
+	runLocal(b, &p, &ProjectedGradient{}, Limits{Tol: 1e-10, MaxIter: 20000}, 1)
 }
 
 // The scale settings of issue 10 (bench/cmp has the same ones).
@@ -180,11 +180,12 @@ func BenchmarkIteration(b *testing.B) {
 				x := make([]float64, p.NumVars())
 				var loc Local
 				var evalTime time.Duration
+				m := &LBFGSB{}
 				for i := 0; i < b.N; i++ {
 					b.StopTimer()
 					InitialPoint(p, 1, 1, x)
 					b.StartTimer()
-					loc, err = LBFGSB{}.Minimize(e, x, Limits{Tol: 1e-10, MaxIter: 100000})
+					loc, err = m.Minimize(e, x, Limits{Tol: 1e-10, MaxIter: 100000})
 					if err != nil {
 						b.Fatal(err)
 					}

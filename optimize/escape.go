@@ -68,11 +68,34 @@ import (
 //     objective is lower. Dead classes with r_k <= 1 are not revived: the
 //     point is second-order stationary in their directions.
 type escaper struct {
-	p   *Problem
-	e   *Evaluator
-	set Settings
-	lim Limits
-	rng *rand.Rand
+	p      *Problem
+	e      *Evaluator
+	method Method
+	set    Settings
+	// lim are the limits of the local runs, with the pause hook (see
+	// pauseHook) until the escapes turn it off.
+	lim  Limits
+	rng  *rand.Rand
+	work *escapeWork
+}
+
+// escapeWork holds the work vectors of the escapes of one worker: a trial
+// point, a consolidated point, a gradient and the per-sample losses,
+// allocated by the first escape step and kept for the worker's later
+// restarts (see Problem.PredictMemory).
+type escapeWork struct {
+	xt, xc, g, loss []float64
+}
+
+// vectors returns the work vectors for p, allocating them on first use.
+func (w *escapeWork) vectors(p *Problem) (xt, xc, g []float64) {
+	if w.xt == nil {
+		w.xt = make([]float64, p.NumVars())
+		w.xc = make([]float64, p.NumVars())
+		w.g = make([]float64, p.NumVars())
+		w.loss = make([]float64, p.N())
+	}
+	return w.xt, w.xc, w.g
 }
 
 // curvatureTol is the least margin by which r_k must exceed 1 for class k
@@ -90,13 +113,13 @@ type candidate struct {
 
 func (s *escaper) run(x []float64, loc Local, rep *RestartReport) (Local, error) {
 	p := s.p
-	xt, xc, g := s.e.escapeWorkspace()
+	xt, xc, g := s.work.vectors(p)
 	q := make([][]float64, p.K())
 	for k := range q {
 		q[k] = make([]float64, p.K())
 	}
 	local := func(x []float64) (Local, error) {
-		l, err := s.set.Method.Minimize(s.e, x, s.lim)
+		l, err := s.method.Minimize(s.e, x, s.lim)
 		rep.Iterations += l.Iterations
 		return l, err
 	}
@@ -107,8 +130,8 @@ func (s *escaper) run(x []float64, loc Local, rep *RestartReport) (Local, error)
 			break
 		}
 		if rep.Escapes >= s.set.MaxEscapes {
-			if loc.Status == paused {
-				s.e.pause = nil
+			if loc.Status == Paused {
+				s.lim.Pause = nil
 				l, err := local(x)
 				if err != nil {
 					return loc, err
@@ -122,7 +145,7 @@ func (s *escaper) run(x []float64, loc Local, rep *RestartReport) (Local, error)
 			break // cannot happen at a point the local method accepted
 		}
 		cands := s.candidates(x, g, q)
-		zero := ZeroClasses(p, x)
+		zero := ZeroMeanClasses(p, x)
 		if len(cands) > 0 {
 			moved, err := s.batch(x, xt, xc, g, f, cands, q)
 			if err != nil {
@@ -139,10 +162,10 @@ func (s *escaper) run(x []float64, loc Local, rep *RestartReport) (Local, error)
 				continue
 			}
 		}
-		if loc.Status == paused {
+		if loc.Status == Paused {
 			// Nothing to move at a point the local run left early:
 			// converge first (without pausing again), then test again.
-			s.e.pause = nil
+			s.lim.Pause = nil
 			l, err := local(x)
 			if err != nil {
 				return loc, err
@@ -179,15 +202,15 @@ func (s *escaper) run(x []float64, loc Local, rep *RestartReport) (Local, error)
 }
 
 // pauseHook returns the function with which a local run is left early
-// (Evaluator.pause, polled every pauseEvery iterations) to escape before
-// full convergence: when some zero classes (ZeroClasses) have a direction
+// (Limits.Pause, acting every pauseEvery iterations) to escape before
+// full convergence: when some zero classes (ZeroMeanClasses) have a direction
 // of negative curvature, r_k > 1 + curvatureTol (for a class whose features
 // are all zero this does not depend on the accuracy of the other
 // variables), and that set of classes has not changed over the last
 // pauseChecks polls. A dead class stays dead under the local method, so
 // waiting for full convergence before reviving it only repeats the final
 // phase of convergence.
-func (s *escaper) pauseHook() func(x []float64) bool {
+func (s *escaper) pauseHook() func(it int, x []float64) bool {
 	p := s.p
 	q := make([][]float64, p.K())
 	for k := range q {
@@ -200,11 +223,14 @@ func (s *escaper) pauseHook() func(x []float64) bool {
 	}
 	var mass [][]float64
 	same := 0
-	return func(x []float64) bool {
+	return func(it int, x []float64) bool {
+		if it%pauseEvery != 0 {
+			return false
+		}
 		s.e.classGradients(q)
 		var dead []int
 		classMeansInto(p, x, means)
-		zero = zeroClassesOf(means, zero[:0])
+		zero = zeroMeanClassesOf(means, zero[:0])
 		for _, k := range zero {
 			if dot(q[k], q[k])/(p.LambdaW*p.LambdaH*float64(p.Counts[k])) > 1+curvatureTol {
 				dead = append(dead, k)
@@ -285,7 +311,7 @@ func classCoordinateMass(p *Problem, x []float64, mass [][]float64) ([][]float64
 }
 
 const (
-	pauseEvery  = 5 // iterations between polls of Evaluator.pause
+	pauseEvery  = 5 // iterations between the tests of the pause hook
 	pauseChecks = 3 // polls with the same dead classes before pausing
 )
 
@@ -322,40 +348,61 @@ type move struct {
 // of the changes each move makes alone: the per-class part of the loss
 // (Evaluator.sampleLoss) plus the penalties of the move's own entries.
 // Each trial step is therefore evaluated for all classes in one
-// evaluation, every class keeps its best step, and the combination is
-// checked by one more evaluation (if it does not lower f, the best single
-// move is tried).
+// evaluation (moveSearch), every class keeps its best step, and the
+// combination is checked by one more evaluation (apply).
 func (s *escaper) batch(x, xt, xc, g []float64, f float64, cands []candidate, q [][]float64) (int, error) {
-	p := s.p
-	K := p.K()
-	base := x
-	free := unusedCoordinates(p, x)
-	if len(free) < len(cands) && p.ReLU {
-		// Free coordinates: rotate classes that own several coordinates
-		// onto one of them (f is unchanged up to rounding and clipping).
-		copy(xc, x)
-		changed := false
-		var mass [][]float64
-		for len(free) < len(cands) {
-			var ok bool
-			if mass, ok = consolidate(p, xc, mass); !ok {
-				break
-			}
-			changed = true
-			free = unusedCoordinates(p, xc)
-		}
-		if changed {
-			if _, err := s.e.FuncGrad(xc, g); err == nil {
-				base = xc
-				cands = s.candidates(xc, g, q)
-			} else {
-				free = unusedCoordinates(p, x)
-			}
-		}
+	base, free, cands := s.freeCoordinates(x, xc, g, cands, q)
+	moves := s.plan(cands, free, q)
+	if len(moves) == 0 {
+		return 0, nil
 	}
+	ms, err := s.newMoveSearch(base, xt, g, moves, q)
+	if err != nil {
+		return 0, nil // the base point is not finite: nothing to try
+	}
+	ms.search()
+	return s.apply(x, ms, f)
+}
+
+// freeCoordinates returns the point the moves start from and its unused
+// coordinates: x, or, when x has fewer unused coordinates than candidates
+// (ReLU), xc = x with classes that own several coordinates rotated onto one
+// (consolidate: f unchanged up to rounding and clipping), evaluated into g
+// and with its candidates recomputed (returned).
+func (s *escaper) freeCoordinates(x, xc, g []float64, cands []candidate, q [][]float64) ([]float64, []int, []candidate) {
+	p := s.p
+	free := unusedCoordinates(p, x)
+	if len(free) >= len(cands) || !p.ReLU {
+		return x, free, cands
+	}
+	copy(xc, x)
+	changed := false
+	var mass [][]float64
+	for len(free) < len(cands) {
+		var ok bool
+		if mass, ok = consolidate(p, xc, mass); !ok {
+			break
+		}
+		changed = true
+		free = unusedCoordinates(p, xc)
+	}
+	if !changed {
+		return x, free, cands
+	}
+	if _, err := s.e.FuncGrad(xc, g); err != nil {
+		return x, unusedCoordinates(p, x), cands
+	}
+	return xc, free, s.candidates(xc, g, q)
+}
+
+// plan pairs the candidates (largest r_k first) with the free coordinates,
+// one each, with the balanced scales of the move: W[:, j] = -t c q_k /
+// ||q_k||, h[j] = t, c = sqrt(lambda_H n_k / lambda_W).
+func (s *escaper) plan(cands []candidate, free []int, q [][]float64) []move {
+	p := s.p
 	n := min(len(cands), len(free))
 	if n == 0 {
-		return 0, nil
+		return nil
 	}
 	moves := make([]move, 0, n)
 	for i, c := range cands[:n] {
@@ -363,84 +410,116 @@ func (s *escaper) batch(x, xt, xc, g []float64, f float64, cands []candidate, q 
 		if !(qn > 0) {
 			continue
 		}
-		// Balanced scales: W[:, j] = -t c q_k/||q_k||, h[j] = t.
 		cc := math.Sqrt(p.LambdaH * float64(p.Counts[c.k]) / p.LambdaW)
 		moves = append(moves, move{k: c.k, j: free[i], a: -cc / qn})
 	}
-	if len(moves) == 0 {
-		return 0, nil
+	return moves
+}
+
+// moveSearch is the line search of the moves of one escape step, all
+// classes at once: a step is given by its level u = log10 of the logit
+// margin t^2 c it creates (c = sqrt(lambda_H n_k / lambda_W)); one
+// evaluation (eval) measures the change of f that every move makes alone at
+// its own level, and each move keeps its best step (move.best, .u, .df).
+type moveSearch struct {
+	s        *escaper
+	base, xt []float64 // the point the moves start from, and the trial point
+	g        []float64 // gradient scratch
+	moves    []move
+	q        [][]float64
+	baseLoss []float64 // per-class loss sums at base
+	trial    []float64 // per-class loss sums at the trial point
+	ts       []float64 // the steps of the trial
+	dfs      []float64 // the change of f of every move at the trial
+}
+
+// newMoveSearch evaluates the per-class losses at base.
+func (s *escaper) newMoveSearch(base, xt, g []float64, moves []move, q [][]float64) (*moveSearch, error) {
+	K := s.p.K()
+	ms := &moveSearch{s: s, base: base, xt: xt, g: g, moves: moves, q: q,
+		baseLoss: make([]float64, K)}
+	if _, err := s.e.funcGradLoss(base, g, s.work.loss); err != nil {
+		return nil, err
 	}
-	// Per-class losses at the base point and at each trial step. A
-	// step is given by u = log10 of the logit margin t^2 c it creates
-	// (c = sqrt(lambda_H n_k / lambda_W)).
-	loss := s.e.escapeLoss
-	baseLoss := make([]float64, K)
-	if _, err := s.e.funcGradLoss(base, g, loss); err != nil {
-		return 0, nil
+	s.classSums(s.work.loss, ms.baseLoss)
+	ms.trial = make([]float64, K)
+	ms.ts = make([]float64, len(moves))
+	ms.dfs = make([]float64, len(moves))
+	return ms, nil
+}
+
+// step returns the step t of move m at level u.
+func (ms *moveSearch) step(m move, u float64) float64 {
+	p := ms.s.p
+	cc := math.Sqrt(p.LambdaH * float64(p.Counts[m.k]) / p.LambdaW)
+	return math.Sqrt(math.Pow(10, u) / cc)
+}
+
+// eval evaluates every move i at level us[i] in one evaluation, stores the
+// change of f each makes alone in dfs, and updates each move's best step.
+// It reports false when the run is interrupted (run notices it before the
+// next step) or the trial point is not finite.
+func (ms *moveSearch) eval(us []float64) bool {
+	s := ms.s
+	p := s.p
+	if _, stop := s.lim.interrupted(); stop {
+		return false
 	}
-	s.classSums(loss, baseLoss)
-	trial := make([]float64, K)
-	ts := make([]float64, len(moves))
-	stepOf := func(m move, u float64) float64 {
-		cc := math.Sqrt(p.LambdaH * float64(p.Counts[m.k]) / p.LambdaW)
-		return math.Sqrt(math.Pow(10, u) / cc)
+	for i, m := range ms.moves {
+		ms.ts[i] = ms.step(m, us[i])
 	}
-	// evalAt evaluates every move i at level us[i] in one evaluation and
-	// returns the change of f each makes alone (ok false: not finite).
-	dfs := make([]float64, len(moves))
-	evalAt := func(us []float64) bool {
-		if _, stop := s.lim.interrupted(); stop {
-			return false // run notices it before the next step
-		}
-		for i, m := range moves {
-			ts[i] = stepOf(m, us[i])
-		}
-		s.shiftAll(base, xt, moves, ts, q)
-		if _, err := s.e.funcGradLoss(xt, g, loss); err != nil {
-			return false
-		}
-		s.classSums(loss, trial)
-		for i := range moves {
-			m := &moves[i]
-			dfs[i] = (trial[m.k]-baseLoss[m.k])/float64(p.N()) + s.penaltyChange(base, m, ts[i], q[m.k])
-			if dfs[i] < m.df {
-				m.df, m.best, m.u = dfs[i], ts[i], us[i]
-			}
-		}
-		return true
+	s.shiftAll(ms.base, ms.xt, ms.moves, ms.ts, ms.q)
+	if _, err := s.e.funcGradLoss(ms.xt, ms.g, s.work.loss); err != nil {
+		return false
 	}
-	// A grid of margins from 1e-3 to 1e2 by factors of sqrt(10) ...
-	us := make([]float64, len(moves))
-	const uMin, uMax, uStep = -3.0, 2.0, 0.5
+	s.classSums(s.work.loss, ms.trial)
+	for i := range ms.moves {
+		m := &ms.moves[i]
+		ms.dfs[i] = (ms.trial[m.k]-ms.baseLoss[m.k])/float64(p.N()) + s.penaltyChange(ms.base, m, ms.ts[i], ms.q[m.k])
+		if ms.dfs[i] < m.df {
+			m.df, m.best, m.u = ms.dfs[i], ms.ts[i], us[i]
+		}
+	}
+	return true
+}
+
+// The grid of the move search: margins from 1e-3 to 1e2 by factors of
+// sqrt(10).
+const uMin, uMax, uStep = -3.0, 2.0, 0.5
+
+// search runs the grid of levels, the same level for every move, then
+// escapeRefine golden-section steps of each move's level around its best
+// grid point, all moves in the same evaluations: 11 + 2 + escapeRefine
+// evaluations. A revived dead class is then at the minimum of f along its
+// move: on its own coordinate it is decoupled from the other classes, and
+// the balanced scales are those of the optimum, so the local run that
+// follows has little left to do for it.
+func (ms *moveSearch) search() {
+	n := len(ms.moves)
+	us := make([]float64, n)
 	for u := uMin; u <= uMax; u += uStep {
 		for i := range us {
 			us[i] = u
 		}
-		evalAt(us)
+		ms.eval(us)
 	}
-	// ... then a golden-section search of each class's step around its
-	// best grid point, all classes in the same evaluations (a revived
-	// dead class is then at the minimum of f along its move: on its own
-	// coordinate it is decoupled from the other classes, and the balanced
-	// scales are those of the optimum, so the local run that follows has
-	// little left to do for it).
 	const phi = 0.6180339887498949
-	lo, hi := make([]float64, len(moves)), make([]float64, len(moves))
-	c, d := make([]float64, len(moves)), make([]float64, len(moves))
-	fc, fd := make([]float64, len(moves)), make([]float64, len(moves))
-	for i, m := range moves {
+	lo, hi := make([]float64, n), make([]float64, n)
+	c, d := make([]float64, n), make([]float64, n)
+	fc, fd := make([]float64, n), make([]float64, n)
+	for i, m := range ms.moves {
 		lo[i], hi[i] = math.Max(m.u-uStep, uMin), math.Min(m.u+uStep, uMax)
 		c[i] = hi[i] - phi*(hi[i]-lo[i])
 		d[i] = lo[i] + phi*(hi[i]-lo[i])
 	}
-	if evalAt(c) {
-		copy(fc, dfs)
+	if ms.eval(c) {
+		copy(fc, ms.dfs)
 	}
-	if evalAt(d) {
-		copy(fd, dfs)
+	if ms.eval(d) {
+		copy(fd, ms.dfs)
 	}
 	for it := 0; it < escapeRefine; it++ {
-		for i := range moves {
+		for i := range ms.moves {
 			if fc[i] < fd[i] {
 				hi[i], d[i], fd[i] = d[i], c[i], fc[i]
 				c[i] = hi[i] - phi*(hi[i]-lo[i])
@@ -451,11 +530,11 @@ func (s *escaper) batch(x, xt, xc, g []float64, f float64, cands []candidate, q 
 				us[i] = d[i]
 			}
 		}
-		ok := evalAt(us)
-		for i := range moves {
+		ok := ms.eval(us)
+		for i := range ms.moves {
 			v := math.Inf(1)
 			if ok {
-				v = dfs[i]
+				v = ms.dfs[i]
 			}
 			if us[i] == c[i] {
 				fc[i] = v
@@ -464,9 +543,15 @@ func (s *escaper) batch(x, xt, xc, g []float64, f float64, cands []candidate, q 
 			}
 		}
 	}
-	// Keep the moves that lower f by more than its rounding level.
-	kept := moves[:0]
-	for _, m := range moves {
+}
+
+// apply keeps the moves of the search that lower f by more than its
+// rounding level and stores base plus all of them in x if that lowers f
+// (checked by one evaluation); if it does not, it tries the best single
+// move. It returns the number of classes moved.
+func (s *escaper) apply(x []float64, ms *moveSearch, f float64) (int, error) {
+	kept := ms.moves[:0]
+	for _, m := range ms.moves {
 		if m.best > 0 && m.df < -1e-13*math.Abs(f) {
 			kept = append(kept, m)
 		}
@@ -474,23 +559,23 @@ func (s *escaper) batch(x, xt, xc, g []float64, f float64, cands []candidate, q 
 	if len(kept) == 0 {
 		return 0, nil
 	}
-	try := func(ms []move) (bool, error) {
+	try := func(moves []move) bool {
 		if _, stop := s.lim.interrupted(); stop {
-			return false, nil
+			return false
 		}
-		for i, m := range ms {
-			ts[i] = m.best
+		for i, m := range moves {
+			ms.ts[i] = m.best
 		}
-		s.shiftAll(base, xt, ms, ts[:len(ms)], q)
-		ft, err := s.e.FuncGrad(xt, g)
+		s.shiftAll(ms.base, ms.xt, moves, ms.ts[:len(moves)], ms.q)
+		ft, err := s.e.FuncGrad(ms.xt, ms.g)
 		if err != nil || !lower(ft, f) {
-			return false, nil
+			return false
 		}
-		copy(x, xt)
-		return true, nil
+		copy(x, ms.xt)
+		return true
 	}
-	if ok, err := try(kept); ok || err != nil {
-		return len(kept), err
+	if try(kept) {
+		return len(kept), nil
 	}
 	if len(kept) > 1 {
 		best := 0
@@ -499,8 +584,8 @@ func (s *escaper) batch(x, xt, xc, g []float64, f float64, cands []candidate, q 
 				best = i
 			}
 		}
-		if ok, err := try(kept[best : best+1]); ok || err != nil {
-			return 1, err
+		if try(kept[best : best+1]) {
+			return 1, nil
 		}
 	}
 	return 0, nil
@@ -564,14 +649,14 @@ func (s *escaper) shiftAll(x, xt []float64, ms []move, ts []float64, q [][]float
 //
 // v_k the norm of its mean feature (measured at global minima: |r_k - 1|
 // up to 0.65 delta_k). A class counts when r_k > 1 + max(1e-9, 4 delta_k);
-// delta_k = 0 for a class whose mean is ~0 (see ZeroClasses), whose r_k
+// delta_k = 0 for a class whose mean is ~0 (see ZeroMeanClasses), whose r_k
 // does not depend on the accuracy of its own features.
 func (s *escaper) candidates(x, g []float64, q [][]float64) []candidate {
 	p := s.p
 	K := p.K()
 	s.e.classGradients(q)
 	eps := p.Residual(x, g)
-	means := ClassMeans(p, x)
+	means := classMeans(p, x)
 	norms := make([]float64, K)
 	big := 0.0
 	for k, m := range means {
@@ -638,7 +723,7 @@ func (s *escaper) addShift(x []float64, k, j int, t, a float64, u []float64) {
 func (s *escaper) randomRevival(x []float64, zero []int) {
 	p := s.p
 	K, d := p.K(), p.Dim
-	means := ClassMeans(p, x)
+	means := classMeans(p, x)
 	isZero := make([]bool, K)
 	for _, k := range zero {
 		isZero[k] = true

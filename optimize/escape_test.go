@@ -8,7 +8,7 @@ import (
 // maxMeanCos returns the largest |cos| between the means of two classes
 // with non-zero means.
 func maxMeanCos(p *Problem, x []float64) float64 {
-	means := ClassMeans(p, x)
+	means := classMeans(p, x)
 	worst := 0.0
 	for k := range means {
 		for l := k + 1; l < len(means); l++ {
@@ -56,7 +56,7 @@ func TestEscapeFromSharedSupport(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := noEsc.Restarts[0]
-	if !r.Converged || r.ZeroClasses != 0 || r.Escapes != 0 {
+	if !r.Converged || r.ZeroMeanClasses != 0 || r.Escapes != 0 {
 		t.Fatalf("without escapes: %+v, want a converged point with no zero class", r)
 	}
 	if r.Objective <= want*(1+1e-4) {
@@ -74,7 +74,7 @@ func TestEscapeFromSharedSupport(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := esc.Restarts[0]
-	if math.Abs(e.Objective-want) > 1e-10*want || !e.Converged || e.Escapes == 0 || e.ZeroClasses != 0 {
+	if math.Abs(e.Objective-want) > 1e-10*want || !e.Converged || e.Escapes == 0 || e.ZeroMeanClasses != 0 {
 		t.Errorf("with escapes: objective %.15g (f* %.15g), %+v", e.Objective, want, e)
 	}
 	if c := maxMeanCos(p, esc.X); c > 1e-6 {
@@ -106,21 +106,21 @@ func TestBatchEscape(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := noEsc.Restarts[0]
-		if r.ZeroClasses < 2 || r.Objective <= want*(1+1e-6) {
-			t.Fatalf("seed %d without escapes: %d zero classes, objective %.12g (f* %.12g): the test needs several dead classes", seed, r.ZeroClasses, r.Objective, want)
+		if r.ZeroMeanClasses < 2 || r.Objective <= want*(1+1e-6) {
+			t.Fatalf("seed %d without escapes: %d zero classes, objective %.12g (f* %.12g): the test needs several dead classes", seed, r.ZeroMeanClasses, r.Objective, want)
 		}
 		res, err := Solve(p, Settings{Seed: seed, Restarts: 1, InitScale: 0.01})
 		if err != nil {
 			t.Fatal(err)
 		}
 		e := res.Restarts[0]
-		if math.Abs(e.Objective-want) > 1e-10*want || !e.Converged || e.ZeroClasses != 0 {
+		if math.Abs(e.Objective-want) > 1e-10*want || !e.Converged || e.ZeroMeanClasses != 0 {
 			t.Errorf("seed %d with escapes: objective %.15g (f* %.15g), %+v", seed, e.Objective, want, e)
 		}
 		if e.EscapedClasses > e.Escapes {
 			several++
 		}
-		t.Logf("seed %d: %d dead classes without escapes; with: %d escape steps moved %d classes, %d evaluations", seed, r.ZeroClasses, e.Escapes, e.EscapedClasses, e.Evaluations)
+		t.Logf("seed %d: %d dead classes without escapes; with: %d escape steps moved %d classes, %d evaluations", seed, r.ZeroMeanClasses, e.Escapes, e.EscapedClasses, e.Evaluations)
 	}
 	if several == 0 {
 		t.Error("no escape step moved more than one class")

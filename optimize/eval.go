@@ -1,16 +1,13 @@
 package optimize
 
 import (
-	"errors"
 	"fmt"
 	"math"
 
 	"gonum.org/v1/gonum/floats"
-)
 
-// ErrNonFinite is returned (wrapped) when the objective or its gradient is
-// not a finite number.
-var ErrNonFinite = errors.New("non-finite objective or gradient")
+	"nccheck/setting"
+)
 
 // Samples are evaluated in blocks of blockSize(d) samples (about 256 KB
 // of features, so that a block's features, logits and feature gradients
@@ -26,9 +23,10 @@ const evalGroups = 16
 func blockSize(d int) int { return max(16, min(2048, 32768/d)) }
 
 // Evaluator computes the objective and its gradient on variable vectors
-// (layout: see Problem.Vector). It owns preallocated workspaces, so
-// FuncGrad does not allocate with one thread; it is not safe for concurrent
-// use (use one Evaluator per goroutine).
+// (layout: see Problem.Vector), for the problem's loss (see Problem.Loss).
+// It owns preallocated workspaces, so FuncGrad does not allocate with one
+// thread; it is not safe for concurrent use (use one Evaluator per
+// goroutine). It is the Objective the methods of Solve run on.
 type Evaluator struct {
 	p       *Problem
 	k, d    int
@@ -40,7 +38,7 @@ type Evaluator struct {
 	bs      int       // samples per block
 	nb      int       // number of blocks
 	ng      int       // number of groups of blocks
-	loss    []float64 // per group: sum of cross-entropies
+	part    []float64 // per group: sum of the samples' losses
 	sh      []float64 // per group: sum of squared features
 	gw      []float64 // per group: k4 x d partial G H^T
 	gb      []float64 // per group: K partial G 1
@@ -49,18 +47,11 @@ type Evaluator struct {
 	threads int
 	pool    *pool // helper goroutines, shared with the solver's vector loops
 	evals   int
-	lbfgs   *lbfgsWork // work vectors of LBFGSB runs on this evaluator
-	// sampleLoss, when not nil, receives the cross-entropy of every
-	// sample (see funcGradLoss).
+	loss    setting.LossKind // the problem's loss
+	smooth  float64          // its smoothing a (label smoothing)
+	// sampleLoss, when not nil, receives the loss of every sample (see
+	// funcGradLoss).
 	sampleLoss []float64
-	// Work vectors of the escapes (see escapeWorkspace).
-	escapeX    [3][]float64
-	escapeLoss []float64
-	pgdGrad    []float64 // gradient of ProjectedGradient runs
-	// pause, when not nil, is polled by LBFGSB every pauseEvery
-	// iterations at the current point (after its evaluation); true ends
-	// the run with status paused (see escaper.pauseHook).
-	pause func(x []float64) bool
 }
 
 // NewEvaluator returns an evaluator for p, using one thread.
@@ -68,7 +59,10 @@ func NewEvaluator(p *Problem) (*Evaluator, error) {
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("optimize: invalid problem: %w", err)
 	}
-	e := &Evaluator{p: p, k: p.K(), d: p.Dim, n: p.N(), threads: 1, asm: true}
+	e := &Evaluator{p: p, k: p.K(), d: p.Dim, n: p.N(), threads: 1, asm: true, loss: p.Loss.Kind()}
+	if e.loss == setting.LabelSmoothing {
+		e.smooth = p.Loss.Smoothing().Float64()
+	}
 	e.kp = (e.k + 7) &^ 7
 	e.k4 = (e.k + 3) &^ 3
 	e.labels = make([]int, 0, e.n)
@@ -81,7 +75,7 @@ func NewEvaluator(p *Problem) (*Evaluator, error) {
 	e.bs = blockSize(e.d)
 	e.nb = (e.n + e.bs - 1) / e.bs
 	e.ng = min(e.nb, evalGroups)
-	e.loss = make([]float64, e.ng)
+	e.part = make([]float64, e.ng)
 	e.sh = make([]float64, e.ng)
 	e.gw = make([]float64, e.ng*e.k4*e.d)
 	e.gb = make([]float64, e.ng*e.k)
@@ -106,8 +100,9 @@ func (e *Evaluator) Problem() *Problem { return e.p }
 func (e *Evaluator) Evaluations() int { return e.evals }
 
 // FuncGrad returns f(x) and stores the gradient in grad (same length as x).
-// The softmax uses the max-shifted log-sum-exp. A non-finite f or gradient
-// is reported as an error wrapping ErrNonFinite.
+// The softmax of the cross-entropies uses the max-shifted log-sum-exp. A
+// non-finite f or gradient is reported as an error wrapping
+// setting.ErrNonFinite.
 func (e *Evaluator) FuncGrad(x, grad []float64) (float64, error) {
 	p := e.p
 	k, d := e.k, e.d
@@ -133,10 +128,10 @@ func (e *Evaluator) FuncGrad(x, grad []float64) (float64, error) {
 	gw := grad[:oh]
 	kd := e.k4 * d
 	copy(gw, e.gw[:k*d])
-	loss, sh := e.loss[0], e.sh[0]
+	loss, sh := e.part[0], e.sh[0]
 	for g := 1; g < e.ng; g++ {
 		floats.Add(gw, e.gw[g*kd:g*kd+k*d])
-		loss += e.loss[g]
+		loss += e.part[g]
 		sh += e.sh[g]
 	}
 	sw := 0.0
@@ -159,41 +154,34 @@ func (e *Evaluator) FuncGrad(x, grad []float64) (float64, error) {
 		f += 0.5 * p.LambdaB * sb
 	}
 	if math.IsNaN(f) || math.IsInf(f, 0) {
-		return f, fmt.Errorf("optimize: objective %v: %w", f, ErrNonFinite)
+		return f, fmt.Errorf("optimize: objective %v: %w", f, setting.ErrNonFinite)
 	}
 	// With f finite, every entry of W, H and b is finite (their squares
 	// are terms of f) and every softmax is (a NaN or infinite logit makes
-	// its cross-entropy non-finite), so the feature gradients
-	// lambda_H h + W^T g are finite: only the W and b parts, sums over the
-	// samples, are checked.
-	for _, v := range grad[:oh] {
+	// its loss non-finite), so for the cross-entropies, whose G has entries
+	// of at most 1/N, the feature gradients lambda_H h + W^T g are finite:
+	// only the W and b parts, sums over the samples, are checked. The G of
+	// the squared error is not bounded: its feature gradients are checked
+	// too.
+	check := grad[:oh]
+	if e.loss == setting.SquaredError {
+		check = grad[:ob]
+	}
+	for _, v := range check {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return f, fmt.Errorf("optimize: gradient entry %v: %w", v, ErrNonFinite)
+			return f, fmt.Errorf("optimize: gradient entry %v: %w", v, setting.ErrNonFinite)
 		}
 	}
 	for _, v := range grad[ob:] {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return f, fmt.Errorf("optimize: gradient entry %v: %w", v, ErrNonFinite)
+			return f, fmt.Errorf("optimize: gradient entry %v: %w", v, setting.ErrNonFinite)
 		}
 	}
 	return f, nil
 }
 
-// escapeWorkspace returns the three work vectors of the escape step (and
-// sets escapeLoss), allocated on first use and kept for later restarts on
-// this evaluator.
-func (e *Evaluator) escapeWorkspace() (xt, xc, g []float64) {
-	if e.escapeX[0] == nil {
-		for i := range e.escapeX {
-			e.escapeX[i] = make([]float64, e.p.NumVars())
-		}
-		e.escapeLoss = make([]float64, e.n)
-	}
-	return e.escapeX[0], e.escapeX[1], e.escapeX[2]
-}
-
-// funcGradLoss is FuncGrad that also stores the cross-entropy of each
-// sample in loss (length N).
+// funcGradLoss is FuncGrad that also stores the loss of each sample in
+// loss (length N).
 func (e *Evaluator) funcGradLoss(x, grad, loss []float64) (float64, error) {
 	e.sampleLoss = loss[:e.n]
 	defer func() { e.sampleLoss = nil }()
@@ -218,15 +206,15 @@ func (e *Evaluator) group(g int, x, grad []float64) {
 		loss += l
 		sh += s
 	}
-	e.loss[g] = loss
+	e.part[g] = loss
 	e.sh[g] = sh
 }
 
 // block computes the feature gradients of the samples of block b and adds
 // its loss and squared features (returned), its G H^T to gw (set when
 // first) and its G 1 to gb (with a bias). The three products are mulAdd
-// calls (assembly tiles where available); the softmax of each sample's
-// logits is computed in between.
+// calls (assembly tiles where available); the loss and the gradient G of
+// each sample's logits (loss.go) are computed in between.
 func (e *Evaluator) block(b int, x, grad, gw, gb []float64, first bool) (loss, sh float64) {
 	p := e.p
 	k, d, kp := e.k, e.d, e.kp
@@ -242,28 +230,13 @@ func (e *Evaluator) block(b int, x, grad, gw, gb []float64, first bool) (loss, s
 		bias = x[ob : ob+k]
 	}
 	invN := 1 / float64(e.n)
-	for i := r0; i < r1; i++ {
-		row := e.z[i*kp : i*kp+k]
-		if bias != nil {
-			for j := range row {
-				row[j] += bias[j]
-			}
-		}
-		y := e.labels[i]
-		zy := row[y]
-		// log sum_j exp(z_j) - z_y = log1p(sum_{j != argmax} exp(z_j - m)) + m - z_y.
-		m, rest := softmaxRow(e.asm, row, invN)
-		li := math.Log1p(rest) + (m - zy)
-		loss += li
-		if e.sampleLoss != nil {
-			e.sampleLoss[i] = li
-		}
-		row[y] -= invN
-		if gb != nil {
-			for j, gj := range row {
-				gb[j] += gj
-			}
-		}
+	switch e.loss {
+	case setting.LabelSmoothing:
+		loss = e.smoothedRows(r0, r1, bias, gb, invN)
+	case setting.SquaredError:
+		loss = e.squaredRows(r0, r1, bias, gb, invN)
+	default:
+		loss = e.crossEntropyRows(r0, r1, bias, gb, invN)
 	}
 	// Feature gradients lambda_H H + W^T G.
 	gh := grad[oh+r0*d : oh+r1*d]
@@ -295,9 +268,10 @@ func sumSquares(v []float64) float64 {
 	return (s0 + s1) + (s2 + s3)
 }
 
-// classGradients sets q[k] (length K) to G 1_k = sum over the samples i of
-// class k of (p_i - e_k)/N, the gradient of the loss with respect to the
-// logits summed over the class, at the point of the last FuncGrad call.
+// classGradients sets q[k] (length K) to G 1_k, the gradient of the loss
+// term with respect to the logits summed over the samples of class k (for
+// cross-entropy sum_i (p_i - e_k)/N), at the point of the last FuncGrad
+// call.
 func (e *Evaluator) classGradients(q [][]float64) {
 	k, kp := e.k, e.kp
 	i := 0

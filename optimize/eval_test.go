@@ -191,10 +191,10 @@ func TestNonFiniteIsError(t *testing.T) {
 		x := randomPoint(p, 2)
 		x[0] = bad
 		g := make([]float64, len(x))
-		if _, err := e.FuncGrad(x, g); !errors.Is(err, ErrNonFinite) {
+		if _, err := e.FuncGrad(x, g); !errors.Is(err, setting.ErrNonFinite) {
 			t.Errorf("x[0] = %v: error %v, want ErrNonFinite", bad, err)
 		}
-		if _, err := (LBFGSB{}).Minimize(e, x, Limits{Tol: 1e-10, MaxIter: 10}); !errors.Is(err, ErrNonFinite) {
+		if _, err := (&LBFGSB{}).Minimize(e, x, Limits{Tol: 1e-10, MaxIter: 10}); !errors.Is(err, setting.ErrNonFinite) {
 			t.Errorf("x[0] = %v: Minimize error %v, want ErrNonFinite", bad, err)
 		}
 	}

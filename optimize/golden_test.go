@@ -67,8 +67,8 @@ func goldenCases() []struct {
 		{"shared-support", shared, Settings{Seed: 1, Restarts: 1}},
 		{"collapsed", collapsed, Settings{Seed: 5, Restarts: 2}},
 		{"threads", threads, Settings{Seed: 2, Restarts: 1, Workers: 2}},
-		{"memory9", a, Settings{Seed: 2, Restarts: 1, Method: LBFGSB{Memory: 9}}},
-		{"pgd", a, Settings{Seed: 2, Restarts: 1, Method: ProjectedGradient{Step: 3}, MaxIter: 3000}},
+		{"memory9", a, Settings{Seed: 2, Restarts: 1, NewMethod: func() Method { return &LBFGSB{Memory: 9} }}},
+		{"pgd", a, Settings{Seed: 2, Restarts: 1, NewMethod: func() Method { return &ProjectedGradient{Step: 3} }, MaxIter: 3000}},
 		{"revival", Problem{Counts: []int{40, 20, 10, 5}, Dim: 2, LambdaW: 5e-3, LambdaH: 5e-3, ReLU: true}, Settings{Seed: 0, Restarts: 6, InitScale: 0.01}},
 		{"no-escapes", a, Settings{Seed: 4, Restarts: 2, InitScale: 0.01, MaxEscapes: -1}},
 	}

@@ -50,17 +50,23 @@ import (
 // the stored pairs stream by; the arithmetic runs in AVX-512 kernels with
 // Go versions that compute the same bits (vec.go).
 //
-// The vector loops run on the evaluator's threads (Evaluator.SetThreads)
-// over chunks fixed by the vector length, reduced in order: the iterates do
-// not depend on the thread count. The work vectors are kept by the
-// Evaluator and reused by later runs on it (see Problem.MemoryBytes).
+// On an *Evaluator the vector loops run on the evaluator's threads
+// (Evaluator.SetThreads, sharing its helper goroutines; on any other
+// Objective on one thread) over chunks fixed by the vector length, reduced
+// in order: the iterates do not depend on the thread count. The work
+// vectors belong to the LBFGSB value: allocated by its first run and reused
+// by its later runs on problems of the same size (MemoryBytes), so a value
+// is used by one goroutine at a time.
 //
-// The zero value uses the defaults.
+// Limits.Pause is called after every iteration. The zero value uses the
+// defaults.
 type LBFGSB struct {
 	// Memory is the number of (s, y) pairs kept; default 5 (10 was
 	// measured to need about as many evaluations on the settings of
 	// BENCHMARKS.md, for twice the memory traffic per iteration).
 	Memory int
+
+	work *lbfgsWork // the work vectors of the last run
 }
 
 const (
@@ -70,10 +76,10 @@ const (
 	subChunk = 512
 )
 
-// lbfgsWork holds the vectors of an LBFGSB run, kept by the Evaluator.
+// lbfgsWork holds the vectors of an LBFGSB run, kept by the LBFGSB value.
 type lbfgsWork struct {
 	nv, mem      int
-	asm          bool // use the assembly kernels (Evaluator.asm)
+	asm          bool // use the assembly kernels (see parallelism)
 	g, gt, xt, d []float64
 	// mem+1 slots for the (s, y) pairs: the pairs in use and always a
 	// free slot in which an accepted step writes its pair.
@@ -107,13 +113,33 @@ const sparseFree = 24
 // stored pairs and the new one, i <= j), 4 per candidate.
 func updateSums(L int) int { return 7 + 3*L + 2*(L+1)*(L+2) + 4*(L+1) }
 
-// lbfgsWorkspace returns the evaluator's LBFGSB work vectors for nv
-// variables and mem pairs, allocating them on first use.
-func (e *Evaluator) lbfgsWorkspace(nv, mem int) *lbfgsWork {
-	if w := e.lbfgs; w != nil && w.nv == nv && w.mem == mem {
+// memory returns the number of pairs of a run: Memory, or the default 5.
+func (m *LBFGSB) memory() int {
+	if m.Memory > 0 {
+		return m.Memory
+	}
+	return 5
+}
+
+// MemoryBytes implements MemoryReporter: with nv = p.NumVars() and m pairs,
+// 8 (4 + 2(m+1)) nv bytes of vectors (gradient, trial point, its gradient,
+// direction, m+1 slots of s and of y) and 8 (16 (S + 1280) + 5 (m+1)^2 +
+// 2m (2m+1)) bytes of scratch, S = updateSums(m) (per chunk partial sums,
+// sub-chunks of the masked gradient and mask, the small matrices).
+func (m *LBFGSB) MemoryBytes(p *Problem) int64 {
+	nv, mem := int64(p.NumVars()), int64(m.memory())
+	vec := 4 + 2*(mem+1)
+	small := 16*(int64(updateSums(int(mem)))+1024+subChunk/2) + 5*(mem+1)*(mem+1) + 2*mem*(2*mem+1)
+	return 8 * (vec*nv + small)
+}
+
+// workspace returns the work vectors for nv variables and mem pairs,
+// allocating them on first use.
+func (m *LBFGSB) workspace(nv, mem int) *lbfgsWork {
+	if w := m.work; w != nil && w.nv == nv && w.mem == mem {
 		return w
 	}
-	e.lbfgs = nil // let the old one go before allocating
+	m.work = nil // let the old one go before allocating
 	w := &lbfgsWork{nv: nv, mem: mem}
 	w.g = make([]float64, nv)
 	w.gt = make([]float64, nv)
@@ -147,31 +173,33 @@ func (e *Evaluator) lbfgsWorkspace(nv, mem int) *lbfgsWork {
 		w.mk[c] = make([]float64, subChunk)
 		w.idx[c] = make([]int32, 0, subChunk)
 	}
-	e.lbfgs = w
+	m.work = w
 	return w
 }
 
 // Minimize implements Method.
-func (m LBFGSB) Minimize(e *Evaluator, x0 []float64, lim Limits) (Local, error) {
-	p := e.p
+func (m *LBFGSB) Minimize(obj Objective, x0 []float64, lim Limits) (Local, error) {
+	p := obj.Problem()
 	nv := p.NumVars()
 	if len(x0) != nv {
 		return Local{}, fmt.Errorf("optimize: lbfgsb: x has length %d, want %d", len(x0), nv)
 	}
-	mem := m.Memory
-	if mem <= 0 {
-		mem = 5
-	}
+	mem := m.memory()
 	if lim.canceled() {
 		return Local{F: math.NaN(), Residual: math.NaN(), Status: Canceled}, nil
 	}
-	w := e.lbfgsWorkspace(nv, mem)
-	w.asm = e.asm
-	start := e.evals
+	w := m.workspace(nv, mem)
+	threads, pl, asm := parallelism(obj)
+	w.asm = asm
+	evals := 0
+	eval := func(x, g []float64) (float64, error) {
+		evals++
+		return obj.FuncGrad(x, g)
+	}
 	x := x0
 	project(p, x)
 	g, gt, xt := w.g, w.gt, w.xt
-	f, err := e.FuncGrad(x, g)
+	f, err := eval(x, g)
 	if err != nil {
 		return Local{}, fmt.Errorf("optimize: lbfgsb: start point: %w", err)
 	}
@@ -179,7 +207,7 @@ func (m LBFGSB) Minimize(e *Evaluator, x0 []float64, lim Limits) (Local, error) 
 	cS := make([]float64, mem)
 	cY := make([]float64, mem)
 	gamma := 1.0
-	ch := &chunker{threads: e.threads, pool: e.pool}
+	ch := &chunker{threads: threads, pool: pl}
 	res, epsHere := residualEps(ch, p, x, g, gamma)
 	// epsMask is the eps of the binding set at x (the one the inner
 	// products over the free set were computed with); epsHere is eps
@@ -214,7 +242,7 @@ iterations:
 				// Not a descent direction: scaled steepest descent.
 				xtReady = false
 				L = 0
-				gd, dmax, _ = w.direction(ch, p, x, g, xt, epsMask, nil, gamma, nil, nil, false)
+				_, dmax, _ = w.direction(ch, p, x, g, xt, epsMask, nil, gamma, nil, nil, false)
 			}
 			t := 1.0
 			if L == 0 && dmax > 0 {
@@ -234,7 +262,7 @@ iterations:
 				if !(dec < 0) {
 					break // the projection killed the step
 				}
-				ft, err = e.FuncGrad(xt, gt)
+				ft, err = eval(xt, gt)
 				if err != nil {
 					t *= 0.1
 					continue
@@ -283,15 +311,15 @@ iterations:
 		f = ft
 		res = u.res
 		epsMask, epsHere = epsHere, u.eps
-		if e.pause != nil && it%pauseEvery == 0 && res > lim.Tol && e.pause(x) {
-			status = paused
+		if lim.Pause != nil && res > lim.Tol && lim.Pause(it, x) {
+			status = Paused
 			break
 		}
 	}
 	if &x[0] != &x0[0] {
 		copy(x0, x)
 	}
-	return Local{F: f, Residual: res, Status: status, Iterations: it, Evaluations: e.evals - start}, nil
+	return Local{F: f, Residual: res, Status: status, Iterations: it, Evaluations: evals}, nil
 }
 
 // reducedCoefficients sets the coefficients of the quasi-Newton step on

@@ -25,9 +25,9 @@ func TestMemoryBytesMeasured(t *testing.T) {
 		{Seed: 1, Restarts: 2, Workers: 2, MaxIter: 3},
 		{Seed: 1, Restarts: 3, Workers: 2, MaxIter: 3},
 		{Seed: 1, Restarts: 2, Workers: 1, MaxIter: 3, MaxEscapes: -1},
-		{Seed: 1, Restarts: 1, Workers: 1, MaxIter: 3, Method: LBFGSB{Memory: 9}},
+		{Seed: 1, Restarts: 1, Workers: 1, MaxIter: 3, NewMethod: func() Method { return &LBFGSB{Memory: 9} }},
 	} {
-		want := p.MemoryBytes(set)
+		want := p.PredictMemory(set).Bytes
 		runtime.GC()
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
@@ -38,8 +38,8 @@ func TestMemoryBytesMeasured(t *testing.T) {
 		runtime.ReadMemStats(&after)
 		alloc := int64(after.TotalAlloc - before.TotalAlloc)
 		ratio := float64(alloc) / float64(want)
-		t.Logf("restarts %d workers %d escapes %d method %v: predicted %d bytes, allocated %d (ratio %.4f)",
-			set.Restarts, set.Workers, set.MaxEscapes, set.Method, want, alloc, ratio)
+		t.Logf("restarts %d workers %d escapes %d: predicted %d bytes, allocated %d (ratio %.4f)",
+			set.Restarts, set.Workers, set.MaxEscapes, want, alloc, ratio)
 		if ratio < 0.97 || ratio > 1.03 {
 			t.Errorf("settings %+v: predicted %d bytes, the solve allocated %d (ratio %.3f, want within 3%%)", set, want, alloc, ratio)
 		}
@@ -49,7 +49,7 @@ func TestMemoryBytesMeasured(t *testing.T) {
 
 func TestMemoryLimit(t *testing.T) {
 	p := &Problem{Counts: []int{40, 20, 10, 5}, Dim: 8, LambdaW: 5e-3, LambdaH: 5e-3, ReLU: true}
-	need := p.MemoryBytes(Settings{})
+	need := p.PredictMemory(Settings{}).Bytes
 	_, err := Solve(p, Settings{MaxMemory: need - 1})
 	var me *MemoryError
 	if !errors.As(err, &me) || me.Need != need || me.Limit != need-1 {

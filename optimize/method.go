@@ -5,20 +5,45 @@ import (
 	"time"
 )
 
+// Objective is the function a Method minimizes: the objective f of a
+// Problem and its gradient, on variable vectors (layout: Problem.Vector).
+// *Evaluator implements it; a Method may also be run on any other
+// implementation (a wrapper that records the evaluations, say).
+type Objective interface {
+	// Problem returns the problem whose objective this is (its layout and
+	// its bound H >= 0 when ReLU).
+	Problem() *Problem
+	// FuncGrad returns f(x) and stores the gradient in grad (the length of
+	// x). A non-finite f is an error wrapping setting.ErrNonFinite.
+	FuncGrad(x, grad []float64) (float64, error)
+}
+
 // Method is a local minimization method: from a start point it runs until
-// the KKT residual is at most Limits.Tol or a limit is hit. Implementations
-// are LBFGSB (the default) and ProjectedGradient (the baseline).
+// the KKT residual is at most Limits.Tol or a limit is hit. A Method owns
+// its state (its work vectors, kept from one run to the next of the same
+// size), so it is used by one goroutine at a time; Solve makes one per
+// worker with Settings.NewMethod. Implementations are *LBFGSB (the
+// default) and *ProjectedGradient (the baseline).
 //
-// A Method value must be safe for concurrent use by several Minimize calls
-// (the restarts of Solve run in parallel): keep run state local to Minimize.
+// A Method that also implements MemoryReporter has its memory counted by
+// Problem.PredictMemory, as the built-in ones do.
 type Method interface {
 	// Minimize improves x in place. x must be feasible (H >= 0 for a ReLU
 	// problem). It returns a report on the run; an error only for invalid
 	// input or a non-finite objective at the start point.
-	Minimize(e *Evaluator, x []float64, lim Limits) (Local, error)
+	Minimize(obj Objective, x []float64, lim Limits) (Local, error)
 }
 
-// Limits are the stopping rules of one local run.
+// MemoryReporter is implemented by a Method that can say, before it runs,
+// how much memory it allocates (Problem.PredictMemory asks it).
+type MemoryReporter interface {
+	// MemoryBytes returns the bytes the method allocates for runs on p:
+	// its work vectors and scratch, allocated on the first run and kept
+	// for later runs on problems of the same size.
+	MemoryBytes(p *Problem) int64
+}
+
+// Limits are the stopping rules of one local run, and its hook.
 type Limits struct {
 	// Tol is the KKT residual at which the run stops (converged).
 	Tol float64
@@ -30,6 +55,14 @@ type Limits struct {
 	// it is polled without blocking before every iteration and every trial
 	// step of a line search (SolveContext passes ctx.Done()).
 	Done <-chan struct{}
+	// Pause, if not nil, is called by the method after iteration iter
+	// (1, 2, ...) has moved to x, when x is not converged; true ends the
+	// run there with status Paused. The evaluation at x is the method's
+	// last Objective.FuncGrad call, so the state an Evaluator keeps of its
+	// last evaluation is that of x. Solve uses it to leave a local run
+	// early for an escape (see escaper); LBFGSB calls it, ProjectedGradient
+	// does not (a method may ignore it).
+	Pause func(iter int, x []float64) bool
 }
 
 // Status tells why a local run stopped.
@@ -48,12 +81,11 @@ const (
 	// Canceled: Limits.Done was closed (the context of SolveContext was
 	// canceled or its deadline passed).
 	Canceled
+	// Paused: Limits.Pause returned true. Solve always continues from a
+	// paused run (an escape step, then the local method again), so a
+	// RestartReport never has this status.
+	Paused
 )
-
-// paused is the status of a local run left early for an escape step
-// (Evaluator.pause); the escape step always continues from it, so it is
-// never reported.
-const paused Status = -1
 
 func (s Status) String() string {
 	switch s {
@@ -67,6 +99,8 @@ func (s Status) String() string {
 		return "line search failed"
 	case Canceled:
 		return "canceled"
+	case Paused:
+		return "paused"
 	}
 	return fmt.Sprintf("Status(%d)", int(s))
 }
@@ -134,4 +168,14 @@ func (lim Limits) interrupted() (Status, bool) {
 		return TimeLimit, true
 	}
 	return 0, false
+}
+
+// parallelism returns the threads, the helper pool and the kernel choice a
+// method's vector loops use on obj: those of an *Evaluator (its loops and
+// the evaluations then share the helper goroutines), else one thread.
+func parallelism(obj Objective) (threads int, pl *pool, asm bool) {
+	if e, ok := obj.(*Evaluator); ok {
+		return e.threads, e.pool, e.asm
+	}
+	return 1, nil, true
 }

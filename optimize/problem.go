@@ -22,23 +22,26 @@ type Problem struct {
 	// Dim is the feature dimension d.
 	Dim int
 	// LambdaW, LambdaH, LambdaB are the regularisation strengths (float64
-	// roundings of the exact decimals). LambdaB is used only with Bias.
+	// roundings of the exact decimals). LambdaB is used only with Bias;
+	// LambdaB = 0 is an unregularised bias (no penalty on b).
 	LambdaW, LambdaH, LambdaB float64
 	// Bias adds the bias vector b to the logits.
 	Bias bool
 	// ReLU constrains H >= 0 entrywise (the UFM+ model); false is the plain
 	// UFM.
 	ReLU bool
+	// Loss is the loss l(z; k) of the logits of a sample (theory.md
+	// sections 1 and 12): cross-entropy (the zero value), label-smoothed
+	// cross-entropy or the squared error.
+	Loss setting.Loss
 }
 
-// NewProblem converts a setting into a Problem. The setting is validated
-// first; its errors are returned unchanged (*setting.InputError).
+// NewProblem converts a setting into a Problem, with its loss and, for an
+// unregularised bias (s.Unregularised()), LambdaB = 0. The setting is
+// validated first; its errors are returned unchanged (*setting.InputError).
 func NewProblem(s setting.Setting) (*Problem, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
-	}
-	if !s.Loss.IsCE() {
-		return nil, &setting.InputError{Field: setting.FieldLoss, Value: s.Loss.String(), Reason: "the solver implements cross-entropy only"}
 	}
 	p := &Problem{
 		Counts:  append([]int(nil), s.Counts...),
@@ -47,6 +50,7 @@ func NewProblem(s setting.Setting) (*Problem, error) {
 		LambdaH: s.LambdaH.Float64(),
 		Bias:    s.Bias,
 		ReLU:    s.ReLU(),
+		Loss:    s.Loss,
 	}
 	if s.Bias {
 		p.LambdaB = s.LambdaB.Float64()
@@ -89,7 +93,8 @@ func (p *Problem) ClassStart(k int) int {
 }
 
 // Validate checks that the problem is well formed: K >= 2, every n_k >= 1,
-// d >= 1, and the used lambdas finite and positive.
+// d >= 1, lambda_W and lambda_H finite and positive, and with a bias
+// lambda_b finite and >= 0 (0: unregularised).
 func (p *Problem) Validate() error {
 	if p == nil {
 		return errors.New("nil problem")
@@ -117,10 +122,8 @@ func (p *Problem) Validate() error {
 	if err := check("lambda_H", p.LambdaH); err != nil {
 		return err
 	}
-	if p.Bias {
-		if err := check("lambda_b", p.LambdaB); err != nil {
-			return err
-		}
+	if p.Bias && !(p.LambdaB >= 0 && !math.IsInf(p.LambdaB, 0)) {
+		return fmt.Errorf("lambda_b = %v, need a finite number >= 0 (0: an unregularised bias)", p.LambdaB)
 	}
 	return nil
 }

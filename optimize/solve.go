@@ -8,8 +8,6 @@ import (
 	"runtime"
 	"sync"
 	"time"
-
-	"gonum.org/v1/gonum/mat"
 )
 
 // Settings configure Solve. The zero value gives the defaults documented on
@@ -23,7 +21,8 @@ type Settings struct {
 	// MaxTime bounds the wall time of the whole solve; 0 means no bound.
 	// A solve stopped by it is reproducible only up to where it stopped.
 	MaxTime time.Duration
-	// Restarts is the number of random starts. Default 4.
+	// Restarts is the number of random starts, a ceiling when a Certifier
+	// is set (see Certifier). Default 4.
 	Restarts int
 	// Seed is the user seed; restart r uses RestartSeed(Seed, r).
 	Seed uint64
@@ -32,8 +31,10 @@ type Settings struct {
 	// Workers/Restarts goroutines. Default runtime.GOMAXPROCS(0). Results
 	// do not depend on it.
 	Workers int
-	// Method is the local method. Default LBFGSB{}.
-	Method Method
+	// NewMethod returns a new local method; Solve makes one per worker
+	// (each owns its work vectors, used for all the worker's restarts).
+	// Default: func() Method { return &LBFGSB{} }.
+	NewMethod func() Method
 	// InitScale multiplies the initial scales of InitialPoint. Default 1.
 	InitScale float64
 	// MaxEscapes bounds the accepted escape steps from stationary points
@@ -42,13 +43,42 @@ type Settings struct {
 	// disables the escape step.
 	MaxEscapes int
 	// MaxMemory is the most memory, in bytes, a solve may need as
-	// predicted by Problem.MemoryBytes; a solve above it is refused with a
-	// *MemoryError before anything is allocated. 0 means the memory the
-	// operating system reports available (MemAvailable of /proc/meminfo
-	// on Linux; no limit where it cannot be read); negative means no
-	// limit.
+	// predicted by Problem.PredictMemory; a solve above it is refused with
+	// a *MemoryError before anything is allocated. 0 means the memory the
+	// operating system reports available (see AvailableMemory; no limit
+	// where it cannot be read); negative means no limit.
 	MaxMemory int64
+	// Certifier, if not nil, bounds the global minimum from below at the
+	// final point of every restart (RestartReport.LowerBound). A restart
+	// whose bracket [LowerBound, Objective] has a width of at most
+	// CertTol max(1, |Objective|) is certified globally optimal: the
+	// restarts after the first certified one, r*, are not needed, and the
+	// result is decided by restarts 0..r* alone (later ones are not
+	// started, or canceled and ignored), whatever the number of workers.
+	// Its cost and memory are its own (not in PredictMemory).
+	Certifier Certifier
+	// CertTol is the relative width of a certified bracket. Default 1e-8.
+	CertTol float64
 }
+
+// Certifier computes a lower bound on the global minimum of a problem's
+// objective over all points (W, H, b) from one point, e.g. the bound of
+// theory.md section 11. Package optimize has none of its own: a bound is a
+// check of the solver, so it comes from outside.
+type Certifier interface {
+	// LowerBound returns a lower bound on the global minimum of p's
+	// objective, computed at x, a variable vector of p (layout:
+	// Problem.Vector; p.PointOf(x) gives the matrices). It must not
+	// modify x. It is called from the goroutine of each restart, so
+	// concurrently for different restarts.
+	LowerBound(p *Problem, x []float64) (float64, error)
+}
+
+// CertifierFunc adapts a function to Certifier.
+type CertifierFunc func(p *Problem, x []float64) (float64, error)
+
+// LowerBound calls f.
+func (f CertifierFunc) LowerBound(p *Problem, x []float64) (float64, error) { return f(p, x) }
 
 func (s Settings) withDefaults(p *Problem) Settings {
 	if s.Tol == 0 {
@@ -63,8 +93,8 @@ func (s Settings) withDefaults(p *Problem) Settings {
 	if s.Workers <= 0 {
 		s.Workers = runtime.GOMAXPROCS(0)
 	}
-	if s.Method == nil {
-		s.Method = LBFGSB{}
+	if s.NewMethod == nil {
+		s.NewMethod = func() Method { return &LBFGSB{} }
 	}
 	if s.InitScale == 0 {
 		s.InitScale = 1
@@ -72,10 +102,30 @@ func (s Settings) withDefaults(p *Problem) Settings {
 	if s.MaxEscapes == 0 {
 		s.MaxEscapes = p.K()
 	}
+	if s.CertTol == 0 {
+		s.CertTol = 1e-8
+	}
 	return s
 }
 
-// Stats are the work counts of a solve, summed over restarts.
+// validate checks settings with their defaults applied.
+func (s Settings) validate() error {
+	switch {
+	case !(s.Tol > 0):
+		return fmt.Errorf("optimize: tolerance %v must be positive", s.Tol)
+	case s.MaxIter < 0:
+		return fmt.Errorf("optimize: max iterations %d must be positive", s.MaxIter)
+	case s.Restarts < 0:
+		return fmt.Errorf("optimize: restarts %d must be positive", s.Restarts)
+	case !(s.InitScale > 0) || math.IsInf(s.InitScale, 0):
+		return fmt.Errorf("optimize: init scale %v must be finite and positive", s.InitScale)
+	case !(s.CertTol > 0) || math.IsInf(s.CertTol, 0):
+		return fmt.Errorf("optimize: certified-gap tolerance %v must be finite and positive", s.CertTol)
+	}
+	return nil
+}
+
+// Stats are the work counts of a solve, summed over the restarts reported.
 type Stats struct {
 	Iterations  int
 	Evaluations int // objective+gradient evaluations
@@ -93,20 +143,27 @@ type RestartReport struct {
 	Status      Status
 	Iterations  int
 	Evaluations int
-	// ZeroClasses counts the classes whose mean feature is ~0 at the end
-	// (see ZeroClasses).
-	ZeroClasses int
+	// ZeroMeanClasses counts the classes whose mean feature is ~0 at the
+	// end (see ZeroMeanClasses).
+	ZeroMeanClasses int
 	// Escapes counts accepted escape steps from stationary points (dead
 	// classes, classes sharing coordinates); one step can move several
 	// classes.
 	Escapes int
 	// EscapedClasses counts the classes moved by the escape steps.
 	EscapedClasses int
-	Time           time.Duration
+	// LowerBound is the Certifier's bound at the final point (NaN without
+	// a Certifier, when it failed, or for a canceled restart); Certified
+	// reports a bracket [LowerBound, Objective] within Settings.CertTol;
+	// BoundErr is the Certifier's error.
+	LowerBound float64
+	Certified  bool
+	BoundErr   error
+	Time       time.Duration
 }
 
 // Result is the outcome of Solve: the best restart's point and the reports
-// of all restarts.
+// of the restarts that decide it.
 type Result struct {
 	// X is the best point as a variable vector; Point the same as matrices.
 	X     []float64
@@ -117,8 +174,15 @@ type Result struct {
 	Converged   bool
 	// Tol is the tolerance the run used.
 	Tol float64
+	// LowerBound is the largest lower bound of the restarts' (NaN when
+	// none), so that [LowerBound, Objective] brackets the global minimum;
+	// Certified reports a bracket within Settings.CertTol.
+	LowerBound float64
+	Certified  bool
 	// Best is the index of the best restart in Restarts.
-	Best     int
+	Best int
+	// Restarts are the reports of restarts 0..r*: all of them, or up to
+	// the first certified one (see Settings.Certifier).
 	Restarts []RestartReport
 	Stats    Stats
 }
@@ -132,8 +196,10 @@ func Solve(p *Problem, set Settings) (*Result, error) {
 // (run in parallel), each followed by escapes from stationary points that
 // are not local minima (dead classes, classes sharing coordinates), and
 // returns the restart with the lowest objective (ties: the lowest index).
-// For a given Seed the result is bit-for-bit reproducible, whatever the
-// number of workers (unless MaxTime or ctx cuts runs short).
+// With a Certifier, the restarts after the first certified one are not
+// needed (see Settings.Certifier). For a given Seed the result is
+// bit-for-bit reproducible, whatever the number of workers (unless MaxTime
+// or ctx cuts runs short).
 //
 // Cancelling ctx (or its deadline passing) stops the solve promptly: every
 // local run polls ctx.Done() before each iteration and each line-search
@@ -144,7 +210,7 @@ func Solve(p *Problem, set Settings) (*Result, error) {
 // and a NaN Objective), else a nil Result.
 //
 // Before any work, the memory the solve needs is predicted by
-// Problem.MemoryBytes; above the limit (Settings.MaxMemory) the solve is
+// Problem.PredictMemory; above the limit (Settings.MaxMemory) the solve is
 // refused with a *MemoryError. An error is also returned for an invalid
 // problem or settings, or when an objective is not finite at a start point.
 func SolveContext(ctx context.Context, p *Problem, set Settings) (*Result, error) {
@@ -152,111 +218,231 @@ func SolveContext(ctx context.Context, p *Problem, set Settings) (*Result, error
 		return nil, fmt.Errorf("optimize: invalid problem: %w", err)
 	}
 	set = set.withDefaults(p)
-	switch {
-	case !(set.Tol > 0):
-		return nil, fmt.Errorf("optimize: tolerance %v must be positive", set.Tol)
-	case set.MaxIter < 0:
-		return nil, fmt.Errorf("optimize: max iterations %d must be positive", set.MaxIter)
-	case set.Restarts < 0:
-		return nil, fmt.Errorf("optimize: restarts %d must be positive", set.Restarts)
-	case !(set.InitScale > 0) || math.IsInf(set.InitScale, 0):
-		return nil, fmt.Errorf("optimize: init scale %v must be finite and positive", set.InitScale)
+	if err := set.validate(); err != nil {
+		return nil, err
 	}
 	if limit := memoryLimit(set.MaxMemory); limit > 0 {
-		if need := p.MemoryBytes(set); need > limit {
-			return nil, &MemoryError{Need: need, Limit: limit}
+		if pred := p.PredictMemory(set); pred.Bytes > limit {
+			return nil, &MemoryError{Need: pred.Bytes, Limit: limit, Prediction: pred}
 		}
 	}
-	start := time.Now()
-	lim := Limits{Tol: set.Tol, MaxIter: set.MaxIter, Done: ctx.Done()}
-	if set.MaxTime > 0 {
-		lim.Deadline = start.Add(set.MaxTime)
-	}
-	reports := make([]RestartReport, set.Restarts)
-	errs := make([]error, set.Restarts)
+	run := newSolveRun(ctx, p, set)
+	run.start(time.Now())
+	return run.result()
+}
+
+// solveRun is the state of one SolveContext.
+type solveRun struct {
+	ctx     context.Context
+	p       *Problem
+	set     Settings
+	lim     Limits // without Done (see limits)
+	t0      time.Time
+	reports []RestartReport
+	errs    []error
+	workers []solveWorker
+	threads int // evaluation threads of each restart
+	// With a Certifier: the index of the first certified restart (R while
+	// none) and the cancel functions of the started restarts.
+	mu        sync.Mutex
+	firstCert int
+	cancels   []context.CancelFunc
+}
+
+// solveWorker is one worker: an evaluator, a method and the escapes' work
+// vectors for all its restarts, the point of the running restart and the
+// best point of its finished ones.
+type solveWorker struct {
+	e         *Evaluator
+	method    Method
+	esc       escapeWork
+	cur, best []float64
+	bestR     int
+}
+
+func newSolveRun(ctx context.Context, p *Problem, set Settings) *solveRun {
+	r := &solveRun{ctx: ctx, p: p, set: set, firstCert: set.Restarts,
+		reports: make([]RestartReport, set.Restarts), errs: make([]error, set.Restarts),
+		cancels: make([]context.CancelFunc, set.Restarts)}
+	r.lim = Limits{Tol: set.Tol, MaxIter: set.MaxIter}
 	// Cores left over when there are fewer restarts than workers go to the
 	// evaluations of each restart (bit-identical for any thread count).
 	nw := min(set.Workers, set.Restarts)
-	threads := max(1, set.Workers/max(1, nw))
-	// Each worker keeps one evaluator (with the work vectors of the local
-	// method and the escapes) for all its restarts, the point of the
-	// running restart and the best point of its finished ones.
-	type worker struct {
-		e         *Evaluator
-		cur, best []float64
-		bestR     int
+	r.threads = max(1, set.Workers/max(1, nw))
+	r.workers = make([]solveWorker, nw)
+	return r
+}
+
+// start runs the restarts on the workers and returns when all are done.
+func (r *solveRun) start(t0 time.Time) {
+	r.t0 = t0
+	if r.set.MaxTime > 0 {
+		r.lim.Deadline = t0.Add(r.set.MaxTime)
 	}
-	workers := make([]worker, nw)
 	jobs := make(chan int)
 	var wg sync.WaitGroup
-	for w := range workers {
-		wk := &workers[w]
+	for w := range r.workers {
+		wk := &r.workers[w]
 		wk.bestR = -1
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for r := range jobs {
-				seed := RestartSeed(set.Seed, r)
-				if ctx.Err() != nil {
-					reports[r] = RestartReport{Seed: seed, Objective: math.NaN(), KKTResidual: math.NaN(), Status: Canceled}
-					continue
-				}
-				if wk.e == nil {
-					e, err := NewEvaluator(p)
-					if err != nil {
-						errs[r] = err
-						continue
-					}
-					e.SetThreads(threads)
-					wk.e = e
-				}
-				if wk.cur == nil {
-					wk.cur = make([]float64, p.NumVars())
-				}
-				reports[r], errs[r] = runRestart(p, set, lim, seed, wk.e, wk.cur)
-				if errs[r] == nil && !math.IsNaN(reports[r].Objective) && (wk.bestR < 0 || better(reports[r], r, reports[wk.bestR], wk.bestR)) {
-					wk.cur, wk.best, wk.bestR = wk.best, wk.cur, r
-				}
+			for i := range jobs {
+				r.restart(wk, i)
 			}
 		}()
 	}
-	for r := 0; r < set.Restarts; r++ {
-		jobs <- r
+	for i := 0; i < r.set.Restarts; i++ {
+		jobs <- i
 	}
 	close(jobs)
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+}
+
+// restart runs restart i on worker wk, unless a lower restart is certified.
+func (r *solveRun) restart(wk *solveWorker, i int) {
+	seed := RestartSeed(r.set.Seed, i)
+	lim, done, needed := r.limits(i)
+	if !needed {
+		return
+	}
+	defer done()
+	if r.ctx.Err() != nil {
+		r.reports[i] = RestartReport{Seed: seed, Objective: math.NaN(), KKTResidual: math.NaN(), LowerBound: math.NaN(), Status: Canceled}
+		return
+	}
+	if wk.e == nil {
+		e, err := NewEvaluator(r.p)
+		if err != nil {
+			r.errs[i] = err
+			return
+		}
+		e.SetThreads(r.threads)
+		wk.e = e
+		wk.method = r.set.NewMethod()
+	}
+	if wk.cur == nil {
+		wk.cur = make([]float64, r.p.NumVars())
+	}
+	r.reports[i], r.errs[i] = runRestart(r.p, r.set, lim, seed, wk, wk.cur)
+	if r.errs[i] != nil || math.IsNaN(r.reports[i].Objective) {
+		return
+	}
+	if !r.certified(i) {
+		return // a lower restart is certified: this one is ignored
+	}
+	if wk.bestR < 0 || better(r.reports[i], i, r.reports[wk.bestR], wk.bestR) {
+		wk.cur, wk.best, wk.bestR = wk.best, wk.cur, i
+	}
+}
+
+// limits returns the limits of restart i and the function to call when it
+// is done, or needed false when a lower restart is already certified.
+// Without a Certifier the restart polls ctx.Done(); with one, the Done of
+// its own context, canceled when a lower restart is certified.
+func (r *solveRun) limits(i int) (Limits, func(), bool) {
+	lim := r.lim
+	if r.set.Certifier == nil {
+		lim.Done = r.ctx.Done()
+		return lim, func() {}, true
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if i > r.firstCert {
+		return lim, nil, false
+	}
+	ctx, cancel := context.WithCancel(r.ctx)
+	r.cancels[i] = cancel
+	lim.Done = ctx.Done()
+	return lim, cancel, true
+}
+
+// certified records restart i's certificate: the first certified restart
+// cancels the later ones. It reports whether restart i counts (no lower
+// restart is certified).
+func (r *solveRun) certified(i int) bool {
+	if r.set.Certifier == nil {
+		return true
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.reports[i].Certified && i < r.firstCert {
+		r.firstCert = i
+		for j := i + 1; j < len(r.cancels); j++ {
+			if r.cancels[j] != nil {
+				r.cancels[j]()
+			}
+		}
+	}
+	return i <= r.firstCert
+}
+
+// result collects the restarts 0..r* (r* the first certified one, or the
+// last) into the Result.
+func (r *solveRun) result() (*Result, error) {
+	n := min(r.firstCert+1, r.set.Restarts)
+	reports := r.reports[:n]
+	if err := errors.Join(r.errs[:n]...); err != nil {
 		return nil, err
 	}
 	best := -1
-	var x []float64
-	for _, wk := range workers {
-		if wk.bestR >= 0 && (best < 0 || better(reports[wk.bestR], wk.bestR, reports[best], best)) {
-			best, x = wk.bestR, wk.best
+	for i := range reports {
+		if !math.IsNaN(reports[i].Objective) && (best < 0 || better(reports[i], i, reports[best], best)) {
+			best = i
 		}
 	}
 	var res *Result
 	if best >= 0 {
-		res = &Result{
-			X:           x,
-			Point:       p.PointOf(x),
-			Objective:   reports[best].Objective,
-			KKTResidual: reports[best].KKTResidual,
-			Converged:   reports[best].Converged,
-			Tol:         set.Tol,
-			Best:        best,
-			Restarts:    reports,
+		x, err := r.point(best)
+		if err != nil {
+			return nil, err
 		}
-		for _, r := range reports {
-			res.Stats.Iterations += r.Iterations
-			res.Stats.Evaluations += r.Evaluations
+		res = &Result{X: x, Point: r.p.PointOf(x), Objective: reports[best].Objective,
+			KKTResidual: reports[best].KKTResidual, Converged: reports[best].Converged, Tol: r.set.Tol,
+			LowerBound: math.NaN(), Best: best, Restarts: reports}
+		for _, rep := range reports {
+			res.Stats.Iterations += rep.Iterations
+			res.Stats.Evaluations += rep.Evaluations
+			if !math.IsNaN(rep.LowerBound) && !(rep.LowerBound <= res.LowerBound) {
+				res.LowerBound = rep.LowerBound
+			}
 		}
-		res.Stats.Time = time.Since(start)
+		res.Certified = r.set.Certifier != nil && res.Objective-res.LowerBound <= r.set.CertTol*math.Max(1, math.Abs(res.Objective))
+		res.Stats.Time = time.Since(r.t0)
 	}
-	if err := ctx.Err(); err != nil {
+	if err := r.ctx.Err(); err != nil {
 		return res, fmt.Errorf("optimize: solve canceled: %w", err)
 	}
 	return res, nil
+}
+
+// point returns the point of restart best: the best point a worker kept,
+// or, when its worker replaced it by a later restart that does not count
+// (above the first certified one), that restart run again on that worker
+// (same seed, same bits).
+func (r *solveRun) point(best int) ([]float64, error) {
+	for _, wk := range r.workers {
+		if wk.bestR == best {
+			return wk.best, nil
+		}
+	}
+	for w := range r.workers {
+		wk := &r.workers[w]
+		if wk.bestR > best {
+			lim := r.lim
+			lim.Done = r.ctx.Done()
+			rep, err := runRestart(r.p, r.set, lim, r.reports[best].Seed, wk, wk.best)
+			if err != nil {
+				return nil, err
+			}
+			if math.Float64bits(rep.Objective) != math.Float64bits(r.reports[best].Objective) && r.ctx.Err() == nil {
+				return nil, fmt.Errorf("optimize: restart %d run again gave objective %v, first %v", best, rep.Objective, r.reports[best].Objective)
+			}
+			wk.bestR = best
+			return wk.best, nil
+		}
+	}
+	return nil, fmt.Errorf("optimize: the point of restart %d was not kept", best) // unreachable
 }
 
 // better reports whether restart a (index ra) beats restart b (index rb):
@@ -275,19 +461,21 @@ func better(a RestartReport, ra int, b RestartReport, rb int) bool {
 }
 
 // runRestart does one restart in x: a local run from InitialPoint, then
-// escapes, on the evaluator e.
-func runRestart(p *Problem, set Settings, lim Limits, seed uint64, e *Evaluator, x []float64) (RestartReport, error) {
+// escapes, with the worker's evaluator, method and escape vectors, then the
+// certificate (with a Certifier).
+func runRestart(p *Problem, set Settings, lim Limits, seed uint64, wk *solveWorker, x []float64) (RestartReport, error) {
 	t0 := time.Now()
+	e := wk.e
 	ev0 := e.Evaluations()
-	rep := RestartReport{Seed: seed}
+	rep := RestartReport{Seed: seed, LowerBound: math.NaN()}
 	InitialPoint(p, seed, set.InitScale, x)
 	var esc *escaper
 	if set.MaxEscapes > 0 {
-		esc = &escaper{p: p, e: e, set: set, lim: lim, rng: newRand(splitmix64(seed ^ 0xe5ca9e))}
-		e.pause = esc.pauseHook()
-		defer func() { e.pause = nil }()
+		esc = &escaper{p: p, e: e, method: wk.method, set: set, rng: newRand(splitmix64(seed ^ 0xe5ca9e)), work: &wk.esc}
+		lim.Pause = esc.pauseHook()
+		esc.lim = lim
 	}
-	loc, err := set.Method.Minimize(e, x, lim)
+	loc, err := wk.method.Minimize(e, x, lim)
 	if err != nil {
 		return rep, fmt.Errorf("optimize: restart with seed %d: %w", seed, err)
 	}
@@ -303,14 +491,31 @@ func runRestart(p *Problem, set Settings, lim Limits, seed uint64, e *Evaluator,
 	rep.Converged = loc.Residual <= set.Tol
 	rep.Status = loc.Status
 	rep.Evaluations = e.Evaluations() - ev0
-	rep.ZeroClasses = len(ZeroClasses(p, x))
+	rep.ZeroMeanClasses = len(ZeroMeanClasses(p, x))
+	if set.Certifier != nil && loc.Status != Canceled && !math.IsNaN(rep.Objective) {
+		certify(p, set, x, &rep)
+	}
 	rep.Time = time.Since(t0)
 	return rep, nil
 }
 
-// ClassMeans returns the K x d class means of the features of x (row k is
+// certify sets the bound and the certificate of a restart at its point x.
+func certify(p *Problem, set Settings, x []float64, rep *RestartReport) {
+	lb, err := set.Certifier.LowerBound(p, x)
+	switch {
+	case err != nil:
+		rep.BoundErr = fmt.Errorf("optimize: certifier: %w", err)
+	case math.IsNaN(lb) || math.IsInf(lb, 1):
+		rep.BoundErr = fmt.Errorf("optimize: certifier: lower bound %v", lb)
+	default:
+		rep.LowerBound = lb
+		rep.Certified = rep.Objective-lb <= set.CertTol*math.Max(1, math.Abs(rep.Objective))
+	}
+}
+
+// classMeans returns the K x d class means of the features of x (row k is
 // the mean of the columns of H of class k).
-func ClassMeans(p *Problem, x []float64) [][]float64 {
+func classMeans(p *Problem, x []float64) [][]float64 {
 	means := make([][]float64, p.K())
 	for k := range means {
 		means[k] = make([]float64, p.Dim)
@@ -319,7 +524,7 @@ func ClassMeans(p *Problem, x []float64) [][]float64 {
 	return means
 }
 
-// classMeansInto is ClassMeans into means (K rows of length d).
+// classMeansInto is classMeans into means (K rows of length d).
 func classMeansInto(p *Problem, x []float64, means [][]float64) {
 	d := p.Dim
 	o := p.offH()
@@ -340,17 +545,21 @@ func classMeansInto(p *Problem, x []float64, means [][]float64) {
 	}
 }
 
-// ZeroClasses returns the classes whose mean feature is ~0: Euclidean norm
-// at most 1e-6 times the largest class-mean norm (or all classes, when every
-// mean is exactly 0). Dead classes of a stationary point and classes that
-// collapse at the global minimum (theory.md section 3) are both counted.
-func ZeroClasses(p *Problem, x []float64) []int {
-	return zeroClassesOf(ClassMeans(p, x), nil)
+// ZeroMeanClasses returns the classes whose mean feature is ~0 at x, a
+// variable vector of p: Euclidean norm at most 1e-6 times the largest
+// class-mean norm (or all classes, when every mean is exactly 0). With ReLU
+// features (H >= 0) this says that all of the class's features are ~0: the
+// "dead" classes of a stationary point, and the classes that collapse at
+// the global minimum (theory.md section 3), are both counted. It is a test
+// of the features only, the solver's own; the collapsed classes of the
+// reports (package metrics) are decided by the margins.
+func ZeroMeanClasses(p *Problem, x []float64) []int {
+	return zeroMeanClassesOf(classMeans(p, x), nil)
 }
 
-// zeroClassesOf appends to zero the classes of ZeroClasses given the class
-// means.
-func zeroClassesOf(means [][]float64, zero []int) []int {
+// zeroMeanClassesOf appends to zero the classes of ZeroMeanClasses given
+// the class means.
+func zeroMeanClassesOf(means [][]float64, zero []int) []int {
 	norm := func(m []float64) float64 {
 		s := 0.0
 		for _, v := range m {
@@ -368,32 +577,4 @@ func zeroClassesOf(means [][]float64, zero []int) []int {
 		}
 	}
 	return zero
-}
-
-// MaxVariables bounds N*d, the number of feature variables, that the
-// command-line front end accepted before Problem.MemoryBytes: each parallel
-// restart keeps about 20 vectors of that length (point, gradient, trial
-// point, direction, memory; see MemoryBytes for the exact count), so 2e7
-// variables take about 3.5 GB per worker. Solve itself enforces
-// Settings.MaxMemory, not this constant.
-const MaxVariables = 20_000_000
-
-// MeanMatrices returns the K x K matrices of the class means Hbar (d x K,
-// column k the mean of the features of class k) at x:
-// HTH = Hbar^T Hbar, WWT = W W^T and WH = W Hbar.
-func MeanMatrices(p *Problem, x []float64) (hth, wwt, wh *mat.Dense) {
-	k, d := p.K(), p.Dim
-	means := ClassMeans(p, x)
-	hbar := mat.NewDense(d, k, nil)
-	for c, m := range means {
-		hbar.SetCol(c, m)
-	}
-	w := mat.NewDense(k, d, append([]float64(nil), x[:k*d]...))
-	hth = mat.NewDense(k, k, nil)
-	hth.Mul(hbar.T(), hbar)
-	wwt = mat.NewDense(k, k, nil)
-	wwt.Mul(w, w.T())
-	wh = mat.NewDense(k, k, nil)
-	wh.Mul(w, hbar)
-	return hth, wwt, wh
 }

@@ -51,7 +51,7 @@ func TestSolveReachesTheoryOptimum(t *testing.T) {
 			if !res.Converged || res.KKTResidual > 1e-10 {
 				t.Errorf("best restart: residual %.3g, converged %v", res.KKTResidual, res.Converged)
 			}
-			if z := res.Restarts[res.Best].ZeroClasses; z != c.collapsed {
+			if z := res.Restarts[res.Best].ZeroMeanClasses; z != c.collapsed {
 				t.Errorf("best restart has %d zero classes, theory predicts %d collapsed", z, c.collapsed)
 			}
 			if len(res.Restarts) != 4 {
@@ -134,7 +134,7 @@ func TestEscapeFromDeadClass(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := noEsc.Restarts[0]
-			if r.ZeroClasses == 0 || !r.Converged {
+			if r.ZeroMeanClasses == 0 || !r.Converged {
 				continue
 			}
 			// A genuine stationary point with dead classes, above f*.
@@ -148,9 +148,9 @@ func TestEscapeFromDeadClass(t *testing.T) {
 				t.Fatal(err)
 			}
 			e := esc.Restarts[0]
-			if e.Escapes == 0 || e.ZeroClasses != 0 || math.Abs(e.Objective-want) > 1e-10*want || !e.Converged {
+			if e.Escapes == 0 || e.ZeroMeanClasses != 0 || math.Abs(e.Objective-want) > 1e-10*want || !e.Converged {
 				t.Errorf("case %d seed %d: from the dead-class point (f %.10g, %d zero classes) the escape reached f %.12g (f* %.12g), %d escapes, %d zero classes, residual %.3g",
-					ci, seed, r.Objective, r.ZeroClasses, e.Objective, want, e.Escapes, e.ZeroClasses, e.KKTResidual)
+					ci, seed, r.Objective, r.ZeroMeanClasses, e.Objective, want, e.Escapes, e.ZeroMeanClasses, e.KKTResidual)
 			}
 		}
 		if stuck == 0 {
@@ -218,7 +218,7 @@ func TestBaselineConverges(t *testing.T) {
 	e, _ := NewEvaluator(p)
 	x := make([]float64, p.NumVars())
 	InitialPoint(p, 1, 1, x)
-	loc, err := ProjectedGradient{Step: 3}.Minimize(e, x, Limits{Tol: 1e-10, MaxIter: 100000})
+	loc, err := (&ProjectedGradient{Step: 3}).Minimize(e, x, Limits{Tol: 1e-10, MaxIter: 100000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -228,7 +228,7 @@ func TestBaselineConverges(t *testing.T) {
 	// A step far beyond 2/L diverges; that is an error, not a NaN result.
 	x2 := make([]float64, p.NumVars())
 	InitialPoint(p, 1, 1, x2)
-	loc, err = ProjectedGradient{Step: 1e6}.Minimize(e, x2, Limits{Tol: 1e-10, MaxIter: 1000})
+	loc, err = (&ProjectedGradient{Step: 1e6}).Minimize(e, x2, Limits{Tol: 1e-10, MaxIter: 1000})
 	if err == nil && !(loc.Residual > 1e-10) {
 		t.Errorf("huge step: %+v, %v", loc, err)
 	}
@@ -247,7 +247,7 @@ func ExampleSolve() {
 	}
 	fmt.Printf("objective %.12f, converged %v, residual <= 1e-10: %v\n", res.Objective, res.Converged, res.KKTResidual <= 1e-10)
 	for _, r := range res.Restarts {
-		fmt.Printf("restart objective %.12f, zero classes %d\n", r.Objective, r.ZeroClasses)
+		fmt.Printf("restart objective %.12f, zero classes %d\n", r.Objective, r.ZeroMeanClasses)
 	}
 	// Output:
 	// objective 0.326207578747, converged true, residual <= 1e-10: true

@@ -120,7 +120,7 @@ func TestLBFGSBAsmSameBits(t *testing.T) {
 			e.SetThreads(2)
 			x := make([]float64, p.NumVars())
 			InitialPoint(p, 3, 1, x)
-			locs[i], err = LBFGSB{}.Minimize(e, x, Limits{Tol: 1e-10, MaxIter: 300})
+			locs[i], err = (&LBFGSB{}).Minimize(e, x, Limits{Tol: 1e-10, MaxIter: 300})
 			if err != nil {
 				t.Fatal(err)
 			}

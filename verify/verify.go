@@ -545,7 +545,7 @@ func Run(ctx context.Context, cases []Case, cfg Config, emit func(Row) error) ([
 }
 
 // CheckLimits refuses, before any work starts, a run the solver could not
-// hold in memory: each case needs optimize.Problem.MemoryBytes(set) bytes
+// hold in memory: each case needs optimize.Problem.PredictMemory(set) bytes
 // (about 176 N d bytes per running restart), and with jobs settings solved
 // at once the largest jobs of them may run together. Their sum must fit
 // set.MaxMemory (0: the memory the system reports available; negative: no
@@ -560,16 +560,16 @@ func CheckLimits(cases []Case, set optimize.Settings, jobs int) error {
 		return nil
 	}
 	need := make([]int64, 0, len(cases))
-	largest, largestNeed := -1, int64(0)
+	largest, largestNeed := -1, optimize.MemoryPrediction{}
 	for i, c := range cases {
 		p, err := optimize.NewProblem(c.Setting)
 		if err != nil {
 			return err
 		}
-		b := p.MemoryBytes(set)
-		need = append(need, b)
-		if b > largestNeed {
-			largest, largestNeed = i, b
+		pred := p.PredictMemory(set)
+		need = append(need, pred.Bytes)
+		if pred.Bytes > largestNeed.Bytes {
+			largest, largestNeed = i, pred
 		}
 	}
 	sort.Slice(need, func(a, b int) bool { return need[a] > need[b] })
@@ -587,8 +587,8 @@ func CheckLimits(cases []Case, set optimize.Settings, jobs int) error {
 	}
 	return &setting.InputError{Field: setting.FieldCounts + "/" + setting.FieldDim,
 		Value: fmt.Sprintf("%s: N=%d d=%d", c.Name, c.Setting.N(), c.Setting.Dim),
-		Reason: fmt.Sprintf("the solver needs about %.3g GiB for it (predicted, %d restarts)%s, above the %.3g GiB available",
-			float64(largestNeed)/(1<<30), max(set.Restarts, 1), together, float64(limit)/(1<<30))}
+		Reason: fmt.Sprintf("the solver needs %v for it%s, above the %.3g GiB available",
+			largestNeed, together, float64(limit)/(1<<30))}
 }
 
 // Summary counts the verdicts and the worst deviation of each kind.

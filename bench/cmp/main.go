@@ -152,9 +152,9 @@ func main() {
 					note = "per-restart-evals/gap " + note
 				}
 				mem := fmt.Sprintf("memory: predicted %.0f MB, allocated %.0f MB, peak RSS %.0f MB;",
-					float64(p.MemoryBytes(set))/1e6, float64(after.TotalAlloc-before.TotalAlloc)/1e6, float64(peakRSS())/1e6)
+					float64(p.PredictMemory(set).Bytes)/1e6, float64(after.TotalAlloc-before.TotalAlloc)/1e6, float64(peakRSS())/1e6)
 				x := run{name, solver, seed, el, res.Stats.Evaluations, res.Objective, (res.Objective - fs) / fs,
-					res.Restarts[res.Best].ZeroClasses, esc, mem + " " + strings.TrimSpace(note)}
+					res.Restarts[res.Best].ZeroMeanClasses, esc, mem + " " + strings.TrimSpace(note)}
 				if len(res.Restarts) > 1 {
 					// Judge the worst restart: every one must reach f*.
 					x.gap = (worst.Objective - fs) / fs

@@ -19,6 +19,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"nccheck/internal/report"
+	"nccheck/metrics"
 	"nccheck/optimize"
 	"nccheck/setting"
 )
@@ -81,19 +82,18 @@ func runSolve(args []string, stdout, stderr io.Writer) int {
 	res, err := optimize.Solve(p, set)
 	var me *optimize.MemoryError
 	if errors.As(err, &me) {
-		// Predicted before anything is allocated (Problem.MemoryBytes).
+		// Predicted before anything is allocated (Problem.PredictMemory).
 		return badInput(stderr, "solve", &setting.InputError{Field: "--n/--d", Value: fmt.Sprintf("N=%d d=%d", s.N(), s.Dim),
-			Reason: fmt.Sprintf("the solve needs about %.3g GiB (predicted, %d restarts), above the %.3g GiB available",
-				float64(me.Need)/(1<<30), *restarts, float64(me.Limit)/(1<<30))})
+			Reason: fmt.Sprintf("the solve needs %v, above the %.3g GiB available", me.Prediction, float64(me.Limit)/(1<<30))})
 	}
 	if err != nil {
-		if errors.Is(err, optimize.ErrNonFinite) {
+		if errors.Is(err, setting.ErrNonFinite) {
 			return failure(stderr, "solve", err)
 		}
 		return failure(stderr, "solve", fmt.Errorf("solver failed: %w", err))
 	}
 	if math.IsNaN(res.Objective) || math.IsInf(res.Objective, 0) || math.IsNaN(res.KKTResidual) {
-		return failure(stderr, "solve", fmt.Errorf("objective %v, residual %v: %w", res.Objective, res.KKTResidual, optimize.ErrNonFinite))
+		return failure(stderr, "solve", fmt.Errorf("objective %v, residual %v: %w", res.Objective, res.KKTResidual, setting.ErrNonFinite))
 	}
 	var files []string
 	if *out != "" {
@@ -101,7 +101,10 @@ func runSolve(args []string, stdout, stderr io.Writer) int {
 			return failure(stderr, "solve", err)
 		}
 	}
-	rep := newSolveReport(s, p, res, files)
+	rep, err := newSolveReport(s, res, files)
+	if err != nil {
+		return failure(stderr, "solve", err)
+	}
 	if *format == "json" {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -166,14 +169,18 @@ func rows(m *mat.Dense) [][]float64 {
 	return out
 }
 
-func newSolveReport(s setting.Setting, p *optimize.Problem, res *optimize.Result, files []string) *solveReport {
-	hth, wwt, wh := optimize.MeanMatrices(p, res.X)
+func newSolveReport(s setting.Setting, res *optimize.Result, files []string) (*solveReport, error) {
+	m, err := metrics.Measure(metrics.FromColumns(res.Point.H, metrics.ClassLabels(s.Counts)), res.Point.W, res.Point.B)
+	if err != nil {
+		return nil, fmt.Errorf("measuring the solution: %w", err)
+	}
+	hth, wwt, wh := m.HTH, m.WWT, m.WH
 	r := &solveReport{
 		Setting: s.String(), Counts: s.Counts, Dim: s.Dim,
 		LambdaW: s.LambdaW.String(), LambdaH: s.LambdaH.String(), Bias: s.Bias, ReLU: s.ReLU(),
 		Objective: res.Objective, KKTResidual: res.KKTResidual, Tol: res.Tol, Converged: res.Converged,
 		Iterations: res.Stats.Iterations, Evaluations: res.Stats.Evaluations, Seconds: res.Stats.Time.Seconds(),
-		BestRestart: res.Best, ZeroClasses: res.Restarts[res.Best].ZeroClasses,
+		BestRestart: res.Best, ZeroClasses: res.Restarts[res.Best].ZeroMeanClasses,
 		HTH: rows(hth), WWT: rows(wwt), WH: rows(wh), B: res.Point.B, Files: files,
 	}
 	if s.Bias {
@@ -182,9 +189,9 @@ func newSolveReport(s setting.Setting, p *optimize.Problem, res *optimize.Result
 	for _, rr := range res.Restarts {
 		r.Restarts = append(r.Restarts, solveRestart{Seed: rr.Seed, Objective: rr.Objective, KKTResidual: rr.KKTResidual,
 			Converged: rr.Converged, Status: rr.Status.String(), Iterations: rr.Iterations, Evaluations: rr.Evaluations,
-			ZeroClasses: rr.ZeroClasses, Escapes: rr.Escapes, Seconds: rr.Time.Seconds()})
+			ZeroClasses: rr.ZeroMeanClasses, Escapes: rr.Escapes, Seconds: rr.Time.Seconds()})
 	}
-	return r
+	return r, nil
 }
 
 func (r *solveReport) writeText(w io.Writer) error {
