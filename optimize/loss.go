@@ -54,7 +54,7 @@ func (e *Evaluator) crossEntropyRows(r0, r1 int, bias, gb []float64, invN float6
 func (e *Evaluator) smoothedRows(r0, r1 int, bias, gb []float64, invN float64) (loss float64) {
 	k, kp := e.k, e.kp
 	a := e.smooth
-	onY := (1 - a) * invN           // (1 - a)/N, taken from the label's entry
+	onY := (1 - a) * invN          // (1 - a)/N, taken from the label's entry
 	onAll := a / float64(k) * invN // a/(K N), taken from every entry
 	for i := r0; i < r1; i++ {
 		row := e.z[i*kp : i*kp+k]
