@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"math"
 
-	"gonum.org/v1/gonum/floats"
-
 	"nccheck/setting"
 )
 
@@ -130,7 +128,7 @@ func (e *Evaluator) FuncGrad(x, grad []float64) (float64, error) {
 	copy(gw, e.gw[:k*d])
 	loss, sh := e.part[0], e.sh[0]
 	for g := 1; g < e.ng; g++ {
-		floats.Add(gw, e.gw[g*kd:g*kd+k*d])
+		addTo(gw, e.gw[g*kd:g*kd+k*d])
 		loss += e.part[g]
 		sh += e.sh[g]
 	}
@@ -144,7 +142,7 @@ func (e *Evaluator) FuncGrad(x, grad []float64) (float64, error) {
 		b, gb := x[ob:ob+k], grad[ob:ob+k]
 		copy(gb, e.gb[:k])
 		for g := 1; g < e.ng; g++ {
-			floats.Add(gb, e.gb[g*k:(g+1)*k])
+			addTo(gb, e.gb[g*k:(g+1)*k])
 		}
 		sb := 0.0
 		for j, v := range b {
@@ -281,7 +279,7 @@ func (e *Evaluator) classGradients(q [][]float64) {
 			qc[j] = 0
 		}
 		for ; n > 0; n-- {
-			floats.Add(qc, e.z[i*kp:i*kp+k])
+			addTo(qc, e.z[i*kp:i*kp+k])
 			i++
 		}
 	}

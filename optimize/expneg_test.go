@@ -23,7 +23,7 @@ func TestExpNonPos(t *testing.T) {
 			t.Fatalf("expNonPos(%v) = %v, math.Exp %v, relative error %.3g", x, got, want, rel)
 		}
 	}
-	for _, x := range []float64{0, -0.0, -1e-300, -1e-17, -0.3465, -0.3466, -0.5, -1, -math.Ln2, -700, -707.9, -708, -708.5, -745, -800, -1e300} {
+	for _, x := range []float64{0, math.Copysign(0, -1), -1e-300, -1e-17, -0.3465, -0.3466, -0.5, -1, -math.Ln2, -700, -707.9, -708, -708.5, -745, -800, -1e300} {
 		check(x)
 	}
 	for i := 0; i < 1_000_000; i++ {

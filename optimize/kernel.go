@@ -66,8 +66,6 @@ func mulAdd(level kernelLevel, rows, width, mode int, a []float64, ars, ats int,
 		_ = x[last(xs, 1, rows, width)]
 	}
 	level = min(level, bestLevel(true))
-	useAsm := level == levelAVX512
-	avx2 := level == levelAVX2
 	// Columns in chunks of at most 4 vectors of 8, as even as possible
 	// (13 vectors: 4+3+3+3, not 4+4+4+1: a narrow tile has fewer
 	// independent accumulators), then a tail of width%8 columns.
@@ -83,28 +81,7 @@ func mulAdd(level kernelLevel, rows, width, mode int, a []float64, ars, ats int,
 			w = width - e0 // the last chunk takes the tail
 		}
 		if v > 0 {
-			r0 := 0
-			if useAsm {
-				for ; r0+4 <= rows; r0 += 4 {
-					var xp *float64
-					if mode == modeScale {
-						xp = &x[r0*xs+e0]
-					}
-					fmaTile4(v, mode, &a[r0*ars], ars, ats, &b[e0], bs, n, &c[r0*cs+e0], cs, xp, xs, s)
-				}
-			}
-			if avx2 {
-				for ; r0+4 <= rows; r0 += 4 {
-					for q := 0; q < v; q++ {
-						e := e0 + 8*q
-						var xp *float64
-						if mode == modeScale {
-							xp = &x[r0*xs+e]
-						}
-						fmaTile4x8AVX2(mode, &a[r0*ars], ars, ats, &b[e], bs, n, &c[r0*cs+e], cs, xp, xs, s)
-					}
-				}
-			}
+			r0 := asmRows(level, v, rows, mode, a, ars, ats, b[e0:], bs, n, c[e0:], cs, sub(x, e0, mode), xs, s)
 			if r0 < rows {
 				mulAddGo(rows-r0, 8*v, mode, a[r0*ars:], ars, ats, b[e0:], bs, n, c[r0*cs+e0:], cs, sub(x, r0*xs+e0, mode), xs, s)
 			}

@@ -1,4 +1,8 @@
+//go:build amd64 && !noasm
+
 package optimize
+
+import "golang.org/x/sys/cpu"
 
 // fmaTile4 is the AVX-512 tile of mulAdd: 4 rows, 8v columns (v = 1..4);
 // see kernel_amd64.s. The caller checks the bounds.
@@ -12,64 +16,45 @@ func fmaTile4(v, mode int, a *float64, ars, ats int, b *float64, bs, n int, c *f
 //go:noescape
 func fmaTile4x8AVX2(mode int, a *float64, ars, ats int, b *float64, bs, n int, c *float64, cs int, x *float64, xs int, s float64)
 
-func cpuid(eaxArg, ecxArg uint32) (eax, ebx, ecx, edx uint32)
-
-func xgetbv() (eax, edx uint32)
+// asmRows runs the assembly tiles of level on the rows 0..r0-1 of a column
+// chunk of 8v columns (the chunk's first column at b[0], c[0] and x[0]),
+// r0 = rows rounded down to a multiple of 4, and returns r0 (0 for levelGo:
+// every row is left to the Go code). The bounds were checked by mulAdd.
+func asmRows(level kernelLevel, v, rows, mode int, a []float64, ars, ats int, b []float64, bs, n int, c []float64, cs int, x []float64, xs int, s float64) int {
+	r0 := 0
+	switch level {
+	case levelAVX512:
+		for ; r0+4 <= rows; r0 += 4 {
+			var xp *float64
+			if mode == modeScale {
+				xp = &x[r0*xs]
+			}
+			fmaTile4(v, mode, &a[r0*ars], ars, ats, &b[0], bs, n, &c[r0*cs], cs, xp, xs, s)
+		}
+	case levelAVX2:
+		for ; r0+4 <= rows; r0 += 4 {
+			for q := 0; q < v; q++ {
+				e := 8 * q
+				var xp *float64
+				if mode == modeScale {
+					xp = &x[r0*xs+e]
+				}
+				fmaTile4x8AVX2(mode, &a[r0*ars], ars, ats, &b[e], bs, n, &c[r0*cs+e], cs, xp, xs, s)
+			}
+		}
+	}
+	return r0
+}
 
 // haveAVX512 reports whether the CPU and the OS support AVX-512F and
-// AVX-512VL (the
-// ZMM registers and the mask registers are saved by the OS). It is set
-// once, at package initialisation, and never changed.
-var haveAVX512 = detectAVX512()
+// AVX-512VL (the ZMM registers and the mask registers are saved by the
+// OS), as golang.org/x/sys/cpu reads them at initialisation; it is never
+// changed.
+var haveAVX512 = cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL
 
-// haveAVX2 reports whether the CPU and the OS support AVX2 and FMA (set
+// haveAVX2 reports whether the CPU and the OS support AVX2 and FMA (read
 // once, at package initialisation).
-var haveAVX2 = detectAVX2()
-
-func detectAVX2() bool {
-	maxLeaf, _, _, _ := cpuid(0, 0)
-	if maxLeaf < 7 {
-		return false
-	}
-	_, _, ecx1, _ := cpuid(1, 0)
-	const (
-		fma     = 1 << 12
-		osxsave = 1 << 27
-		avx     = 1 << 28
-	)
-	if ecx1&(fma|osxsave|avx) != fma|osxsave|avx {
-		return false
-	}
-	if xcr0, _ := xgetbv(); xcr0&6 != 6 {
-		return false
-	}
-	_, ebx7, _, _ := cpuid(7, 0)
-	const avx2 = 1 << 5
-	return ebx7&avx2 != 0
-}
-
-func detectAVX512() bool {
-	maxLeaf, _, _, _ := cpuid(0, 0)
-	if maxLeaf < 7 {
-		return false
-	}
-	_, _, ecx1, _ := cpuid(1, 0)
-	const osxsave = 1 << 27
-	if ecx1&osxsave == 0 {
-		return false
-	}
-	// XCR0: SSE (bit 1), AVX (2), opmask (5), ZMM_Hi256 (6), Hi16_ZMM (7).
-	xcr0, _ := xgetbv()
-	if xcr0&0xe6 != 0xe6 {
-		return false
-	}
-	_, ebx7, _, _ := cpuid(7, 0)
-	const (
-		avx512f  = 1 << 16
-		avx512vl = 1 << 31
-	)
-	return ebx7&avx512f != 0 && ebx7&avx512vl != 0
-}
+var haveAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 // The kernels of vec.go (vec_amd64.s); n is a positive multiple of 8.
 

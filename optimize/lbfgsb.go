@@ -3,8 +3,6 @@ package optimize
 import (
 	"fmt"
 	"math"
-
-	"gonum.org/v1/gonum/floats"
 )
 
 // LBFGSB is a projected limited-memory BFGS method for the bound H >= 0,
@@ -728,7 +726,3 @@ func residualEpsBits(h, g []float64, gamma float64) (uint64, uint64) {
 	}
 	return r, e
 }
-
-func dot(a, b []float64) float64 { return floats.Dot(a, b) }
-
-func axpy(a float64, x, y []float64) { floats.AddScaled(y, a, x) }

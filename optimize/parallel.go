@@ -157,10 +157,3 @@ func (ch *chunker) max(n, k int) float64 {
 	}
 	return m
 }
-
-// dot returns a.b.
-func (ch *chunker) dot(a, b []float64) float64 {
-	n := len(a)
-	ch.run(n, func(c, lo, hi int) { ch.part[c][0] = dot(a[lo:hi], b[lo:hi]) })
-	return ch.sum(n, 0)
-}

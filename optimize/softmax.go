@@ -7,13 +7,22 @@ package optimize
 // (the cross-entropy of label y is log1p(rest) + m - row_y, with row_y the
 // logit before the call). rest is summed in 8 lanes (lane j mod 8)
 // reduced as reduce8, so that the AVX-512 version (softmax_amd64.s) gives
-// the same bits. With useAsm, row must be readable up to K rounded up to a
-// multiple of 8.
+// the same bits. K = len(row) >= 1.
+//
+// The AVX-512 version reads and writes row[0:K] only, although it works on
+// vectors of 8: it runs over the vectors at byte offsets 0, 64, ..., R8 =
+// 64 (ceil(K/8) - 1), and every load and store of the last one is masked
+// by K7 to its first K - 8 (ceil(K/8) - 1) lanes (all 8 when 8 divides K);
+// AVX-512 masked loads and stores do not access the masked-off elements
+// (no read, no write, no fault: Intel SDM vol. 1, "memory fault
+// suppression" of AVX-512 masked operations). So no bound beyond len(row)
+// is needed (TestSoftmaxRowBounds runs it on rows that end at an
+// inaccessible page, and with sentinels after the row).
 func softmaxRow(useAsm bool, row []float64, invN float64) (m, rest float64) {
 	k := len(row)
 	if useAsm && haveAVX512 {
 		var out [3]float64
-		softmaxRowAVX(k, &row[:cap(row)][0], &exp2Table, invN, &out)
+		softmaxRowAVX(k, &row[0], &exp2Table, invN, &out)
 		return out[0], out[1]
 	}
 	m = row[0]

@@ -1,3 +1,5 @@
+//go:build amd64 && !noasm
+
 #include "textflag.h"
 
 // REDUCE as in vec_amd64.s.
@@ -10,8 +12,9 @@
 	VADDSD Xt, Xr, Xr
 
 // Constants of softmaxRowAVX (see expReduced): 32/ln2, 1.5*2^52, ln2/32
-// split high and low, the Taylor coefficients, -708, 1023 and 16 (int64),
-// and the table 2^(j/32) (a copy of exp2Table).
+// split high and low, 1, the Taylor coefficients, -708, 1023 and 16
+// (int64), and -Inf (the start of the maximum). The table 2^(j/32) is
+// exp2Table, passed as an argument.
 DATA smconst<>+0(SB)/8, $0x40471547652b82fe   // 32/ln2
 DATA smconst<>+8(SB)/8, $0x4338000000000000   // 1.5*2^52
 DATA smconst<>+16(SB)/8, $0x3f962e42fefa0000  // hi
@@ -30,7 +33,8 @@ GLOBL smconst<>(SB), RODATA|NOPTR, $112
 
 // func softmaxRowAVX(k int, row *float64, table *[32]float64, invN float64, out *[3]float64)
 //
-// For the logits row[0:k] (row readable up to k rounded up to 8): m = the
+// For the logits row[0:k] (only those are read and written: the last
+// vector's loads and stores are masked by K7, see softmaxRow): m = the
 // largest, am = the first index of m, e_j = exp(row_j - m) as expReduced
 // (0 below -708), rest = the sum of e_j over j != am in 8 lanes (lane
 // j mod 8) reduced as REDUCE, and row_j = e_j * invN / (1 + rest).

@@ -280,3 +280,44 @@ func dot4Indexed(idx []int32, u, v, a, b []float64) (out [4]float64) {
 	}
 	return out
 }
+
+// dot returns a.b (a and b of the same length) summed as gonum's amd64
+// floats.Dot, the order the iterates were first recorded with: four lanes
+// (element i in lane i mod 4, the last n mod 4 elements in lane 0), each
+// product rounded before it is added, reduced as (l0 + l2) + (l1 + l3).
+// Written out here, it gives the same bits on every machine and with the
+// noasm build tag (under which gonum sums in another order).
+func dot(a, b []float64) float64 {
+	if len(a) != len(b) {
+		panic("optimize: dot of vectors of different lengths")
+	}
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += float64(a[i] * b[i])
+		s1 += float64(a[i+1] * b[i+1])
+		s2 += float64(a[i+2] * b[i+2])
+		s3 += float64(a[i+3] * b[i+3])
+	}
+	for ; i < len(a); i++ {
+		s0 += float64(a[i] * b[i])
+	}
+	return (s0 + s2) + (s1 + s3)
+}
+
+// axpy sets y += a x elementwise (each product rounded, as gonum's
+// floats.AddScaled).
+func axpy(a float64, x, y []float64) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] += float64(a * v)
+	}
+}
+
+// addTo sets dst += s elementwise.
+func addTo(dst, s []float64) {
+	dst = dst[:len(s)]
+	for i, v := range s {
+		dst[i] += v
+	}
+}

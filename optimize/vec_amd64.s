@@ -1,3 +1,5 @@
+//go:build amd64 && !noasm
+
 #include "textflag.h"
 
 // AVX-512 kernels of the LBFGSB vector passes (see vec.go). Every n is a
