@@ -41,184 +41,196 @@ func main() {
 	w("\tCMPQ DI, $3")
 	w("\tJEQ v3")
 	w("\tJMP v4")
-	rows := []string{"R8", "R9", "R10", "R11"}
 	for V := 1; V <= 4; V++ {
-		acc := func(r, v int) string { return fmt.Sprintf("Z%d", r*V+v) }
-		rowPtrs := func(base, stride string) {
-			w("\tMOVQ %s, R8", base)
-			w("\tLEAQ (R8)(%s*1), R9", stride)
-			w("\tLEAQ (R9)(%s*1), R10", stride)
-			w("\tLEAQ (R10)(%s*1), R11", stride)
-		}
-		w("")
-		w("v%d:", V)
-		w("\tMOVQ c+64(FP), DX")
-		w("\tMOVQ cs+72(FP), BX")
-		w("\tSHLQ $3, BX")
-		w("\tMOVQ mode+8(FP), AX")
-		w("\tCMPQ AX, $1")
-		w("\tJEQ v%d_load", V)
-		w("\tCMPQ AX, $2")
-		w("\tJEQ v%d_scale", V)
-		for r := 0; r < 4; r++ {
-			for v := 0; v < V; v++ {
-				w("\tVPXORQ %s, %s, %s", acc(r, v), acc(r, v), acc(r, v))
-			}
-		}
-		w("\tJMP v%d_main", V)
-		w("v%d_load:", V)
-		rowPtrs("DX", "BX")
-		for r := 0; r < 4; r++ {
-			for v := 0; v < V; v++ {
-				w("\tVMOVUPD %d(%s), %s", 64*v, rows[r], acc(r, v))
-			}
-		}
-		w("\tJMP v%d_main", V)
-		w("v%d_scale:", V)
-		w("\tMOVQ x+80(FP), AX")
-		w("\tMOVQ xs+88(FP), R12")
-		w("\tSHLQ $3, R12")
-		w("\tVBROADCASTSD s+96(FP), Z24")
-		rowPtrs("AX", "R12")
-		for r := 0; r < 4; r++ {
-			for v := 0; v < V; v++ {
-				w("\tVMULPD %d(%s), Z24, %s", 64*v, rows[r], acc(r, v))
-			}
-		}
-		w("v%d_main:", V)
-		w("\tMOVQ ars+24(FP), AX")
-		w("\tSHLQ $3, AX")
-		rowPtrs("a+16(FP)", "AX")
-		w("\tMOVQ ats+32(FP), R12")
-		w("\tSHLQ $3, R12")
-		w("\tMOVQ b+40(FP), SI")
-		w("\tMOVQ bs+48(FP), R13")
-		w("\tSHLQ $3, R13")
-		w("\tMOVQ n+56(FP), CX")
-		w("\tTESTQ CX, CX")
-		w("\tJEQ v%d_store", V)
-		w("v%d_loop:", V)
-		for v := 0; v < V; v++ {
-			w("\tVMOVUPD %d(SI), Z%d", 64*v, 16+v)
-		}
-		if V == 1 {
-			for r := 0; r < 4; r++ {
-				w("\tVFMADD231PD.BCST (%s), Z16, %s", rows[r], acc(r, 0))
-			}
-		} else {
-			for r := 0; r < 4; r++ {
-				w("\tVBROADCASTSD (%s), Z%d", rows[r], 20+r)
-			}
-			for r := 0; r < 4; r++ {
-				for v := 0; v < V; v++ {
-					w("\tVFMADD231PD Z%d, Z%d, %s", 20+r, 16+v, acc(r, v))
-				}
-			}
-		}
-		for r := 0; r < 4; r++ {
-			w("\tADDQ R12, %s", rows[r])
-		}
-		w("\tADDQ R13, SI")
-		w("\tDECQ CX")
-		w("\tJNZ v%d_loop", V)
-		w("v%d_store:", V)
-		rowPtrs("DX", "BX")
-		for r := 0; r < 4; r++ {
-			for v := 0; v < V; v++ {
-				w("\tVMOVUPD %s, %d(%s)", acc(r, v), 64*v, rows[r])
-			}
-		}
-		w("\tVZEROUPPER")
-		w("\tRET")
+		avx512Tile(w, V)
 	}
-	// The AVX2 tile: 4 rows by 8 columns (two YMM registers per row, 8
-	// accumulators; AVX2 has 16 vector registers).
+	avx2Tile(w)
+	if err := os.WriteFile(*out, b.Bytes(), 0o644); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// rows are the registers of the row pointers of A (and of C and X).
+func rows() []string { return []string{"R8", "R9", "R10", "R11"} }
+
+// avx512Tile writes the part of fmaTile4 for V vectors of 8 columns
+// (labels vV...): 4V accumulators in Z registers.
+func avx512Tile(w func(string, ...any), V int) {
+	rows := rows()
+	acc := func(r, v int) string { return fmt.Sprintf("Z%d", r*V+v) }
+	rowPtrs := func(base, stride string) {
+		w("\tMOVQ %s, R8", base)
+		w("\tLEAQ (R8)(%s*1), R9", stride)
+		w("\tLEAQ (R9)(%s*1), R10", stride)
+		w("\tLEAQ (R10)(%s*1), R11", stride)
+	}
+	w("")
+	w("v%d:", V)
+	w("\tMOVQ c+64(FP), DX")
+	w("\tMOVQ cs+72(FP), BX")
+	w("\tSHLQ $3, BX")
+	w("\tMOVQ mode+8(FP), AX")
+	w("\tCMPQ AX, $1")
+	w("\tJEQ v%d_load", V)
+	w("\tCMPQ AX, $2")
+	w("\tJEQ v%d_scale", V)
+	for r := 0; r < 4; r++ {
+		for v := 0; v < V; v++ {
+			w("\tVPXORQ %s, %s, %s", acc(r, v), acc(r, v), acc(r, v))
+		}
+	}
+	w("\tJMP v%d_main", V)
+	w("v%d_load:", V)
+	rowPtrs("DX", "BX")
+	for r := 0; r < 4; r++ {
+		for v := 0; v < V; v++ {
+			w("\tVMOVUPD %d(%s), %s", 64*v, rows[r], acc(r, v))
+		}
+	}
+	w("\tJMP v%d_main", V)
+	w("v%d_scale:", V)
+	w("\tMOVQ x+80(FP), AX")
+	w("\tMOVQ xs+88(FP), R12")
+	w("\tSHLQ $3, R12")
+	w("\tVBROADCASTSD s+96(FP), Z24")
+	rowPtrs("AX", "R12")
+	for r := 0; r < 4; r++ {
+		for v := 0; v < V; v++ {
+			w("\tVMULPD %d(%s), Z24, %s", 64*v, rows[r], acc(r, v))
+		}
+	}
+	w("v%d_main:", V)
+	w("\tMOVQ ars+24(FP), AX")
+	w("\tSHLQ $3, AX")
+	rowPtrs("a+16(FP)", "AX")
+	w("\tMOVQ ats+32(FP), R12")
+	w("\tSHLQ $3, R12")
+	w("\tMOVQ b+40(FP), SI")
+	w("\tMOVQ bs+48(FP), R13")
+	w("\tSHLQ $3, R13")
+	w("\tMOVQ n+56(FP), CX")
+	w("\tTESTQ CX, CX")
+	w("\tJEQ v%d_store", V)
+	w("v%d_loop:", V)
+	for v := 0; v < V; v++ {
+		w("\tVMOVUPD %d(SI), Z%d", 64*v, 16+v)
+	}
+	if V == 1 {
+		for r := 0; r < 4; r++ {
+			w("\tVFMADD231PD.BCST (%s), Z16, %s", rows[r], acc(r, 0))
+		}
+	} else {
+		for r := 0; r < 4; r++ {
+			w("\tVBROADCASTSD (%s), Z%d", rows[r], 20+r)
+		}
+		for r := 0; r < 4; r++ {
+			for v := 0; v < V; v++ {
+				w("\tVFMADD231PD Z%d, Z%d, %s", 20+r, 16+v, acc(r, v))
+			}
+		}
+	}
+	for r := 0; r < 4; r++ {
+		w("\tADDQ R12, %s", rows[r])
+	}
+	w("\tADDQ R13, SI")
+	w("\tDECQ CX")
+	w("\tJNZ v%d_loop", V)
+	w("v%d_store:", V)
+	rowPtrs("DX", "BX")
+	for r := 0; r < 4; r++ {
+		for v := 0; v < V; v++ {
+			w("\tVMOVUPD %s, %d(%s)", acc(r, v), 64*v, rows[r])
+		}
+	}
+	w("\tVZEROUPPER")
+	w("\tRET")
+}
+
+// avx2Tile writes fmaTile4x8AVX2: 4 rows by 8 columns (two YMM registers per
+// row, 8 accumulators; AVX2 has 16 vector registers).
+func avx2Tile(w func(string, ...any)) {
+	rows := rows()
 	w("")
 	w("// func fmaTile4x8AVX2(mode int, a *float64, ars, ats int, b *float64, bs, n int, c *float64, cs int, x *float64, xs int, s float64)")
 	w("//")
 	w("// fmaTile4 for 4 rows by 8 columns with AVX2 and FMA (the same chains).")
 	w("TEXT ·fmaTile4x8AVX2(SB), NOSPLIT, $0-96")
-	{
-		acc := func(r, v int) string { return fmt.Sprintf("Y%d", 2*r+v) }
-		rowPtrs := func(base, stride string) {
-			w("\tMOVQ %s, R8", base)
-			w("\tLEAQ (R8)(%s*1), R9", stride)
-			w("\tLEAQ (R9)(%s*1), R10", stride)
-			w("\tLEAQ (R10)(%s*1), R11", stride)
-		}
-		w("\tMOVQ c+56(FP), DX")
-		w("\tMOVQ cs+64(FP), BX")
-		w("\tSHLQ $3, BX")
-		w("\tMOVQ mode+0(FP), AX")
-		w("\tCMPQ AX, $1")
-		w("\tJEQ a2_load")
-		w("\tCMPQ AX, $2")
-		w("\tJEQ a2_scale")
-		for r := 0; r < 4; r++ {
-			for v := 0; v < 2; v++ {
-				w("\tVXORPD %s, %s, %s", acc(r, v), acc(r, v), acc(r, v))
-			}
-		}
-		w("\tJMP a2_main")
-		w("a2_load:")
-		rowPtrs("DX", "BX")
-		for r := 0; r < 4; r++ {
-			for v := 0; v < 2; v++ {
-				w("\tVMOVUPD %d(%s), %s", 32*v, rows[r], acc(r, v))
-			}
-		}
-		w("\tJMP a2_main")
-		w("a2_scale:")
-		w("\tMOVQ x+72(FP), AX")
-		w("\tMOVQ xs+80(FP), R12")
-		w("\tSHLQ $3, R12")
-		w("\tVBROADCASTSD s+88(FP), Y14")
-		rowPtrs("AX", "R12")
-		for r := 0; r < 4; r++ {
-			for v := 0; v < 2; v++ {
-				w("\tVMULPD %d(%s), Y14, %s", 32*v, rows[r], acc(r, v))
-			}
-		}
-		w("a2_main:")
-		w("\tMOVQ ars+16(FP), AX")
-		w("\tSHLQ $3, AX")
-		rowPtrs("a+8(FP)", "AX")
-		w("\tMOVQ ats+24(FP), R12")
-		w("\tSHLQ $3, R12")
-		w("\tMOVQ b+32(FP), SI")
-		w("\tMOVQ bs+40(FP), R13")
-		w("\tSHLQ $3, R13")
-		w("\tMOVQ n+48(FP), CX")
-		w("\tTESTQ CX, CX")
-		w("\tJEQ a2_store")
-		w("a2_loop:")
-		w("\tVMOVUPD 0(SI), Y8")
-		w("\tVMOVUPD 32(SI), Y9")
-		for r := 0; r < 4; r++ {
-			w("\tVBROADCASTSD (%s), Y%d", rows[r], 10+r)
-		}
-		for r := 0; r < 4; r++ {
-			for v := 0; v < 2; v++ {
-				w("\tVFMADD231PD Y%d, Y%d, %s", 10+r, 8+v, acc(r, v))
-			}
-		}
-		for r := 0; r < 4; r++ {
-			w("\tADDQ R12, %s", rows[r])
-		}
-		w("\tADDQ R13, SI")
-		w("\tDECQ CX")
-		w("\tJNZ a2_loop")
-		w("a2_store:")
-		rowPtrs("DX", "BX")
-		for r := 0; r < 4; r++ {
-			for v := 0; v < 2; v++ {
-				w("\tVMOVUPD %s, %d(%s)", acc(r, v), 32*v, rows[r])
-			}
-		}
-		w("\tVZEROUPPER")
-		w("\tRET")
+	acc := func(r, v int) string { return fmt.Sprintf("Y%d", 2*r+v) }
+	rowPtrs := func(base, stride string) {
+		w("\tMOVQ %s, R8", base)
+		w("\tLEAQ (R8)(%s*1), R9", stride)
+		w("\tLEAQ (R9)(%s*1), R10", stride)
+		w("\tLEAQ (R10)(%s*1), R11", stride)
 	}
-	if err := os.WriteFile(*out, b.Bytes(), 0o644); err != nil {
-		log.Fatal(err)
+	w("\tMOVQ c+56(FP), DX")
+	w("\tMOVQ cs+64(FP), BX")
+	w("\tSHLQ $3, BX")
+	w("\tMOVQ mode+0(FP), AX")
+	w("\tCMPQ AX, $1")
+	w("\tJEQ a2_load")
+	w("\tCMPQ AX, $2")
+	w("\tJEQ a2_scale")
+	for r := 0; r < 4; r++ {
+		for v := 0; v < 2; v++ {
+			w("\tVXORPD %s, %s, %s", acc(r, v), acc(r, v), acc(r, v))
+		}
 	}
+	w("\tJMP a2_main")
+	w("a2_load:")
+	rowPtrs("DX", "BX")
+	for r := 0; r < 4; r++ {
+		for v := 0; v < 2; v++ {
+			w("\tVMOVUPD %d(%s), %s", 32*v, rows[r], acc(r, v))
+		}
+	}
+	w("\tJMP a2_main")
+	w("a2_scale:")
+	w("\tMOVQ x+72(FP), AX")
+	w("\tMOVQ xs+80(FP), R12")
+	w("\tSHLQ $3, R12")
+	w("\tVBROADCASTSD s+88(FP), Y14")
+	rowPtrs("AX", "R12")
+	for r := 0; r < 4; r++ {
+		for v := 0; v < 2; v++ {
+			w("\tVMULPD %d(%s), Y14, %s", 32*v, rows[r], acc(r, v))
+		}
+	}
+	w("a2_main:")
+	w("\tMOVQ ars+16(FP), AX")
+	w("\tSHLQ $3, AX")
+	rowPtrs("a+8(FP)", "AX")
+	w("\tMOVQ ats+24(FP), R12")
+	w("\tSHLQ $3, R12")
+	w("\tMOVQ b+32(FP), SI")
+	w("\tMOVQ bs+40(FP), R13")
+	w("\tSHLQ $3, R13")
+	w("\tMOVQ n+48(FP), CX")
+	w("\tTESTQ CX, CX")
+	w("\tJEQ a2_store")
+	w("a2_loop:")
+	w("\tVMOVUPD 0(SI), Y8")
+	w("\tVMOVUPD 32(SI), Y9")
+	for r := 0; r < 4; r++ {
+		w("\tVBROADCASTSD (%s), Y%d", rows[r], 10+r)
+	}
+	for r := 0; r < 4; r++ {
+		for v := 0; v < 2; v++ {
+			w("\tVFMADD231PD Y%d, Y%d, %s", 10+r, 8+v, acc(r, v))
+		}
+	}
+	for r := 0; r < 4; r++ {
+		w("\tADDQ R12, %s", rows[r])
+	}
+	w("\tADDQ R13, SI")
+	w("\tDECQ CX")
+	w("\tJNZ a2_loop")
+	w("a2_store:")
+	rowPtrs("DX", "BX")
+	for r := 0; r < 4; r++ {
+		for v := 0; v < 2; v++ {
+			w("\tVMOVUPD %s, %d(%s)", acc(r, v), 32*v, rows[r])
+		}
+	}
+	w("\tVZEROUPPER")
+	w("\tRET")
 }

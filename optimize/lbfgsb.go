@@ -189,135 +189,185 @@ func (m *LBFGSB) Minimize(obj Objective, x0 []float64, lim Limits) (Local, error
 	w := m.workspace(nv, mem)
 	threads, pl, asm := parallelism(obj)
 	w.asm = asm
-	evals := 0
-	eval := func(x, g []float64) (float64, error) {
-		evals++
-		return obj.FuncGrad(x, g)
-	}
-	x := x0
-	project(p, x)
-	g, gt, xt := w.g, w.gt, w.xt
-	f, err := eval(x, g)
-	if err != nil {
+	r := &lbfgsRun{p: p, obj: obj, w: w, lim: lim, mem: mem, ch: &chunker{threads: threads, pool: pl},
+		x: x0, g: w.g, gt: w.gt, xt: w.xt, gamma: 1,
+		pairs: make([]int, 0, mem+1), cS: make([]float64, mem), cY: make([]float64, mem)}
+	project(p, r.x)
+	var err error
+	if r.f, err = r.eval(r.x, r.g); err != nil {
 		return Local{}, fmt.Errorf("optimize: lbfgsb: start point: %w", err)
 	}
-	pairs := make([]int, 0, mem+1)
-	cS := make([]float64, mem)
-	cY := make([]float64, mem)
-	gamma := 1.0
-	ch := &chunker{threads: threads, pool: pl}
-	res, epsHere := residualEps(ch, p, x, g, gamma)
 	// epsMask is the eps of the binding set at x (the one the inner
 	// products over the free set were computed with); epsHere is eps
 	// computed at x, used for the binding set at the next iterate.
-	epsMask := epsHere
+	r.res, r.epsHere = residualEps(r.ch, p, r.x, r.g, r.gamma)
+	r.epsMask = r.epsHere
 	it := 0
 	status := Converged
-iterations:
 	for {
-		if st, done := lim.stop(res, it, true); done {
+		if st, done := lim.stop(r.res, it, true); done {
 			status = st
 			break
 		}
 		it++
-		accepted := false
-		var ft, dec float64
-		for attempt := 0; attempt < 2 && !accepted; attempt++ {
-			if attempt > 0 {
-				pairs = pairs[:0] // drop the memory, retry as steepest descent
-				gamma = 1
-			}
-			L := len(pairs)
-			if L > 0 && !w.reducedCoefficients(pairs, gamma, cS[:L], cY[:L]) {
-				L = 0 // singular system (not seen): steepest descent
-			}
-			// Direction, slope g.d and, when the first trial step is
-			// t = 1 (there are pairs), the trial point P(x + d) and its
-			// decrease g.(P(x + d) - x), in one pass.
-			xtReady := L > 0
-			gd, dmax, dec0 := w.direction(ch, p, x, g, xt, epsMask, pairs[:L], gamma, cS[:L], cY[:L], xtReady)
-			if !(gd < 0) && L > 0 {
-				// Not a descent direction: scaled steepest descent.
-				xtReady = false
-				L = 0
-				_, dmax, _ = w.direction(ch, p, x, g, xt, epsMask, nil, gamma, nil, nil, false)
-			}
-			t := 1.0
-			if L == 0 && dmax > 0 {
-				// No curvature information yet: move by at most 1e-2 in
-				// the max norm.
-				t = math.Min(1, 1e-2/dmax)
-			}
-			dec = dec0
-			for trial := 0; trial < maxTrials; trial++ {
-				if st, stop := lim.interrupted(); stop {
-					status = st
-					break iterations
-				}
-				if !(trial == 0 && xtReady) {
-					dec = w.trialPoint(ch, p, x, g, xt, t)
-				}
-				if !(dec < 0) {
-					break // the projection killed the step
-				}
-				ft, err = eval(xt, gt)
-				if err != nil {
-					t *= 0.1
-					continue
-				}
-				if ft <= f+armijo*dec {
-					accepted = true
-					break
-				}
-				// Approximate Wolfe (Hager-Zhang) once f is at its
-				// rounding level: no increase beyond the noise and the
-				// slope at the trial point has not turned strongly up.
-				if ft <= f+1e-14*math.Abs(f) && ch.slope(x, xt, gt) <= -0.8*dec {
-					accepted = true
-					break
-				}
-				// Quadratic interpolation, safeguarded to [0.1t, 0.5t].
-				den := 2 * (ft - f - dec)
-				tn := 0.5 * t
-				if den > 0 {
-					tn = math.Min(0.5*t, math.Max(0.1*t, -dec*t/den))
-				}
-				t = tn
-			}
-			if !accepted && len(pairs) == 0 {
-				break
-			}
-		}
-		if !accepted {
-			status = LineSearchFailed
+		ft, st, ok := r.step()
+		if !ok {
+			status = st
 			break
 		}
-		// The new pair and the inner products of the next direction.
-		slot := freeSlot(pairs, mem+1)
-		u := w.update(ch, p, x, xt, g, gt, slot, pairs, epsHere, gamma)
-		w.store(u, slot, pairs)
-		if u.sy > 1e-12*math.Sqrt(u.yy*u.ss) && u.yy > 0 {
-			if len(pairs) == mem {
-				copy(pairs, pairs[1:])
-				pairs = pairs[:mem-1]
-			}
-			pairs = append(pairs, slot)
-			gamma = u.sy / u.yy
-		}
-		x, xt = xt, x
-		g, gt = gt, g
-		f = ft
-		res = u.res
-		epsMask, epsHere = epsHere, u.eps
-		if lim.Pause != nil && res > lim.Tol && lim.Pause(it, x) {
+		r.accept(ft)
+		if lim.Pause != nil && r.res > lim.Tol && lim.Pause(it, r.x) {
 			status = Paused
 			break
 		}
 	}
-	if &x[0] != &x0[0] {
-		copy(x0, x)
+	if &r.x[0] != &x0[0] {
+		copy(x0, r.x)
 	}
-	return Local{F: f, Residual: res, Status: status, Iterations: it, Evaluations: evals}, nil
+	return Local{F: r.f, Residual: r.res, Status: status, Iterations: it, Evaluations: r.evals}, nil
+}
+
+// lbfgsRun is the state of one LBFGSB run: the current point x with its
+// gradient g and objective f, the trial point xt with its gradient gt, the
+// stored pairs (slots of the work vectors, oldest first) and the scaling
+// gamma.
+type lbfgsRun struct {
+	p     *Problem
+	obj   Objective
+	w     *lbfgsWork
+	lim   Limits
+	mem   int
+	ch    *chunker
+	evals int
+
+	x, g, xt, gt     []float64
+	f, res           float64
+	epsMask, epsHere float64
+	pairs            []int
+	cS, cY           []float64
+	gamma            float64
+}
+
+// eval evaluates the objective, counting.
+func (r *lbfgsRun) eval(x, g []float64) (float64, error) {
+	r.evals++
+	return r.obj.FuncGrad(x, g)
+}
+
+// step finds the next iterate: the quasi-Newton direction and a projected
+// backtracking search along it; if no step is found, the memory is
+// dropped and a scaled steepest-descent step is tried. It returns the
+// objective at the accepted trial point xt (gradient gt), or ok false with
+// the status to stop with (interrupted, or LineSearchFailed).
+func (r *lbfgsRun) step() (ft float64, st Status, ok bool) {
+	for attempt := 0; attempt < 2; attempt++ {
+		if attempt > 0 {
+			r.pairs = r.pairs[:0] // drop the memory, retry as steepest descent
+			r.gamma = 1
+		}
+		ft, accepted, st, stop := r.search()
+		if stop {
+			return 0, st, false
+		}
+		if accepted {
+			return ft, 0, true
+		}
+		if len(r.pairs) == 0 {
+			break
+		}
+	}
+	return 0, LineSearchFailed, false
+}
+
+// search computes the direction (quasi-Newton on the free set, or scaled
+// steepest descent without pairs or when that is not a descent direction)
+// and backtracks along the projected path P(x + t d): Armijo sufficient
+// decrease, or, once the decrease is at the rounding level of f, an
+// approximate-Wolfe condition on the slope; a non-finite trial value is
+// never accepted. stop reports an interruption (Done closed, deadline) with
+// its status.
+func (r *lbfgsRun) search() (ft float64, accepted bool, st Status, stop bool) {
+	p, w, ch := r.p, r.w, r.ch
+	x, g, xt, gt, f := r.x, r.g, r.xt, r.gt, r.f
+	cS, cY := r.cS, r.cY
+	L := len(r.pairs)
+	if L > 0 && !w.reducedCoefficients(r.pairs, r.gamma, cS[:L], cY[:L]) {
+		L = 0 // singular system (not seen): steepest descent
+	}
+	// Direction, slope g.d and, when the first trial step is t = 1 (there
+	// are pairs), the trial point P(x + d) and its decrease g.(P(x + d) -
+	// x), in one pass.
+	xtReady := L > 0
+	gd, dmax, dec := w.direction(ch, p, x, g, xt, r.epsMask, r.pairs[:L], r.gamma, cS[:L], cY[:L], xtReady)
+	if !(gd < 0) && L > 0 {
+		// Not a descent direction: scaled steepest descent.
+		xtReady = false
+		L = 0
+		_, dmax, _ = w.direction(ch, p, x, g, xt, r.epsMask, nil, r.gamma, nil, nil, false)
+	}
+	t := 1.0
+	if L == 0 && dmax > 0 {
+		// No curvature information yet: move by at most 1e-2 in the max
+		// norm.
+		t = math.Min(1, 1e-2/dmax)
+	}
+	for trial := 0; trial < maxTrials; trial++ {
+		if st, stop := r.lim.interrupted(); stop {
+			return 0, false, st, true
+		}
+		if !(trial == 0 && xtReady) {
+			dec = w.trialPoint(ch, p, x, g, xt, t)
+		}
+		if !(dec < 0) {
+			break // the projection killed the step
+		}
+		var err error
+		ft, err = r.eval(xt, gt)
+		if err != nil {
+			t *= 0.1
+			continue
+		}
+		if ft <= f+armijo*dec {
+			return ft, true, 0, false
+		}
+		// Approximate Wolfe (Hager-Zhang) once f is at its rounding level:
+		// no increase beyond the noise and the slope at the trial point
+		// has not turned strongly up.
+		if ft <= f+1e-14*math.Abs(f) && ch.slope(x, xt, gt) <= -0.8*dec {
+			return ft, true, 0, false
+		}
+		// Quadratic interpolation, safeguarded to [0.1t, 0.5t].
+		den := 2 * (ft - f - dec)
+		tn := 0.5 * t
+		if den > 0 {
+			tn = math.Min(0.5*t, math.Max(0.1*t, -dec*t/den))
+		}
+		t = tn
+	}
+	return 0, false, 0, false
+}
+
+// accept moves to the accepted trial point (objective ft): it stores the
+// new pair and the inner products of the next direction (update, store),
+// keeps the pair if its curvature is positive, and swaps the points.
+func (r *lbfgsRun) accept(ft float64) {
+	w := r.w
+	slot := freeSlot(r.pairs, r.mem+1)
+	u := w.update(r.ch, r.p, r.x, r.xt, r.g, r.gt, slot, r.pairs, r.epsHere, r.gamma)
+	w.store(u, slot, r.pairs)
+	if u.sy > 1e-12*math.Sqrt(u.yy*u.ss) && u.yy > 0 {
+		if len(r.pairs) == r.mem {
+			copy(r.pairs, r.pairs[1:])
+			r.pairs = r.pairs[:r.mem-1]
+		}
+		r.pairs = append(r.pairs, slot)
+		r.gamma = u.sy / u.yy
+	}
+	r.x, r.xt = r.xt, r.x
+	r.g, r.gt = r.gt, r.g
+	r.f = ft
+	r.res = u.res
+	r.epsMask, r.epsHere = r.epsHere, u.eps
 }
 
 // reducedCoefficients sets the coefficients of the quasi-Newton step on
@@ -556,52 +606,7 @@ func (w *lbfgsWork) update(ch *chunker, p *Problem, x, xt, g, gt []float64, slot
 				part[k+2] += o[2]
 				k += 3
 			}
-			// Inner products over the free set. Near a solution most of H
-			// is at the bound: a sub-chunk with few free entries is done
-			// on their indices only.
-			idx := w.idx[c][:0]
-			for i, m := range mf {
-				if m != 0 {
-					idx = append(idx, int32(i))
-				}
-			}
-			if len(idx) <= sparseFree {
-				for i := 0; i < nc; i++ {
-					yi, si := w.y[cand(i)][a:b], w.s[cand(i)][a:b]
-					for j := i; j < nc; j++ {
-						o := dot4Indexed(idx, yi, si, w.y[cand(j)][a:b], w.s[cand(j)][a:b])
-						for q, v := range o {
-							part[k+q] += v
-						}
-						k += 4
-					}
-				}
-				for i := 0; i < nc; i++ {
-					o := dot4Indexed(idx, w.y[cand(i)][a:b], w.s[cand(i)][a:b], bf, bf)
-					for q, v := range o {
-						part[k+q] += v
-					}
-					k += 4
-				}
-				continue
-			}
-			for i := 0; i < nc; i++ {
-				yi, si := w.y[cand(i)][a:b], w.s[cand(i)][a:b]
-				for j := i; j < nc; j++ {
-					o := dot4m(asm, yi, si, w.y[cand(j)][a:b], w.s[cand(j)][a:b], mf)
-					for q, v := range o {
-						part[k+q] += v
-					}
-					k += 4
-				}
-			}
-			for i := 0; i < nc; i++ {
-				o := dot4m(asm, w.y[cand(i)][a:b], w.s[cand(i)][a:b], bf, bf, mf)
-				for q, v := range o {
-					part[k+q] += v
-				}
-				k += 4
-			}
+			w.freeProducts(c, part, k, a, b, nc, cand, bf, mf)
 		}
 		part[5], part[6] = res, eps
 	})
@@ -626,6 +631,44 @@ func (w *lbfgsWork) update(ch *chunker, p *Problem, x, xt, g, gt []float64, slot
 		u.eps = 0
 	}
 	return u
+}
+
+// freeProducts adds to part[k:] the inner products over the free set F of
+// the sub-chunk [a, b) (mask mf, masked gradient bf) that update needs: for
+// the candidates i <= j (cand(0..nc-1)), y_i.y_j, s_i.y_j, y_i.s_j, s_i.s_j;
+// then per candidate y_i.gm, s_i.gm (and two unused). Near a solution most
+// of H is at the bound: a sub-chunk with at most sparseFree free entries is
+// done on their indices only (w.idx[c] is the scratch of chunk c).
+func (w *lbfgsWork) freeProducts(c int, part []float64, k, a, b, nc int, cand func(int) int, bf, mf []float64) {
+	idx := w.idx[c][:0]
+	for i, m := range mf {
+		if m != 0 {
+			idx = append(idx, int32(i))
+		}
+	}
+	prod := func(u, v, p, q []float64) [4]float64 {
+		if len(idx) <= sparseFree {
+			return dot4Indexed(idx, u, v, p, q)
+		}
+		return dot4m(w.asm, u, v, p, q, mf)
+	}
+	for i := 0; i < nc; i++ {
+		yi, si := w.y[cand(i)][a:b], w.s[cand(i)][a:b]
+		for j := i; j < nc; j++ {
+			o := prod(yi, si, w.y[cand(j)][a:b], w.s[cand(j)][a:b])
+			for q, v := range o {
+				part[k+q] += v
+			}
+			k += 4
+		}
+	}
+	for i := 0; i < nc; i++ {
+		o := prod(w.y[cand(i)][a:b], w.s[cand(i)][a:b], bf, bf)
+		for q, v := range o {
+			part[k+q] += v
+		}
+		k += 4
+	}
 }
 
 // store records the inner products of update for the pairs and the new
