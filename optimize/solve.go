@@ -121,6 +121,8 @@ func (s Settings) validate() error {
 		return fmt.Errorf("optimize: init scale %v must be finite and positive", s.InitScale)
 	case !(s.CertTol > 0) || math.IsInf(s.CertTol, 0):
 		return fmt.Errorf("optimize: certified-gap tolerance %v must be finite and positive", s.CertTol)
+	case s.NewMethod() == nil:
+		return errors.New("optimize: Settings.NewMethod returned a nil Method")
 	}
 	return nil
 }
