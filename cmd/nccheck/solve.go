@@ -170,7 +170,7 @@ func rows(m *mat.Dense) [][]float64 {
 }
 
 func newSolveReport(s setting.Setting, res *optimize.Result, files []string) (*solveReport, error) {
-	m, err := metrics.Measure(metrics.FromColumns(res.Point.H, metrics.ClassLabels(s.Counts)), res.Point.W, res.Point.B)
+	m, err := metrics.Measure(metrics.FromColumns(res.Point.H, metrics.ClassLabels(s.Counts)), res.Point.W, res.Point.B, metrics.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("measuring the solution: %w", err)
 	}
