@@ -178,12 +178,11 @@ func choleskyShift(build func(sigma *big.Float) [][]*big.Float, base, rel *big.F
 func inverseIteration(a, l [][]*big.Float, x0 []*big.Float, wp uint) (*big.Float, []*big.Float, int) {
 	x := x0
 	prev := near(wp)
-	lam := near(wp)
 	tol := pow2(-int(wp - 8))
 	for it := 1; ; it++ {
 		x = bigmath.CholSolve(l, x)
 		normalise(x, wp)
-		lam = rayleigh(a, x, wp)
+		lam := rayleigh(a, x, wp)
 		d := near(wp).Sub(lam, prev)
 		d.Abs(d)
 		if d.Cmp(near(wp).Mul(tol, near(wp).Abs(lam))) <= 0 || it == 60 {

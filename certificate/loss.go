@@ -1,7 +1,6 @@
 package certificate
 
 import (
-	"fmt"
 	"math/big"
 
 	"nccheck/setting"
@@ -206,13 +205,3 @@ func (l LabelSmoothing) LowerValue(g []*big.Rat, y int, alpha *big.Rat, prec uin
 	return l.soft().lowerValue(g, y, alpha, prec)
 }
 
-// checkLossSetting reports a smoothing outside [0, 1) (a LabelSmoothing
-// literal built without setting.Smoothed).
-func checkLoss(l Loss) error {
-	if ls, ok := l.(LabelSmoothing); ok {
-		if _, err := setting.Smoothed(ls.A); err != nil {
-			return fmt.Errorf("certificate: %w", err)
-		}
-	}
-	return nil
-}

@@ -13,7 +13,7 @@ type ref struct {
 	accuracy, nc4                                               float64
 	classAcc, classNC4, worst, margin, prob                     []float64
 	equinormMeans, equinormW, equiangularity, selfDuality, cdnv float64
-	gnc2, biasRelation, nc1                                     float64
+	gnc2, biasRelation                                          float64
 	mergedWith                                                  []int
 	cdnvOK, gnc2OK, angleOK                                     bool
 	global                                                      []float64
