@@ -2,9 +2,6 @@ package checkpoint
 
 import (
 	"fmt"
-	"math"
-
-	"codeberg.org/sbinet/npyio/npz"
 
 	"nccheck/metrics"
 )
@@ -13,40 +10,74 @@ import (
 // values: 4 MiB of float32 and 8 MiB of float64 for the converted block).
 const blockElems = 1 << 20
 
-// features streams a checkpoint's features from its file.
-type features struct{ c *Checkpoint }
+// features streams a checkpoint's features from its file. The block
+// buffers (and for Fortran order the whole array) are allocated by the
+// first Scan and reused by the next ones.
+type features struct {
+	c    *Checkpoint
+	free [][]float64 // the two block buffers
+	b32  []float32   // the float32 block
+	all  []float64   // Fortran order: the whole array, column-major
+}
 
 // Samples returns the checkpoint's features as metrics.Samples: every Scan
 // re-opens the file and decodes the features block by block with the npyio
-// library, converting them to float64; a non-finite value is an *Error
-// naming the array and the samples. Features stored in Fortran order are
-// read whole (one copy of the array in memory) and handed out by rows.
+// library, converting them to float64, and reads the member to its end (so
+// that its CRC-32 is checked); a non-finite value is an *Error naming the
+// array and the samples. Features stored in Fortran order are read whole
+// by the first Scan (one float64 copy of the array in memory) and handed
+// out by rows.
 func (c *Checkpoint) Samples() metrics.Samples { return &features{c: c} }
 
 func (f *features) Dims() (n, d int) { return f.c.N, f.c.D }
 
 func (f *features) Labels() []int { return f.c.Labels }
 
+// rowsPerBlock is the number of samples of a block.
+func rowsPerBlock(n, d int) int { return min(n, max(1, blockElems/d)) }
+
+// openFeatures opens the checkpoint's features member, checking that it is
+// still the one Open read.
+func (c *Checkpoint) openFeatures() (*archive, *member, error) {
+	a, err := openArchive(c.Path)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := a.open(ArrayFeatures)
+	if err != nil {
+		a.Close()
+		return nil, nil, err
+	}
+	if s := m.h.Descr.Shape; len(s) != 2 || s[0] != c.N || s[1] != c.D || floatType(m.h.Descr.Type) != c.FeatureType || m.h.Descr.Fortran != c.fortran {
+		m.Close()
+		a.Close()
+		return nil, nil, &Error{File: c.Path, Array: ArrayFeatures, Reason: "changed since the file was opened"}
+	}
+	return a, m, nil
+}
+
 func (f *features) Scan(fn func(first int, rows []float64) error) error {
 	c := f.c
 	if c.fortran {
 		return f.scanFortran(fn)
 	}
-	r, err := npz.Open(c.Path)
+	a, m, err := c.openFeatures()
 	if err != nil {
-		return &Error{File: c.Path, Reason: zipReason(c.Path, err)}
+		return err
 	}
-	defer r.Close()
-	nr, rc, err := openArray(r, c.entry)
-	if err != nil {
-		return &Error{File: c.Path, Array: ArrayFeatures, Reason: readReason(err).Error()}
-	}
-	defer rc.Close()
+	defer a.Close()
+	defer m.Close()
 	fail := func(err error) error {
 		return &Error{File: c.Path, Array: ArrayFeatures, Reason: err.Error()}
 	}
 	n, d := c.N, c.D
-	rowsPer := max(1, blockElems/d)
+	rowsPer := rowsPerBlock(n, d)
+	if f.free == nil {
+		f.free = [][]float64{make([]float64, rowsPer*d), make([]float64, rowsPer*d)}
+		if c.FeatureType == "float32" {
+			f.b32 = make([]float32, rowsPer*d)
+		}
+	}
 	// Decoding (inflate and npyio's decoder) runs in a goroutine one block
 	// ahead of fn, with two buffers, so that on two cores the reading of
 	// block i+1 overlaps the work on block i. Blocks reach fn in order.
@@ -56,8 +87,8 @@ func (f *features) Scan(fn func(first int, rows []float64) error) error {
 		err   error
 	}
 	free := make(chan []float64, 2)
-	for i := 0; i < 2; i++ {
-		free <- make([]float64, min(n, rowsPer)*d)
+	for _, b := range f.free {
+		free <- b
 	}
 	ready := make(chan block, 1)
 	stop, done := make(chan struct{}), make(chan struct{})
@@ -66,10 +97,6 @@ func (f *features) Scan(fn func(first int, rows []float64) error) error {
 	go func() {
 		defer close(done)
 		defer close(ready)
-		var b32 []float32
-		if c.FeatureType == "float32" {
-			b32 = make([]float32, min(n, rowsPer)*d)
-		}
 		for first := 0; first < n; first += rowsPer {
 			var out []float64
 			select {
@@ -79,21 +106,9 @@ func (f *features) Scan(fn func(first int, rows []float64) error) error {
 			}
 			nb := min(rowsPer, n-first)
 			blk := out[:nb*d]
-			var err error
-			if b32 != nil {
-				v := b32[:nb*d]
-				if err = readInto(nr, &v, len(v)); err == nil {
-					for i, x := range v {
-						blk[i] = float64(x)
-					}
-				}
-			} else {
-				err = readInto(nr, &blk, len(blk))
-			}
-			if err == nil {
-				if i := firstNonFinite(blk); i >= 0 {
-					err = fmt.Errorf("feature %d of sample %d is %v", i%d, first+i/d, blk[i])
-				}
+			err := f.decodeBlock(m, blk, first, d)
+			if err == nil && first+nb == n {
+				err = m.finish()
 			}
 			select {
 			case ready <- block{first: first, rows: blk, err: err}:
@@ -117,34 +132,61 @@ func (f *features) Scan(fn func(first int, rows []float64) error) error {
 	return nil
 }
 
-// scanFortran reads column-major features whole and passes them by rows.
+// decodeBlock decodes the block of samples first.. (len(blk)/d of them)
+// into blk, checking that the values are finite.
+func (f *features) decodeBlock(m *member, blk []float64, first, d int) error {
+	if f.b32 != nil {
+		v := f.b32[:len(blk)]
+		if err := m.read(&v); err != nil {
+			return err
+		}
+		for i, x := range v {
+			blk[i] = float64(x)
+		}
+	} else if err := m.read(&blk); err != nil {
+		return err
+	}
+	if i := firstNonFinite(blk); i >= 0 {
+		return fmt.Errorf("feature %d of sample %d is %v", i%d, first+i/d, blk[i])
+	}
+	return nil
+}
+
+// scanFortran reads column-major features whole (once) and passes them by
+// rows.
 func (f *features) scanFortran(fn func(first int, rows []float64) error) error {
 	c := f.c
-	r, err := npz.Open(c.Path)
-	if err != nil {
-		return &Error{File: c.Path, Reason: zipReason(c.Path, err)}
-	}
-	defer r.Close()
-	h := r.Header(c.entry)
-	if h == nil {
-		return &Error{File: c.Path, Array: ArrayFeatures, Reason: "not a readable .npy array"}
-	}
-	all, err := readFloats(r, c.entry, h) // column-major: feature j of sample i at j*N + i
-	if err != nil {
-		return &Error{File: c.Path, Array: ArrayFeatures, Reason: err.Error()}
-	}
 	n, d := c.N, c.D
-	rowsPer := max(1, blockElems/d)
-	blk := make([]float64, min(n, rowsPer)*d)
+	if f.all == nil {
+		a, m, err := c.openFeatures()
+		if err != nil {
+			return err
+		}
+		all := make([]float64, n*d) // column-major: feature j of sample i at j*N + i
+		err = m.readFloats(all)
+		if err == nil {
+			err = m.finish()
+		}
+		m.Close()
+		a.Close()
+		if err != nil {
+			return &Error{File: c.Path, Array: ArrayFeatures, Reason: err.Error()}
+		}
+		if i := firstNonFinite(all); i >= 0 {
+			return &Error{File: c.Path, Array: ArrayFeatures, Reason: fmt.Sprintf("feature %d of sample %d is %v", i/n, i%n, all[i])}
+		}
+		f.all = all
+	}
+	rowsPer := rowsPerBlock(n, d)
+	if f.free == nil {
+		f.free = [][]float64{make([]float64, rowsPer*d)}
+	}
+	blk := f.free[0]
 	for first := 0; first < n; first += rowsPer {
 		nb := min(rowsPer, n-first)
 		for s := 0; s < nb; s++ {
 			for j := 0; j < d; j++ {
-				v := all[j*n+first+s]
-				if math.IsNaN(v) || math.IsInf(v, 0) {
-					return &Error{File: c.Path, Array: ArrayFeatures, Reason: fmt.Sprintf("feature %d of sample %d is %v", j, first+s, v)}
-				}
-				blk[s*d+j] = v
+				blk[s*d+j] = f.all[j*n+first+s]
 			}
 		}
 		if err := fn(first, blk[:nb*d]); err != nil {

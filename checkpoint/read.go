@@ -1,20 +1,13 @@
 package checkpoint
 
 import (
-	"archive/zip"
-	"bufio"
-	"errors"
 	"fmt"
-	"io"
-	"math"
-	"os"
-	"sort"
-	"strings"
+	"strconv"
 
-	"codeberg.org/sbinet/npyio/npy"
-	"codeberg.org/sbinet/npyio/npz"
 	"gonum.org/v1/gonum/mat"
 
+	"nccheck/closedform"
+	"nccheck/internal/sysmem"
 	"nccheck/metrics"
 )
 
@@ -26,9 +19,21 @@ type Error struct {
 
 func (e *Error) Error() string {
 	if e.Array == "" {
-		return fmt.Sprintf("%s: %s", e.File, e.Reason)
+		return fmt.Sprintf("%s: %s", quoteName(e.File), e.Reason)
 	}
-	return fmt.Sprintf("%s: array %q: %s", e.File, e.Array, e.Reason)
+	return fmt.Sprintf("%s: array %q: %s", quoteName(e.File), e.Array, e.Reason)
+}
+
+// quoteName is s, or s quoted with Go escapes when it has a character that
+// must not reach a terminal raw (a control character, an escape sequence,
+// an invalid byte).
+func quoteName(s string) string {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == 0xfffd {
+			return strconv.Quote(s)
+		}
+	}
+	return s
 }
 
 // Array names.
@@ -63,388 +68,131 @@ type Checkpoint struct {
 	// FeatureType is the dtype of the features: "float32" or "float64".
 	FeatureType string
 
-	fortran bool   // features stored in Fortran (column-major) order
-	entry   string // the features' name inside the archive
-	size    int64  // file size in bytes
+	fortran  bool   // features stored in Fortran (column-major) order
+	wFortran bool   // classifier stored in Fortran order
+	bias     bool   // the file has a bias
+	labelSz  int    // bytes per label in the file
+	entry    string // the features' member inside the archive
+	size     int64  // file size in bytes
 }
 
-// MemoryBytes predicts the memory a measurement of the checkpoint takes,
-// in bytes, before it starts: the labels (16 N: the labels and their
-// decoded copy), W and its product matrices (8 K d + 5 * 8 K^2), a block of
-// features (12 Mi values: float32 and float64 copies, and the products of a
-// block), and for features stored in Fortran order the whole array (12 N d:
-// decoded, then converted to float64).
-func (c *Checkpoint) MemoryBytes() int64 {
-	n, d, k := int64(c.N), int64(c.D), int64(c.K)
-	b := 16*n + 8*k*d + 40*k*k + 12*blockElems + 8*min(n, blockElems/max(d, 1)+1)*k
-	if c.fortran {
-		b += 12 * n * d
-	}
-	return b
+// OpenSettings configure OpenWith.
+type OpenSettings struct {
+	// MaxMemory is the most memory, in bytes, the opening and the
+	// measurement of the checkpoint (MemoryBytes) may need; the file is
+	// refused before anything large is allocated when it needs more. 0
+	// means the memory the process may still allocate (the smallest of the
+	// system's available memory, the resource limits and the control
+	// group's limit); negative means no limit.
+	MaxMemory int64
+	// MemorySource names MaxMemory in the refusal ("RLIMIT_AS"); it is
+	// filled in when MaxMemory is 0.
+	MemorySource string
+	// Prec is the precision of the prediction the measurement will make
+	// (Options.Prec), for the prediction of its memory; 0 means
+	// closedform.DefaultPrec.
+	Prec uint
 }
 
 // Size returns the file's size in bytes.
 func (c *Checkpoint) Size() int64 { return c.size }
 
-// Open reads a checkpoint's header data: the classifier, the bias, the
-// labels and the epoch, and the shape and dtype of the features, and checks
-// them (shapes agree, labels in 0..K-1, every class present, W and b
-// finite, dtypes supported). Errors are *Error.
-func Open(path string) (*Checkpoint, error) {
-	st, err := os.Stat(path)
-	if err != nil {
-		return nil, &Error{File: path, Reason: err.Error()}
-	}
-	r, err := npz.Open(path)
-	if err != nil {
-		return nil, &Error{File: path, Reason: zipReason(path, err)}
-	}
-	defer r.Close()
-	c := &Checkpoint{Path: path, size: st.Size()}
-	names := map[string]string{} // array name -> entry name
-	for _, k := range r.Keys() {
-		names[strings.TrimSuffix(k, ".npy")] = k
-	}
-	fail := func(array, format string, args ...any) (*Checkpoint, error) {
-		return nil, &Error{File: path, Array: array, Reason: fmt.Sprintf(format, args...)}
-	}
-	for _, a := range []string{ArrayFeatures, ArrayLabels, ArrayClassifier} {
-		if _, ok := names[a]; !ok {
-			var have []string
-			for n := range names {
-				have = append(have, n)
-			}
-			sort.Strings(have)
-			return fail(a, "missing (the file has: %s)", strings.Join(have, ", "))
-		}
-	}
-	hdr := func(a string) (*npy.Header, error) {
-		h := r.Header(names[a])
-		if h == nil {
-			// Read it again to get the library's error.
-			rc, err := r.Open(names[a])
-			if err == nil {
-				_, err = npy.NewReader(rc)
-				rc.Close()
-			}
-			reason := "not a readable .npy array"
-			if err != nil {
-				reason += ": " + oneLine(err.Error())
-			}
-			return nil, &Error{File: path, Array: a, Reason: reason}
-		}
-		return h, nil
-	}
+// Open is OpenWith with the default settings.
+func Open(path string) (*Checkpoint, error) { return OpenWith(path, OpenSettings{}) }
 
-	// Features: shape and dtype only.
-	fh, err := hdr(ArrayFeatures)
+// OpenWith reads a checkpoint's header data: the classifier, the bias,
+// the labels and the epoch, and the shape and dtype of the features, and
+// checks them before it reads any data: the path is a regular file, the
+// archive has one member per array, every header is readable, every
+// member holds exactly the bytes its shape and dtype declare, the shapes
+// agree, the dtypes are supported and the memory the measurement needs
+// fits set.MaxMemory. Then it reads the arrays (each to its end, so that
+// the zip CRC-32 is checked) and checks their values: labels in 0..K-1,
+// every class present, W and b finite. Errors are *Error.
+func OpenWith(path string, set OpenSettings) (*Checkpoint, error) {
+	a, err := openArchive(path)
 	if err != nil {
 		return nil, err
 	}
-	if len(fh.Descr.Shape) != 2 {
-		return fail(ArrayFeatures, "has shape %v; want 2 dimensions (N x d)", fh.Descr.Shape)
+	defer a.Close()
+	c := &Checkpoint{Path: path, size: a.size}
+	if err := c.featuresHeader(a); err != nil {
+		return nil, err
 	}
-	c.N, c.D = fh.Descr.Shape[0], fh.Descr.Shape[1]
-	if c.N < 1 || c.D < 1 {
-		return fail(ArrayFeatures, "has shape %v; want N >= 1 samples and d >= 1", fh.Descr.Shape)
-	}
-	if c.FeatureType = floatType(fh.Descr.Type); c.FeatureType == "" {
-		return fail(ArrayFeatures, "has dtype %s; want float32 or float64", fh.Descr.Type)
-	}
-	c.fortran = fh.Descr.Fortran
-	c.entry = names[ArrayFeatures]
-
-	// Classifier.
-	ch, err := hdr(ArrayClassifier)
+	cm, err := c.classifierHeader(a)
 	if err != nil {
 		return nil, err
 	}
-	if len(ch.Descr.Shape) != 2 {
-		return fail(ArrayClassifier, "has shape %v; want 2 dimensions (K x d)", ch.Descr.Shape)
-	}
-	c.K = ch.Descr.Shape[0]
-	if ch.Descr.Shape[1] != c.D {
-		return fail(ArrayClassifier, "has shape %v; want K x %d (d of the features)", ch.Descr.Shape, c.D)
-	}
-	if c.K < 2 || c.K > MaxClasses {
-		return fail(ArrayClassifier, "has %d rows; want K between 2 and %d classes", c.K, MaxClasses)
-	}
-	wdata, err := readFloats(r, names[ArrayClassifier], ch)
+	defer cm.Close()
+	lm, err := c.labelsHeader(a)
 	if err != nil {
-		return fail(ArrayClassifier, "%s", err)
+		return nil, err
 	}
-	if i := firstNonFinite(wdata); i >= 0 {
-		return fail(ArrayClassifier, "entry (%d, %d) is %v", i/c.D, i%c.D, wdata[i])
-	}
-	if ch.Descr.Fortran {
-		wdata = transpose(wdata, c.D, c.K)
-	}
-	c.W = mat.NewDense(c.K, c.D, wdata)
-
-	// Bias.
-	if name, ok := names[ArrayBias]; ok {
-		bh, err := hdr(ArrayBias)
-		if err != nil {
+	defer lm.Close()
+	var bm, em *member
+	if _, ok := a.members[ArrayBias]; ok {
+		if bm, err = c.biasHeader(a); err != nil {
 			return nil, err
 		}
-		if len(bh.Descr.Shape) != 1 || bh.Descr.Shape[0] != c.K {
-			return fail(ArrayBias, "has shape %v; want (%d,) (K of the classifier)", bh.Descr.Shape, c.K)
-		}
-		if c.B, err = readFloats(r, name, bh); err != nil {
-			return fail(ArrayBias, "%s", err)
-		}
-		if i := firstNonFinite(c.B); i >= 0 {
-			return fail(ArrayBias, "entry %d is %v", i, c.B[i])
-		}
+		defer bm.Close()
 	}
-
-	// Labels.
-	lh, err := hdr(ArrayLabels)
-	if err != nil {
-		return nil, err
-	}
-	if len(lh.Descr.Shape) != 1 || lh.Descr.Shape[0] != c.N {
-		return fail(ArrayLabels, "has shape %v; want (%d,) (one label per row of features)", lh.Descr.Shape, c.N)
-	}
-	if c.Labels, err = readInts(r, names[ArrayLabels], lh); err != nil {
-		return fail(ArrayLabels, "%s", err)
-	}
-	c.Counts = make([]int, c.K)
-	for i, y := range c.Labels {
-		if y < 0 || y >= c.K {
-			return fail(ArrayLabels, "label %d of sample %d is out of range 0..%d (K = %d classifier rows)", y, i, c.K-1, c.K)
-		}
-		c.Counts[y]++
-	}
-	for k, n := range c.Counts {
-		if n == 0 {
-			return fail(ArrayLabels, "class %d has no samples (every class 0..%d needs one)", k, c.K-1)
-		}
-	}
-
-	// Epoch.
-	if name, ok := names[ArrayEpoch]; ok {
-		eh, err := hdr(ArrayEpoch)
-		if err != nil {
+	if _, ok := a.members[ArrayEpoch]; ok {
+		if em, err = c.epochHeader(a); err != nil {
 			return nil, err
 		}
-		if len(eh.Descr.Shape) != 0 && !(len(eh.Descr.Shape) == 1 && eh.Descr.Shape[0] == 1) {
-			return fail(ArrayEpoch, "has shape %v; want a scalar", eh.Descr.Shape)
+		defer em.Close()
+	}
+	if err := c.checkMemory(set); err != nil {
+		return nil, err
+	}
+	if err := c.readClassifier(cm); err != nil {
+		return nil, err
+	}
+	if bm != nil {
+		if err := c.readBias(bm); err != nil {
+			return nil, err
 		}
-		var v []int
-		if intType(eh.Descr.Type) {
-			v, err = readInts(r, name, eh)
-		} else if floatType(eh.Descr.Type) != "" {
-			var f []float64
-			if f, err = readFloats(r, name, eh); err == nil && (f[0] != math.Trunc(f[0]) || math.Abs(f[0]) > 1e15) {
-				err = fmt.Errorf("%v is not a whole number", f[0])
-			} else if err == nil {
-				v = []int{int(f[0])}
-			}
-		} else {
-			err = fmt.Errorf("has dtype %s; want an integer", eh.Descr.Type)
+	}
+	if err := c.readLabels(lm); err != nil {
+		return nil, err
+	}
+	if em != nil {
+		if err := c.readEpoch(em); err != nil {
+			return nil, err
 		}
-		if err != nil {
-			return fail(ArrayEpoch, "%s", err)
-		}
-		e := int64(v[0])
-		c.Epoch = &e
 	}
 	return c, nil
 }
 
-// zipReason says why a file is not a readable zip archive: a file that
-// starts like a zip archive but cannot be read is truncated or corrupt.
-func zipReason(path string, err error) string {
-	switch {
-	case errors.Is(err, zip.ErrFormat):
-		if f, ferr := os.Open(path); ferr == nil {
-			var magic [4]byte
-			_, rerr := io.ReadFull(f, magic[:])
-			f.Close()
-			if rerr == nil && string(magic[:]) == "PK\x03\x04" {
-				return "truncated or corrupt zip archive (it starts like one but has no readable directory)"
-			}
+// checkMemory refuses a checkpoint whose measurement would need more than
+// set.MaxMemory, before any array is read.
+func (c *Checkpoint) checkMemory(set OpenSettings) error {
+	limit, source := set.MaxMemory, set.MemorySource
+	if limit == 0 {
+		l := sysmem.Current()
+		if !l.Known() {
+			return nil
 		}
-		return "not a zip file (an .npz file is a zip archive of .npy arrays)"
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return "truncated: " + oneLine(err.Error())
+		limit, source = max(l.Bytes, 1), l.Source
 	}
-	return "cannot read: " + oneLine(err.Error())
-}
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-// floatType returns "float32" or "float64" for a float dtype descriptor
-// ("<f4", ">f8", "=f4", ...), "" otherwise.
-func floatType(descr string) string {
-	switch dtypeCode(descr) {
-	case "f4":
-		return "float32"
-	case "f8":
-		return "float64"
-	}
-	return ""
-}
-
-// dtypeCode strips the quotes and the byte-order mark of a dtype
-// descriptor as the library reports it ("'<f4'" -> "f4").
-func dtypeCode(descr string) string {
-	return strings.TrimLeft(strings.Trim(descr, `'"`), "<>=|")
-}
-
-// intType reports whether a dtype descriptor is an integer type.
-func intType(descr string) bool {
-	switch dtypeCode(descr) {
-	case "i1", "i2", "i4", "i8", "u1", "u2", "u4", "u8":
-		return true
-	}
-	return false
-}
-
-// openArray opens an array's .npy stream, buffered, and parses its header
-// with the library.
-func openArray(r *npz.Reader, name string) (*npy.Reader, io.Closer, error) {
-	rc, err := r.Open(name)
-	if err != nil {
-		return nil, nil, err
-	}
-	nr, err := npy.NewReader(bufio.NewReaderSize(rc, 1<<16))
-	if err != nil {
-		rc.Close()
-		return nil, nil, err
-	}
-	return nr, rc, nil
-}
-
-// readFloats reads a whole float32 or float64 array as float64.
-func readFloats(r *npz.Reader, name string, h *npy.Header) ([]float64, error) {
-	nr, rc, err := openArray(r, name)
-	if err != nil {
-		return nil, readReason(err)
-	}
-	defer rc.Close()
-	n := numElems(h.Descr.Shape)
-	switch floatType(h.Descr.Type) {
-	case "float32":
-		v := make([]float32, n)
-		if err := readInto(nr, &v, n); err != nil {
-			return nil, err
-		}
-		out := make([]float64, n)
-		for i, x := range v {
-			out[i] = float64(x)
-		}
-		return out, nil
-	case "float64":
-		v := make([]float64, n)
-		if err := readInto(nr, &v, n); err != nil {
-			return nil, err
-		}
-		return v, nil
-	}
-	return nil, fmt.Errorf("has dtype %s; want float32 or float64", h.Descr.Type)
-}
-
-// readInts reads a whole integer array as int.
-func readInts(r *npz.Reader, name string, h *npy.Header) ([]int, error) {
-	nr, rc, err := openArray(r, name)
-	if err != nil {
-		return nil, readReason(err)
-	}
-	defer rc.Close()
-	n := numElems(h.Descr.Shape)
-	switch dtypeCode(h.Descr.Type) {
-	case "i1":
-		return readIntsOf[int8](nr, n)
-	case "i2":
-		return readIntsOf[int16](nr, n)
-	case "i4":
-		return readIntsOf[int32](nr, n)
-	case "i8":
-		return readIntsOf[int64](nr, n)
-	case "u1":
-		return readIntsOf[uint8](nr, n)
-	case "u2":
-		return readIntsOf[uint16](nr, n)
-	case "u4":
-		return readIntsOf[uint32](nr, n)
-	case "u8":
-		return readIntsOf[uint64](nr, n)
-	}
-	return nil, fmt.Errorf("has dtype %s; want an integer dtype", h.Descr.Type)
-}
-
-// readIntsOf decodes n values of one integer type with the library and
-// converts them to int; a value that int64 cannot hold is an error.
-func readIntsOf[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64](nr *npy.Reader, n int) ([]int, error) {
-	v := make([]T, n)
-	if err := readInto(nr, &v, n); err != nil {
-		return nil, err
-	}
-	out := make([]int, n)
-	for i, x := range v {
-		y := int64(x)
-		if x > 0 && y < 0 {
-			return nil, fmt.Errorf("value %d at %d does not fit an int", uint64(x), i)
-		}
-		out[i] = int(y)
-	}
-	return out, nil
-}
-
-// readInto reads exactly n elements into *ptr (a slice of length n) with the
-// library's decoder.
-func readInto(nr *npy.Reader, ptr any, n int) error {
-	if n == 0 {
+	if limit < 0 {
 		return nil
 	}
-	if err := nr.Read(ptr); err != nil {
-		return readReason(err)
+	prec := set.Prec
+	if prec == 0 {
+		prec = closedform.DefaultPrec
 	}
-	return nil
-}
-
-// readReason turns a read error into a reason.
-func readReason(err error) error {
-	switch {
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return fmt.Errorf("truncated (the data ends early)")
-	case errors.Is(err, zip.ErrChecksum):
-		return fmt.Errorf("corrupt (zip checksum mismatch)")
-	case errors.Is(err, npy.ErrTypeMismatch):
-		return fmt.Errorf("dtype mismatch: %s", oneLine(err.Error()))
+	need := c.MemoryBytes(Options{Prec: prec})
+	if need <= limit {
+		return nil
 	}
-	return errors.New(oneLine(err.Error()))
-}
-
-func numElems(shape []int) int {
-	n := 1
-	for _, s := range shape {
-		n *= s
+	what := "the limit of " + sysmem.FormatBytes(limit)
+	if source != "" {
+		what = sysmem.Limit{Bytes: limit, Source: source}.Describe()
 	}
-	return n
-}
-
-func firstNonFinite(v []float64) int {
-	for i, x := range v {
-		if math.IsNaN(x) || math.IsInf(x, 0) {
-			return i
-		}
-	}
-	return -1
-}
-
-// transpose turns column-major data of an r x c matrix (stored as c x r
-// row-major) into row-major r x c.
-func transpose(data []float64, cols, rows int) []float64 {
-	out := make([]float64, len(data))
-	for i := 0; i < rows; i++ {
-		for j := 0; j < cols; j++ {
-			out[i*cols+j] = data[j*rows+i]
-		}
-	}
-	return out
+	return &Error{File: c.Path, Array: ArrayFeatures, Reason: fmt.Sprintf(
+		"measuring %d x %d features with K = %d needs about %s (predicted), above %s",
+		c.N, c.D, c.K, sysmem.FormatBytes(need), what)}
 }
 
 var _ metrics.Samples = (*features)(nil)

@@ -44,6 +44,34 @@ func checkPointSize(s setting.Setting) error {
 	return nil
 }
 
+// bigFloatBytes is the memory of one big.Float of prec bits with its
+// mantissa: the struct, its pointer and ceil(prec/64) + 4 words (math/big
+// allocates 4 words beyond what a mantissa needs).
+func bigFloatBytes(prec uint) int64 { return 56 + 8*(int64(prec+63)/64+4) }
+
+// PredictionMemoryBytes bounds the memory, in bytes, a closed-form
+// prediction of K classes at prec bits (closedform.Theory.Predict and
+// Prediction.Target) allocates: K (100000 + 350 prec) + K^2 (300 + 2 F),
+// F = bigFloatBytes(prec). It is an upper bound from measurements of
+// runtime.MemStats.TotalAlloc (0.3 to 0.8 times it for K = 2 to 800 at 64
+// to 1024 bits): the per-class work leaves garbage of logarithms at prec
+// bits, the K x K matrices are kept.
+func PredictionMemoryBytes(k int, prec uint) int64 {
+	kk := int64(k)
+	return kk*(100000+350*int64(prec)) + kk*kk*(300+2*bigFloatBytes(prec))
+}
+
+// AtPredictionMemoryBytes predicts the peak memory, in bytes, of
+// AtPrediction for setting s at prec bits: the minimizer's N labels (8 N
+// bytes), its W and class means and the evaluation's gradient in W (3 K d
+// big.Floats), twice for the garbage the collector lets accumulate before
+// it runs (GOGC = 100): 8 N + 6 F K d, F = bigFloatBytes(prec). The peak
+// heap measured during AtPrediction is 0.3 to 0.9 times the K d term for
+// K d = 4 to 2e5 at 64 to 1024 bits, and the N term is exact.
+func AtPredictionMemoryBytes(s setting.Setting, prec uint) int64 {
+	return 8*int64(s.N()) + 6*bigFloatBytes(prec)*int64(s.K())*int64(s.Dim)
+}
+
 // PredictionPoint returns the explicit point of a prediction
 // (p.Minimizer(): every one of the N samples, grouped by class, and the
 // predicted bias when there is one). K d must be at most MaxPointEntries.

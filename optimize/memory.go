@@ -6,6 +6,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"nccheck/internal/sysmem"
 )
 
 // MemoryPrediction is the memory a solve allocates, predicted before it
@@ -125,8 +127,10 @@ func formatBytes(n int64) string {
 }
 
 // memoryLimit returns the limit of Settings.MaxMemory: the value itself if
-// positive, the available memory for 0 (0 when unknown: no limit), and 0
-// (no limit) when negative.
+// positive, for 0 the memory the process may still allocate (the smallest
+// of MemAvailable, RLIMIT_AS/RLIMIT_DATA and the cgroup limit, see
+// internal/sysmem; 0 when none is known: no limit), and 0 (no limit) when
+// negative.
 func memoryLimit(max int64) int64 {
 	switch {
 	case max > 0:
@@ -134,8 +138,14 @@ func memoryLimit(max int64) int64 {
 	case max < 0:
 		return 0
 	}
-	avail, _ := AvailableMemory()
-	return avail
+	l := sysmem.Current()
+	switch {
+	case !l.Known():
+		return 0
+	case l.Bytes < 1:
+		return 1 // a known limit without headroom refuses every solve
+	}
+	return l.Bytes
 }
 
 // AvailableMemory returns the memory the operating system reports as

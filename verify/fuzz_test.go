@@ -66,6 +66,13 @@ func FuzzParseGrid(f *testing.F) {
 		`{"name":"g","settings":[{"n":[1,2],"d":1,"lambda_w":"1","lambda_h":"1"}]}{}`,
 		"{\"name\":\"\xff\",\"settings\":[{\"n\":[1],\"d\":1,\"lambda_w\":\"1\",\"lambda_h\":\"1\"}]}",
 		`{"name":"g","settings":[{"n":[1,2],"d":1,"lambda_w":"1","lambda_h":"1","bias":"yes"}]}`,
+		// refused since issue 18: keys in another case or twice, control
+		// characters in names, lambdas below the solver's float64 range
+		`{"name":"g","settings":[{"n":[4,2],"d":2,"D":8,"lambda_w":"1","lambda_h":"1"}]}`,
+		`{"Name":"g","settings":[{"n":[4,2],"d":2,"lambda_w":"1","lambda_h":"1"}]}`,
+		`{"name":"g","settings":[{"n":[4,2],"d":2,"d":3,"lambda_w":"1","lambda_h":"1"}]}`,
+		`{"name":"g","settings":[{"name":"[31m","n":[4,2],"d":2,"lambda_w":"1","lambda_h":"1"}]}`,
+		`{"name":"g","settings":[{"n":[4,2],"d":2,"lambda_w":"1e-300","lambda_h":"5e-3"}]}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -138,6 +145,14 @@ func checkCases(t *testing.T, in []byte, g *verify.Grid, cases []verify.Case) {
 		}
 		if err := c.Setting.Validate(); err != nil {
 			t.Errorf("%.80q: case %d (%q) fails Validate: %v", in, i+1, c.Name, err)
+		}
+		if err := verify.CheckFloat64Range(c.Setting); err != nil {
+			t.Errorf("%.80q: case %d (%q) is outside the solver's float64 range: %v", in, i+1, c.Name, err)
+		}
+		for _, r := range c.Name {
+			if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+				t.Errorf("%.80q: case %d has a control character in its name %q", in, i+1, c.Name)
+			}
 		}
 		s, gs := c.Setting, g.Settings[i]
 		lb := setting.Decimal{}

@@ -1,9 +1,17 @@
 package verify
 
 import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
+	"reflect"
+	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"nccheck/setting"
 )
@@ -25,7 +33,8 @@ import (
 // the constraint H >= 0 (the plain UFM: compared with the simplex ETF of
 // theory.md section 9 for balanced counts, out of scope otherwise);
 // "solver_tol" tightens the solver's stopping residual for one setting
-// (Case.SolverTol).
+// (Case.SolverTol). Keys are case-sensitive and given once; names are
+// printable (no control characters).
 type Grid struct {
 	Name        string        `json:"name"`
 	Description string        `json:"description,omitempty"`
@@ -57,9 +66,26 @@ type Case struct {
 	SolverTol float64
 }
 
-// ParseGrid reads a grid and validates every setting; errors name the entry.
+// MaxGridBytes bounds the size of a grid file.
+const MaxGridBytes = 256 << 20
+
+// ParseGrid reads a grid and validates every setting; errors name the
+// entry. Besides the JSON schema it refuses a key given in another case
+// than the schema's (encoding/json would take "D" for "d") or twice, a name
+// with a control character, and a cross-entropy setting outside the
+// solver's float64 range (CheckFloat64Range).
 func ParseGrid(r io.Reader) (*Grid, []Case, error) {
-	dec := json.NewDecoder(r)
+	data, err := io.ReadAll(io.LimitReader(r, MaxGridBytes+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("grid: %w", err)
+	}
+	if len(data) > MaxGridBytes {
+		return nil, nil, fmt.Errorf("grid: larger than %d bytes", MaxGridBytes)
+	}
+	if err := checkGridKeys(data); err != nil {
+		return nil, nil, err
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var g Grid
 	if err := dec.Decode(&g); err != nil {
@@ -67,6 +93,9 @@ func ParseGrid(r io.Reader) (*Grid, []Case, error) {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, nil, fmt.Errorf("grid: unexpected data after the grid object")
+	}
+	if err := checkName(g.Name); err != nil {
+		return nil, nil, fmt.Errorf("grid name %s: %w", strconv.Quote(g.Name), err)
 	}
 	if len(g.Settings) == 0 {
 		return nil, nil, fmt.Errorf("grid %q: no settings", g.Name)
@@ -78,9 +107,15 @@ func ParseGrid(r io.Reader) (*Grid, []Case, error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("grid %q, setting %d: %w", g.Name, i+1, err)
 		}
+		if err := CheckFloat64Range(s); err != nil {
+			return nil, nil, fmt.Errorf("grid %q, setting %d: %w", g.Name, i+1, jsonKeyError(err))
+		}
 		name := gs.Name
 		if name == "" {
 			name = fmt.Sprintf("%s-%d", g.Name, i+1)
+		}
+		if err := checkName(name); err != nil {
+			return nil, nil, fmt.Errorf("grid %q, setting %d: name %s: %w", g.Name, i+1, strconv.Quote(name), err)
 		}
 		if seen[name] {
 			return nil, nil, fmt.Errorf("grid %q: duplicate setting name %q", g.Name, name)
@@ -92,6 +127,210 @@ func ParseGrid(r io.Reader) (*Grid, []Case, error) {
 		cases = append(cases, Case{Name: name, Setting: s, SolverTol: gs.SolverTol})
 	}
 	return &g, cases, nil
+}
+
+// jsonKeyError renames the fields of a *setting.InputError to JSON keys.
+func jsonKeyError(err error) error {
+	if ie, ok := err.(*setting.InputError); ok {
+		parts := strings.Split(ie.Field, "/")
+		for i, p := range parts {
+			parts[i] = setting.JSONKey(p)
+		}
+		return ie.WithField(strings.Join(parts, "/"))
+	}
+	return err
+}
+
+// checkName refuses a name that would reach a terminal or a table raw with
+// a control character (an ANSI escape sequence, a newline) or an invalid
+// UTF-8 byte.
+func checkName(name string) error {
+	if !utf8.ValidString(name) {
+		return fmt.Errorf("is not valid UTF-8")
+	}
+	for _, r := range name {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return fmt.Errorf("has the control character %q", r)
+		}
+	}
+	return nil
+}
+
+// checkGridKeys walks the grid's JSON and refuses an object key that is
+// not exactly one of the schema's (the tags of Grid, and of GridSetting
+// with the embedded setting.JSON, for the entries of "settings") or that
+// is given twice. encoding/json matches keys case-insensitively and keeps
+// the last of duplicates, so it would take "D" for "d" silently. Malformed
+// JSON is left to the decoder to report.
+func checkGridKeys(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	top, entry := jsonKeys(reflect.TypeFor[Grid]()), jsonKeys(reflect.TypeFor[GridSetting]())
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil
+	}
+	return walkObject(dec, top, func(key string) error {
+		if key != "settings" {
+			return skipValue(dec)
+		}
+		tok, err := dec.Token()
+		if err != nil || tok != json.Delim('[') {
+			return nil
+		}
+		for i := 1; dec.More(); i++ {
+			tok, err := dec.Token()
+			if err != nil {
+				return nil
+			}
+			if tok != json.Delim('{') {
+				if err := skipRest(dec, tok); err != nil {
+					return nil
+				}
+				continue
+			}
+			if err := walkObject(dec, entry, func(string) error { return skipValue(dec) }); err != nil {
+				return fmt.Errorf("grid: setting %d: %w", i, err)
+			}
+		}
+		_, err = dec.Token() // ']'
+		return err
+	})
+}
+
+// walkObject reads the keys of an object whose '{' has been read, checks
+// each against allowed and passes it to value, which must consume the
+// value; it returns after the closing '}'.
+func walkObject(dec *json.Decoder, allowed map[string]bool, value func(key string) error) error {
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil
+		}
+		key, _ := tok.(string)
+		if !allowed[key] {
+			for a := range allowed {
+				if strings.EqualFold(a, key) {
+					return fmt.Errorf("key %s: keys are case-sensitive (the key is %q)", clipQuote(key), a)
+				}
+			}
+			return nil // an unknown key: the decoder names it
+		}
+		if seen[key] {
+			return fmt.Errorf("key %q given twice", key)
+		}
+		seen[key] = true
+		if err := value(key); err != nil {
+			return err
+		}
+	}
+	_, err := dec.Token() // '}'
+	if err != nil {
+		return nil
+	}
+	return nil
+}
+
+// skipValue consumes one JSON value.
+func skipValue(dec *json.Decoder) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return nil
+	}
+	return skipRest(dec, tok)
+}
+
+// skipRest consumes the rest of a value whose first token is tok.
+func skipRest(dec *json.Decoder, tok json.Token) error {
+	if d, ok := tok.(json.Delim); !ok || (d != '{' && d != '[') {
+		return nil
+	}
+	for depth := 1; depth > 0; {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		if d, ok := tok.(json.Delim); ok {
+			if d == '{' || d == '[' {
+				depth++
+			} else {
+				depth--
+			}
+		}
+	}
+	return nil
+}
+
+// jsonKeys returns the JSON keys of a struct type, those of embedded
+// structs included.
+func jsonKeys(t reflect.Type) map[string]bool {
+	keys := map[string]bool{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Anonymous && f.Type.Kind() == reflect.Struct {
+			for k := range jsonKeys(f.Type) {
+				keys[k] = true
+			}
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			keys[name] = true
+		}
+	}
+	return keys
+}
+
+func clipQuote(s string) string {
+	if len(s) > 40 {
+		s = s[:40] + "..."
+	}
+	return strconv.Quote(s)
+}
+
+// MinWrongClassMass is the smallest wrong-class probability the solver's
+// float64 resolves next to 1: 2^-52.
+const MinWrongClassMass = 0x1p-52
+
+// CheckFloat64Range refuses a cross-entropy setting whose minimum the
+// float64 solver cannot represent: at the minimum class k puts the
+// probability c beta_k = sqrt((K-1)/K) N sqrt(lambda_W lambda_H / n_k) on
+// the wrong classes (theory.md section 2), and below MinWrongClassMass its
+// loss log(1 + (K-1) e^{-M_k}) rounds to 0 in float64: the solver sees no
+// loss and stops at a point that is not the minimizer (a numerical
+// artefact, not a failed theorem). So lambda_W lambda_H must be at least
+// 2^-104 K max_k n_k / ((K-1) N^2). The error is a *setting.InputError
+// naming both lambdas and the bound.
+func CheckFloat64Range(s setting.Setting) error {
+	if !s.Loss.IsCE() {
+		return nil
+	}
+	k, n := float64(s.K()), float64(s.N())
+	maxN := 0
+	for _, c := range s.Counts {
+		maxN = max(maxN, c)
+	}
+	p := s.LambdaW.Float64() * s.LambdaH.Float64()
+	mass := math.Sqrt((k-1)/k) * n * math.Sqrt(p/float64(maxN))
+	if mass >= MinWrongClassMass {
+		return nil
+	}
+	bound := MinWrongClassMass * MinWrongClassMass * k * float64(maxN) / ((k - 1) * n * n)
+	return &setting.InputError{Field: setting.FieldLambdaW + "/" + setting.FieldLambdaH,
+		Value: s.LambdaW.String() + ", " + s.LambdaH.String(),
+		Reason: fmt.Sprintf("the product %.3g is below %.3g = 2^-104 K max(n_k) / ((K-1) N^2): the largest class would put a probability %.2g below 2^-52 on the wrong classes at the minimum, which the solver's float64 rounds away",
+			p, bound, mass)}
+}
+
+// GridHash identifies a run's cases (names, settings and solver_tol, in
+// order) for the header of a row file: "sha256:" and the hex SHA-256 of
+// their JSON lines.
+func GridHash(cases []Case) string {
+	h := sha256.New()
+	for _, c := range cases {
+		b, _ := json.Marshal(GridSetting{Name: c.Name, JSON: c.Setting.JSON(), SolverTol: c.SolverTol})
+		h.Write(append(b, '\n'))
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
 // GridOf builds the Grid form of cases (for writing generated suites).

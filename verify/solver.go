@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"nccheck/optimize"
 	"nccheck/setting"
@@ -47,12 +48,48 @@ type TolSolver interface {
 	WithTol(tol float64) Solver
 }
 
+// ParamSolver is a Solver that lists the settings that change its
+// results, by command-line flag name (for the header of a row file,
+// HeaderOf).
+type ParamSolver interface {
+	Solver
+	Params() map[string]string
+}
+
 // NewSolver returns the solver of package optimize with the given settings
 // (its Seed is replaced by the seed of each call): projected L-BFGS from
 // set.Restarts random starts with escapes from stationary points above the
 // minimum; the best restart is the solution. It never sees a prediction.
-// Cancelling the context stops a solve. It is a TolSolver.
+// Cancelling the context stops a solve. It is a TolSolver and a
+// ParamSolver.
 func NewSolver(set optimize.Settings) TolSolver { return optimizeSolver{set} }
+
+// Params lists the settings that change the solver's results: restarts,
+// tol and max-iter (as verify's flags name them; 0 is the default), and
+// the other settings of optimize.Settings when they are not the default.
+func (o optimizeSolver) Params() map[string]string {
+	s := o.set
+	p := map[string]string{"restarts": strconv.Itoa(s.Restarts), "tol": strconv.FormatFloat(s.Tol, 'g', -1, 64), "max-iter": strconv.Itoa(s.MaxIter)}
+	if s.NewMethod != nil {
+		p["method"] = fmt.Sprintf("%#v", s.NewMethod())
+	}
+	if s.MaxTime != 0 {
+		p["max-time"] = s.MaxTime.String()
+	}
+	if s.Certifier != nil {
+		p["certifier"] = fmt.Sprintf("%T", s.Certifier)
+	}
+	if s.CertTol != 0 {
+		p["cert-tol"] = strconv.FormatFloat(s.CertTol, 'g', -1, 64)
+	}
+	if s.InitScale != 0 {
+		p["init-scale"] = strconv.FormatFloat(s.InitScale, 'g', -1, 64)
+	}
+	if s.MaxEscapes != 0 {
+		p["max-escapes"] = strconv.Itoa(s.MaxEscapes)
+	}
+	return p
+}
 
 type optimizeSolver struct{ set optimize.Settings }
 

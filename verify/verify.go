@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,7 @@ import (
 
 	"nccheck/closedform"
 	"nccheck/derivation"
+	"nccheck/internal/sysmem"
 	"nccheck/internal/target"
 	"nccheck/metrics"
 	"nccheck/optimize"
@@ -157,6 +159,10 @@ type Row struct {
 	// carry it as "formula", which UnmarshalJSON reads.
 	Theory  string  `json:"theory"`
 	Verdict Verdict `json:"verdict"`
+	// Judge holds what the verdict was judged from besides the metrics and
+	// the objective gap (rows with a prediction only), so that a row read
+	// back can be judged again (ReadRows).
+	Judge *JudgeInputs `json:"judge,omitempty"`
 	// Failed lists the tolerances a row failed, e.g. "objective>1e-09".
 	Failed []string `json:"failed,omitempty"`
 	// Scope is empty when the theorem applies; else the reason it does not
@@ -189,15 +195,18 @@ type Row struct {
 	Seconds       float64 `json:"seconds"`
 }
 
-// UnmarshalJSON reads a row, taking the theory from the key "theory" or,
-// in rows written by older versions, "formula".
+// UnmarshalJSON reads a row strictly (an unknown key is an error), taking
+// the theory from the key "theory" or, in rows written by older versions,
+// "formula".
 func (r *Row) UnmarshalJSON(b []byte) error {
 	type plain Row // without the method
 	var aux struct {
 		plain
 		Formula string `json:"formula"`
 	}
-	if err := json.Unmarshal(b, &aux); err != nil {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&aux); err != nil {
 		return err
 	}
 	*r = Row(aux.plain)
@@ -216,6 +225,7 @@ type RowSetting struct {
 	Bias    bool   `json:"bias"`
 	LambdaB string `json:"lambda_b,omitempty"`
 	NoReLU  bool   `json:"no_relu,omitempty"`
+	Loss    string `json:"loss,omitempty"` // setting.Loss text, omitted for cross-entropy
 }
 
 // KeyOf identifies a row for resuming and merging: the case name, the
@@ -231,6 +241,9 @@ func newRow(i int, c Case, theory string) Row {
 		LambdaH: s.LambdaH.String(), Bias: s.Bias, NoReLU: s.NoReLU}
 	if s.Bias {
 		r.Setting.LambdaB = s.LambdaB.String()
+	}
+	if !s.Loss.IsCE() {
+		r.Setting.Loss = s.Loss.String()
 	}
 	return r
 }
@@ -370,7 +383,8 @@ func compare(r *Row, s setting.Setting, pred *closedform.Prediction, perr error,
 		v := k.Residual.Text('g', 10)
 		r.ExactKKT = &v
 	}
-	r.Verdict, r.Failed = judge(gap, r.Metrics, t, cfg.Tol)
+	r.Judge = judgeInputsOf(t)
+	r.Verdict, r.Failed = judge(gap, r.Metrics, *r.Judge, cfg.Tol)
 	return nil
 }
 
@@ -395,9 +409,47 @@ func measureOutOfScope(r *Row, s setting.Setting, m *metrics.Measurement, se *cl
 	return nil
 }
 
+// JudgeInputs are what a verdict is judged from besides the metrics and
+// the objective gap: the scales of the margin and bias tolerances and
+// which geometric checks apply, all from the prediction's target.
+type JudgeInputs struct {
+	// MarginScale is max(1, the largest predicted logit gap of a class
+	// mean), the scale of the margin tolerance.
+	MarginScale float64 `json:"margin_scale"`
+	// BiasScale is max(1, max |b*_k|), the scale of the bias tolerance (0
+	// without a predicted bias).
+	BiasScale float64 `json:"bias_scale,omitempty"`
+	// ClassifierRule is true when NC2_W is judged (the target has a
+	// classifier rule).
+	ClassifierRule bool `json:"classifier_rule"`
+	// AllCollapsed is true when the prediction collapses every class.
+	AllCollapsed bool `json:"all_collapsed"`
+}
+
+// judgeInputsOf reads the judge's inputs from a target.
+func judgeInputsOf(t metrics.Target) *JudgeInputs {
+	in := &JudgeInputs{MarginScale: 1, ClassifierRule: t.ClassifierRule != nil, AllCollapsed: true}
+	for _, a := range t.Alive {
+		in.AllCollapsed = in.AllCollapsed && !a
+	}
+	k, _ := t.WH.Dims()
+	for c := 0; c < k; c++ {
+		for j := 0; j < k; j++ {
+			in.MarginScale = math.Max(in.MarginScale, t.WH.At(c, c)-t.WH.At(j, c))
+		}
+	}
+	if t.B != nil {
+		in.BiasScale = 1
+		for _, b := range t.B {
+			in.BiasScale = math.Max(in.BiasScale, math.Abs(b))
+		}
+	}
+	return in
+}
+
 // judge applies the tolerances. The objective decides counterexample and
 // solver-gap; every failed tolerance is listed either way.
-func judge(gap float64, m *metrics.Report, t metrics.Target, tol Tolerances) (Verdict, []string) {
+func judge(gap float64, m *metrics.Report, in JudgeInputs, tol Tolerances) (Verdict, []string) {
 	var failed []string
 	var verdict Verdict
 	switch {
@@ -413,16 +465,12 @@ func judge(gap float64, m *metrics.Report, t metrics.Target, tol Tolerances) (Ve
 		v    *float64
 	}
 	geo := []named{{"nc2_h", m.NC2H}, {"nc2_wwt", m.NC2WWT}, {"nc3_wh", m.NC3WH}}
-	if t.ClassifierRule != nil {
+	if in.ClassifierRule {
 		geo = append(geo, named{"nc2_w", m.NC2W})
-	}
-	allCollapsed := true
-	for _, a := range t.Alive {
-		allCollapsed = allCollapsed && !a
 	}
 	for _, g := range geo {
 		if g.v == nil {
-			if !allCollapsed && !(g.name == "nc2_w" && m.AllCollapsed) {
+			if !in.AllCollapsed && !(g.name == "nc2_w" && m.AllCollapsed) {
 				failed = append(failed, g.name+" undefined")
 			}
 			continue
@@ -434,24 +482,11 @@ func judge(gap float64, m *metrics.Report, t metrics.Target, tol Tolerances) (Ve
 	if m.NC1 != nil && *m.NC1 > tol.NC1 {
 		failed = append(failed, fmt.Sprintf("nc1>%.0e", tol.NC1))
 	}
-	maxM := 1.0
-	k, _ := t.WH.Dims()
-	for c := 0; c < k; c++ {
-		for j := 0; j < k; j++ {
-			maxM = math.Max(maxM, t.WH.At(c, c)-t.WH.At(j, c))
-		}
-	}
-	if m.MarginError != nil && *m.MarginError > tol.Margin*maxM {
+	if m.MarginError != nil && *m.MarginError > tol.Margin*in.MarginScale {
 		failed = append(failed, fmt.Sprintf("margin>%.0e", tol.Margin))
 	}
-	if m.BiasError != nil {
-		scale := 1.0
-		for _, b := range t.B {
-			scale = math.Max(scale, math.Abs(b))
-		}
-		if *m.BiasError > tol.Margin*scale {
-			failed = append(failed, fmt.Sprintf("bias>%.0e", tol.Margin))
-		}
+	if m.BiasError != nil && *m.BiasError > tol.Margin*max(in.BiasScale, 1) {
+		failed = append(failed, fmt.Sprintf("bias>%.0e", tol.Margin))
 	}
 	if m.MaxCos > tol.Cos {
 		failed = append(failed, fmt.Sprintf("cos>%.0e", tol.Cos))
@@ -545,16 +580,32 @@ func Run(ctx context.Context, cases []Case, cfg Config, emit func(Row) error) ([
 }
 
 // CheckLimits refuses, before any work starts, a run the solver could not
-// hold in memory: each case needs optimize.Problem.PredictMemory(set) bytes
+// hold in memory, and a setting outside its float64 range
+// (CheckFloat64Range): each case needs optimize.Problem.PredictMemory(set) bytes
 // (about 176 N d bytes per running restart), and with jobs settings solved
 // at once the largest jobs of them may run together. Their sum must fit
-// set.MaxMemory (0: the memory the system reports available; negative: no
-// limit). The error is a *setting.InputError naming the largest case and
+// set.MaxMemory (0: the memory the process may still allocate, the
+// smallest of the system's available memory, its resource limits and its
+// control group's limit; negative: no limit). The error is a *setting.InputError naming the largest case and
 // the figures.
 func CheckLimits(cases []Case, set optimize.Settings, jobs int) error {
-	limit := set.MaxMemory
+	for _, c := range cases {
+		if err := CheckFloat64Range(c.Setting); err != nil {
+			if len(cases) > 1 {
+				return fmt.Errorf("setting %s: %w", clipQuote(c.Name), err)
+			}
+			return err
+		}
+	}
+	limit, source := set.MaxMemory, "the limit"
 	if limit == 0 {
-		limit, _ = optimize.AvailableMemory()
+		l := sysmem.Current()
+		if !l.Known() {
+			return nil
+		}
+		limit, source = max(l.Bytes, 1), l.Describe()
+	} else if limit > 0 {
+		source = "the limit of " + sysmem.FormatBytes(limit)
 	}
 	if limit <= 0 {
 		return nil
@@ -587,8 +638,8 @@ func CheckLimits(cases []Case, set optimize.Settings, jobs int) error {
 	}
 	return &setting.InputError{Field: setting.FieldCounts + "/" + setting.FieldDim,
 		Value: fmt.Sprintf("%s: N=%d d=%d", c.Name, c.Setting.N(), c.Setting.Dim),
-		Reason: fmt.Sprintf("the solver needs %v for it%s, above the %.3g GiB available",
-			largestNeed, together, float64(limit)/(1<<30))}
+		Reason: fmt.Sprintf("the solver needs %v for it%s, above %s",
+			largestNeed, together, source)}
 }
 
 // Summary counts the verdicts and the worst deviation of each kind.

@@ -163,6 +163,13 @@ func (t *theoryFlag) name() string {
 	return name
 }
 
+// given reports whether the command line gave --theory or --formula.
+func (t *theoryFlag) given() bool {
+	given := false
+	t.fs.Visit(func(f *flag.Flag) { given = given || f.Name == "formula" || f.Name == "theory" })
+	return given
+}
+
 // set parses the flag; errors are *setting.InputError naming the flag given.
 func (t *theoryFlag) set() (closedform.TheorySet, error) {
 	ts, err := closedform.ParseTheorySet(t.text)

@@ -12,6 +12,7 @@ import (
 
 	"nccheck/closedform"
 	"nccheck/derivation"
+	"nccheck/internal/sysmem"
 	"nccheck/setting"
 )
 
@@ -114,6 +115,10 @@ func runKKT(args []string, stdout, stderr io.Writer) int {
 		return badInput(stderr, "kkt", err)
 	}
 
+	if err := checkKKTMemory(s, *prec, *hess); err != nil {
+		return badInput(stderr, "kkt", err)
+	}
+
 	out := kktJSON{Setting: kktSetting{N: s.Counts, D: s.Dim, LambdaW: s.LambdaW.String(), LambdaH: s.LambdaH.String(), NoReLU: s.NoReLU},
 		PrecisionBits: *prec}
 	if s.Bias {
@@ -173,6 +178,29 @@ func runKKT(args []string, stdout, stderr io.Writer) int {
 	}
 	writeKKTText(stdout, s, out, res, hr, *digits)
 	return exitOK
+}
+
+// hessianMemoryBytes bounds the dense reduced Hessian of --hessian: at
+// most derivation's default HessianOptions.MaxDim (3000) variables, the
+// matrix, its eigenvectors and LAPACK's workspace (4 x 8 MaxDim^2 bytes).
+const hessianMemoryBytes = 4 * 8 * 3000 * 3000
+
+// checkKKTMemory refuses, before the prediction is made, a kkt run whose
+// prediction (derivation.PredictionMemoryBytes), explicit point and exact
+// evaluation (derivation.AtPredictionMemoryBytes) and Hessian would not fit
+// the memory the process may still allocate (internal/sysmem).
+func checkKKTMemory(s setting.Setting, prec uint, hessian bool) error {
+	need := derivation.PredictionMemoryBytes(s.K(), prec) + derivation.AtPredictionMemoryBytes(s, prec)
+	if hessian {
+		need += hessianMemoryBytes
+	}
+	limit := sysmem.Current()
+	if !limit.Exceeded(need) {
+		return nil
+	}
+	return &setting.InputError{Field: setting.FieldCounts + "/" + setting.FieldDim, Value: fmt.Sprintf("N=%d K=%d d=%d", s.N(), s.K(), s.Dim),
+		Reason: fmt.Sprintf("the exact KKT evaluation at %d bits needs about %s (predicted: the N labels of the explicit point and its K d big floats), above %s",
+			prec, sysmem.FormatBytes(need), limit.Describe())}
 }
 
 // kktError maps an error to the exit status: 2 for bad input (an

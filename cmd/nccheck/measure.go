@@ -15,7 +15,9 @@ import (
 
 	"nccheck/checkpoint"
 	"nccheck/closedform"
+	"nccheck/internal/regfile"
 	"nccheck/internal/report"
+	"nccheck/internal/sysmem"
 	"nccheck/setting"
 )
 
@@ -107,17 +109,12 @@ func runMeasure(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 
-	// Open every file first: a bad file is reported before any work.
-	cps := make([]*checkpoint.Checkpoint, len(files))
-	for i, f := range files {
-		c, err := checkpoint.Open(f)
-		if err != nil {
-			return fail(err)
-		}
-		if err := checkMeasureLimits(c); err != nil {
-			return fail(err)
-		}
-		cps[i] = c
+	// Open every file first: a bad file is reported before any work. Each
+	// opening is refused before it allocates when the measurement needs
+	// more than the memory left by the checkpoints already open.
+	cps, err := openCheckpoints(files, *prec)
+	if err != nil {
+		return fail(err)
 	}
 	sortCheckpoints(cps)
 
@@ -181,6 +178,8 @@ func parseInterspersed(fs *flag.FlagSet, args []string, stdout, stderr io.Writer
 }
 
 // checkpointFiles expands directories into their *.npz files (sorted).
+// Every file, given or found in a directory, must be a regular file: a
+// FIFO or a device is refused before it is opened for reading.
 func checkpointFiles(paths []string) ([]string, error) {
 	var files []string
 	for _, p := range paths {
@@ -189,6 +188,9 @@ func checkpointFiles(paths []string) ([]string, error) {
 			return nil, &setting.InputError{Field: "FILE_OR_DIR", Value: strconv.Quote(p), Reason: "cannot read: " + oneLine(errors.Unwrap(err).Error())}
 		}
 		if !st.IsDir() {
+			if !st.Mode().IsRegular() {
+				return nil, &setting.InputError{Field: "FILE_OR_DIR", Value: strconv.Quote(p), Reason: "is " + regfile.Kind(st.Mode()) + ", not a regular file"}
+			}
 			files = append(files, p)
 			continue
 		}
@@ -200,9 +202,57 @@ func checkpointFiles(paths []string) ([]string, error) {
 			return nil, &setting.InputError{Field: "FILE_OR_DIR", Value: strconv.Quote(p), Reason: "directory has no *.npz file"}
 		}
 		sort.Strings(m)
+		for _, f := range m {
+			if err := regfile.Check(f); err != nil {
+				return nil, &setting.InputError{Field: "FILE_OR_DIR", Value: strconv.Quote(f), Reason: checkReason(err)}
+			}
+		}
 		files = append(files, m...)
 	}
 	return files, nil
+}
+
+// checkReason says why regfile.Check refused a path.
+func checkReason(err error) string {
+	var nr *regfile.NotRegularError
+	if errors.As(err, &nr) {
+		return "is " + regfile.Kind(nr.Mode) + ", not a regular file"
+	}
+	var pe *os.PathError
+	if errors.As(err, &pe) {
+		return "cannot read: " + oneLine(pe.Err.Error())
+	}
+	return oneLine(err.Error())
+}
+
+// openCheckpoints opens every file within the memory the process may still
+// allocate (internal/sysmem): each file's measurement (MemoryBytes, at
+// prec bits) must fit what the checkpoints opened before it leave
+// (RetainedBytes each), and K must be within the closed form's limit.
+func openCheckpoints(files []string, prec uint) ([]*checkpoint.Checkpoint, error) {
+	limit := sysmem.Current()
+	left := limit.Bytes
+	cps := make([]*checkpoint.Checkpoint, len(files))
+	for i, f := range files {
+		set := checkpoint.OpenSettings{MaxMemory: -1, Prec: prec}
+		if limit.Known() {
+			set.MaxMemory, set.MemorySource = max(left, 1), limit.Source
+			if i > 0 {
+				set.MemorySource += fmt.Sprintf(", less %s for the %d checkpoints before it", sysmem.FormatBytes(limit.Bytes-left), i)
+			}
+		}
+		c, err := checkpoint.OpenWith(f, set)
+		if err != nil {
+			return nil, err
+		}
+		if c.K > closedform.MaxMatrixClasses {
+			return nil, &checkpoint.Error{File: c.Path, Array: checkpoint.ArrayClassifier,
+				Reason: fmt.Sprintf("K = %d classes exceed the closed form's limit %d", c.K, closedform.MaxMatrixClasses)}
+		}
+		left -= c.RetainedBytes()
+		cps[i] = c
+	}
+	return cps, nil
 }
 
 // sortCheckpoints orders checkpoints by epoch, then file name; those
@@ -218,24 +268,6 @@ func sortCheckpoints(cps []*checkpoint.Checkpoint) {
 		}
 		return a.Path < b.Path
 	})
-}
-
-// measureMemoryLimit bounds the memory a measurement may take (bytes).
-const measureMemoryLimit = 8 << 30
-
-// checkMeasureLimits refuses, before the work, a checkpoint whose
-// measurement would need more than measureMemoryLimit or more classes than
-// the closed form takes.
-func checkMeasureLimits(c *checkpoint.Checkpoint) error {
-	if c.K > closedform.MaxMatrixClasses {
-		return &checkpoint.Error{File: c.Path, Array: checkpoint.ArrayClassifier,
-			Reason: fmt.Sprintf("K = %d classes exceed the closed form's limit %d", c.K, closedform.MaxMatrixClasses)}
-	}
-	if b := c.MemoryBytes(); b > measureMemoryLimit {
-		return &checkpoint.Error{File: c.Path, Array: checkpoint.ArrayFeatures,
-			Reason: fmt.Sprintf("measuring it needs about %.1f GiB, above the limit of %d GiB", float64(b)/(1<<30), measureMemoryLimit>>30)}
-	}
-	return nil
 }
 
 // writeMeasureTables writes the per-checkpoint table and, with classes, a

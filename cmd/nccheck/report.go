@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 
 	"nccheck"
+	"nccheck/internal/regfile"
 	"nccheck/setting"
 	"nccheck/verify"
 )
@@ -20,11 +22,18 @@ number of shards (--shard i/n) or interrupted runs, and renders them as verify
 does, in every format and with the same plots, without recomputing anything:
 rendering the merged rows of all shards gives the table of one unsharded run.
 
-Rows with the same key (setting name, formula, setting) must be identical
-apart from their wall time (seconds): duplicates are dropped, conflicting
-rows are an error. A torn last line of a file (an interrupted write) is
-ignored, with a note on stderr. With --suite or --grid (and --formula as the
-run had it) the settings with no row are listed on stderr.
+Every file starts with the header verify writes (the grid's hash and the
+flags that change results): files, or parts of a file resumed with --force,
+whose headers differ are refused naming the flag, unless --force. Every row
+is checked against itself (its key, its setting, its verdict recomputed from
+its numbers with its header's tolerances) and, with --suite or --grid,
+against the grid (index, name, key, theory); a bad row is refused with its
+file and line number. Rows with the same key (setting name, theory,
+setting) must be identical apart from their wall time (seconds): duplicates
+are dropped, conflicting rows are an error. A torn last line of a file (an
+interrupted write) is ignored, with a note on stderr. With --suite or --grid
+the settings with no row are listed on stderr (for the theories of the
+header, or of --theory).
 
 Exit status: 0 when every expected row is present and agree or out-of-scope,
 1 when a row is not, or rows are missing, 2 on bad input (unreadable file,
@@ -34,11 +43,12 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
 	suite := fs.String("suite", "", "built-in `suite` the rows come from, to list missing settings: "+strings.Join(nccheck.SuiteNames(), ", "))
 	grid := fs.String("grid", "", "JSON grid `file` the rows come from, to list missing settings")
-	theory := registerTheory(fs, "`theories` of the run, with --suite or --grid: "+theoryHelp)
+	theory := registerTheory(fs, "`theories` of the run, checked against the files' headers (default: the headers'): "+theoryHelp)
 	format := fs.String("format", "text", "output `format`: text, markdown, latex, csv or json (one object per row)")
 	columns := fs.String("columns", "default", "table `columns`, as for verify")
 	digits := fs.Int("digits", 2, "significant `digits` of the deviations (scientific notation)")
 	plotDir := fs.String("plot", "", "write the verify figures (SVG and PNG) to this `directory`")
+	force := fs.Bool("force", false, "read files whose headers differ (rows made with other flags, or of another grid than --suite/--grid) together")
 	setUsage(fs, "[--suite NAME | --grid FILE] [flags] ROWS.jsonl...", reportDescription)
 	files, done, status := parseInterspersed(fs, args, stdout, stderr)
 	if done {
@@ -55,38 +65,27 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	theorySet, err := theory.set()
-	if err != nil {
-		return fail(err)
+	theorySet := theory.given()
+	var theories []string
+	if theorySet {
+		theorySet, err := theory.set()
+		if err != nil {
+			return fail(err)
+		}
+		theories = theorySet.Names()
 	}
-	theories := theorySet.Names()
 	var cases []verify.Case
 	if *suite != "" || *grid != "" {
 		if cases, err = settingsOf(*suite, *grid, &settingFlags{}); err != nil {
 			return fail(err)
 		}
 	}
-
-	var sets [][]verify.Row
-	for _, path := range files {
-		f, err := os.Open(path)
-		if err != nil {
-			return fail(&setting.InputError{Field: "ROWS", Value: strconv.Quote(path), Reason: "cannot read: " + oneLine(errors.Unwrap(err).Error())})
-		}
-		rows, end, err := verify.ReadRows(f)
-		st, _ := f.Stat()
-		f.Close()
-		if err != nil {
-			return fail(&setting.InputError{Field: "ROWS", Value: strconv.Quote(path), Reason: err.Error()})
-		}
-		if st != nil && end < st.Size() {
-			fmt.Fprintf(stderr, "nccheck report: %s: ignored a torn last line (an interrupted write)\n", path)
-		}
-		sets = append(sets, rows)
-	}
-	rows, err := verify.Merge(sets...)
+	rows, header, err := readRowFiles(files, cases, theories, theorySet, *force, stderr)
 	if err != nil {
 		return fail(err)
+	}
+	if !theorySet {
+		theories = header.Theories()
 	}
 	missing := 0
 	if cases != nil {
@@ -119,4 +118,84 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+// readRowFiles reads and merges the row files of a report. Every file must
+// have a header, the headers must agree (the first file's is returned)
+// unless force, and with cases the rows must belong to them (and the
+// headers' grid hash be theirs, unless force). With theorySet the
+// headers' theories must be theories.
+func readRowFiles(files []string, cases []verify.Case, theories []string, theorySet, force bool, stderr io.Writer) ([]verify.Row, verify.RowHeader, error) {
+	var sets [][]verify.Row
+	var first verify.RowHeader
+	firstFile := ""
+	bad := func(path, reason string) error {
+		return &setting.InputError{Field: "ROWS", Value: strconv.Quote(path), Reason: reason}
+	}
+	for _, path := range files {
+		f, _, err := regfile.Open(path)
+		if err != nil {
+			return nil, first, bad(path, checkReason(err))
+		}
+		rs, err := verify.ReadRows(f)
+		f.Close()
+		if err != nil {
+			return nil, first, bad(path, err.Error())
+		}
+		if len(rs.Headers) == 0 {
+			return nil, first, bad(path, "empty: no header line")
+		}
+		if rs.Torn {
+			fmt.Fprintf(stderr, "nccheck report: %s: ignored a torn last line (an interrupted write)\n", path)
+		}
+		for _, h := range rs.Headers {
+			if firstFile == "" {
+				first, firstFile = h, path
+				continue
+			}
+			if m := h.Mismatch(first); m != nil && !force {
+				return nil, first, bad(path, fmt.Sprintf("its rows were made with --%s %s, those of %s with --%s %s; --force reads them together",
+					m.Param, m.File, strconv.Quote(firstFile), m.Param, m.Run))
+			}
+		}
+		if cases != nil {
+			if want := verify.GridHash(cases); !force {
+				for _, h := range rs.Headers {
+					if h.Grid != want {
+						return nil, first, bad(path, "its rows are of another grid than --suite/--grid (its header's grid hash differs); --force reads them anyway")
+					}
+				}
+			}
+			if err := rs.Check(cases, allTheories(rs.Headers, theories, theorySet)); err != nil {
+				return nil, first, bad(path, err.Error())
+			}
+		}
+		if theorySet && !force {
+			for _, h := range rs.Headers {
+				if got := strings.Join(h.Theories(), ","); got != strings.Join(theories, ",") {
+					return nil, first, bad(path, fmt.Sprintf("its rows were made with --theory %s (not %s); --force reads them anyway", got, strings.Join(theories, ",")))
+				}
+			}
+		}
+		sets = append(sets, rs.Rows)
+	}
+	rows, err := verify.Merge(sets...)
+	return rows, first, err
+}
+
+// allTheories is theories with --formula, else every formula the headers
+// name.
+func allTheories(headers []verify.RowHeader, theories []string, theorySet bool) []string {
+	if theorySet {
+		return theories
+	}
+	var out []string
+	for _, h := range headers {
+		for _, f := range h.Theories() {
+			if !slices.Contains(out, f) {
+				out = append(out, f)
+			}
+		}
+	}
+	return out
 }

@@ -20,7 +20,7 @@ func TestShardsMergeToUnsharded(t *testing.T) {
 			t.Fatalf("shard %s: status %d %s", sh.shard, status, stderr)
 		}
 	}
-	if n := len(readLines(t, a)) + len(readLines(t, b)); n != 3 {
+	if n := len(rowLines(t, a)) + len(rowLines(t, b)); n != 3 {
 		t.Fatalf("shards wrote %d rows, want 3", n)
 	}
 	for _, format := range []string{"text", "markdown", "latex", "csv"} {
@@ -44,7 +44,7 @@ func TestShardsMergeToUnsharded(t *testing.T) {
 	// Conflicting rows for one key.
 	lines := readLines(t, a)
 	bad := filepath.Join(dir, "bad.jsonl")
-	os.WriteFile(bad, []byte(strings.Replace(lines[0], `"verdict":"agree"`, `"verdict":"mismatch"`, 1)+"\n"), 0o644)
+	os.WriteFile(bad, []byte(lines[0]+"\n"+strings.Replace(lines[1], `"restarts":4`, `"restarts":5`, 1)+"\n"), 0o644)
 	if _, stderr, status := runCmd("report", a, bad); status != 2 || !strings.Contains(stderr, "conflicting") {
 		t.Errorf("conflict: status %d, stderr %q", status, stderr)
 	}

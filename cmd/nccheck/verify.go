@@ -16,6 +16,7 @@ import (
 
 	"nccheck"
 	"nccheck/closedform"
+	"nccheck/internal/regfile"
 	"nccheck/optimize"
 	"nccheck/setting"
 	"nccheck/verify"
@@ -69,7 +70,8 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	columns := fs.String("columns", "default", "table `columns`: default (text: a summary that fits ~160 characters; other formats: all), all, or a comma list of "+strings.Join(verify.ColumnNames(), ","))
 	digits := fs.Int("digits", 2, "significant `digits` of the deviations (scientific notation)")
 	out := fs.String("out", "", "stream each finished row to this JSON-lines `file` as it completes")
-	resume := fs.Bool("resume", false, "with --out: keep the rows already in the file and run only the missing ones")
+	resume := fs.Bool("resume", false, "with --out: keep the rows already in the file and run only the missing ones; the file's header must match this run's flags and grid")
+	force := fs.Bool("force", false, "with --resume: keep the rows of a file written with other flags that change results (seed, tolerances, --prec, --restarts, --tol, --max-iter, --formula, --kkt); this run's rows follow a new header line, and 'nccheck report' shows the mixture only with --force")
 	plotDir := fs.String("plot", "", "write SVG and PNG figures to this `directory`")
 	kkt := fs.Bool("kkt", true, "add the exact (big-float) KKT residual of the predicted point as a column")
 	shardText := fs.String("shard", "", "run only shard `i/n` of the settings (those with index mod n = i-1); merge shards' --out files with 'nccheck report'")
@@ -122,15 +124,8 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	if *resume && *out == "" {
 		return fail(&setting.InputError{Field: "--resume", Reason: "needs --out FILE"})
 	}
-	var (
-		sink *verify.RowFile
-		kept []verify.Row
-	)
-	if *out != "" {
-		if sink, kept, err = verify.OpenRowFile(*out, *resume); err != nil {
-			return fail(&setting.InputError{Field: "--out", Value: strconv.Quote(*out), Reason: err.Error()})
-		}
-		defer sink.Close()
+	if *force && !*resume {
+		return fail(&setting.InputError{Field: "--force", Reason: "needs --resume (it keeps rows written with other flags)"})
 	}
 	if *plotDir != "" {
 		if err := os.MkdirAll(*plotDir, 0o755); err != nil {
@@ -144,8 +139,28 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		return fail(err)
 	}
 	cfg := verify.Config{Theories: theories, Prec: *prec, Tol: tol, Seed: *seed, Jobs: *jobs, ExactKKT: *kkt,
-		Solver:   verify.NewSolver(solverSet),
-		SkipKeys: verify.Keys(kept), Shard: shard}
+		Solver: verify.NewSolver(solverSet), Shard: shard}
+	var (
+		sink *verify.RowFile
+		kept []verify.Row
+	)
+	if *out != "" {
+		header := verify.HeaderOf(cases, cfg)
+		var rs *verify.Rows
+		sink, rs, err = verify.OpenRowFile(*out, verify.RowFileOptions{Header: header, Cases: cases, Theories: theoryNames(theories), Resume: *resume, Force: *force})
+		if err != nil {
+			return fail(&setting.InputError{Field: "--out", Value: strconv.Quote(*out), Reason: rowFileReason(err, "verify")})
+		}
+		defer sink.Close()
+		for _, h := range rs.Headers {
+			if m := h.Mismatch(header); m != nil {
+				fmt.Fprintf(stderr, "nccheck verify: --force: %s: %s; its %d rows are kept as they were judged\n", *out, m, len(rs.Rows))
+				break
+			}
+		}
+		kept = rs.Rows
+	}
+	cfg.SkipKeys = verify.Keys(kept)
 	total := 0
 	for i, c := range cases {
 		if !shard.Has(i) {
@@ -188,6 +203,30 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
+// theoryNames lists the theories' names.
+func theoryNames(ths []closedform.Theory) []string {
+	out := make([]string, len(ths))
+	for i, th := range ths {
+		out[i] = th.Name()
+	}
+	return out
+}
+
+// rowFileReason says why a row file was refused, naming what to do.
+func rowFileReason(err error, cmd string) string {
+	var hm *verify.HeaderMismatchError
+	var le *regfile.LockedError
+	switch {
+	case errors.As(err, &hm) && cmd == "verify":
+		return hm.Error() + "; --force keeps them anyway"
+	case errors.As(err, &hm):
+		return hm.Error() + "; --force reads them anyway"
+	case errors.As(err, &le):
+		return "the file " + strings.TrimPrefix(le.Error(), le.Path+" ")
+	}
+	return checkReason(err)
+}
+
 // settingsOf reads the cases of a run: a built-in suite, a grid file, or the
 // single setting of the setting flags (exactly one of them).
 func settingsOf(suite, grid string, sf *settingFlags) ([]verify.Case, error) {
@@ -209,9 +248,9 @@ func settingsOf(suite, grid string, sf *settingFlags) ([]verify.Case, error) {
 		_, cs, err := verify.ParseGrid(bytes.NewReader(b))
 		return cs, err
 	case grid != "":
-		f, err := os.Open(grid)
+		f, _, err := regfile.Open(grid)
 		if err != nil {
-			return nil, &setting.InputError{Field: "--grid", Value: strconv.Quote(grid), Reason: err.Error()}
+			return nil, &setting.InputError{Field: "--grid", Value: strconv.Quote(grid), Reason: checkReason(err)}
 		}
 		defer f.Close()
 		_, cs, err := verify.ParseGrid(f)

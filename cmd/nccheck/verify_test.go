@@ -35,6 +35,18 @@ func readLines(t *testing.T, path string) []string {
 	return strings.Split(strings.TrimSpace(string(b)), "\n")
 }
 
+// rowLines is readLines without the header lines of a row file.
+func rowLines(t *testing.T, path string) []string {
+	t.Helper()
+	var rows []string
+	for _, l := range readLines(t, path) {
+		if !strings.Contains(l, `"nccheck_rows"`) {
+			rows = append(rows, l)
+		}
+	}
+	return rows
+}
+
 // TestVerifyEndToEnd runs a small grid through both paths and checks the
 // table, the streamed file, --resume and the exit codes.
 func TestVerifyEndToEnd(t *testing.T) {
@@ -55,9 +67,10 @@ func TestVerifyEndToEnd(t *testing.T) {
 			t.Errorf("text table line of %d characters: %s", len(line), line)
 		}
 	}
-	lines := readLines(t, out)
-	if len(lines) != 3 {
-		t.Fatalf("streamed %d rows, want 3", len(lines))
+	all := readLines(t, out)
+	header, lines := all[0], rowLines(t, out)
+	if len(lines) != 3 || len(all) != 4 || !strings.Contains(header, `"nccheck_rows":1`) {
+		t.Fatalf("streamed %d lines, %d rows, want a header and 3 rows", len(all), len(lines))
 	}
 	for _, l := range lines {
 		var r map[string]any
@@ -75,7 +88,7 @@ func TestVerifyEndToEnd(t *testing.T) {
 	// would; --resume must run only the missing row and keep the others
 	// byte for byte.
 	kept := lines[:2]
-	if err := os.WriteFile(out, []byte(strings.Join(kept, "\n")+"\n"+`{"index": 2, "na`), 0o644); err != nil {
+	if err := os.WriteFile(out, []byte(header+"\n"+strings.Join(kept, "\n")+"\n"+`{"index": 2, "na`), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	// A torn last line is tolerated only at the end; here it is at the end.
@@ -86,7 +99,7 @@ func TestVerifyEndToEnd(t *testing.T) {
 	if !strings.Contains(stdout, "3 rows: 3 agree") {
 		t.Errorf("resumed table: %s", stdout)
 	}
-	after := readLines(t, out)
+	after := rowLines(t, out)
 	var valid []string
 	for _, l := range after {
 		if json.Valid([]byte(l)) {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/renderer"
@@ -33,8 +34,11 @@ const (
 // Formats are the table formats Write understands.
 func Formats() []string { return []string{"text", "markdown", "latex", "csv"} }
 
-// Write renders t in the named format: text, markdown, latex or csv.
+// Write renders t in the named format: text, markdown, latex or csv. A
+// cell, title or header with a control character (an escape sequence, a
+// newline) is written quoted with Go escapes (Printable), never raw.
 func (t *Table) Write(w io.Writer, format string) error {
+	t = t.printable()
 	switch format {
 	case "text":
 		return t.writeTW(w, false)
@@ -171,4 +175,46 @@ func LaTeXSci(s string) string {
 		return "$" + s[:i] + "$"
 	}
 	return fmt.Sprintf("$%s\\times10^{%d}$", s[:i], e)
+}
+
+// Printable is s, or s quoted with Go escapes (strconv.Quote) when it has a
+// character that must not reach a terminal raw: a C0 or C1 control
+// character (ESC starts the terminal's escape sequences), DEL, or an
+// invalid UTF-8 byte.
+func Printable(s string) string {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == utf8.RuneError {
+			return strconv.Quote(s)
+		}
+	}
+	return s
+}
+
+// printable returns t, or a copy with every string passed through
+// Printable when one of them needs it.
+func (t *Table) printable() *Table {
+	clean := Printable(t.Title) == t.Title
+	for _, h := range t.Header {
+		clean = clean && Printable(h) == h
+	}
+	for _, row := range t.Rows {
+		for _, c := range row {
+			clean = clean && Printable(c) == c
+		}
+	}
+	if clean {
+		return t
+	}
+	out := &Table{Title: Printable(t.Title), Align: t.Align}
+	for _, h := range t.Header {
+		out.Header = append(out.Header, Printable(h))
+	}
+	for _, row := range t.Rows {
+		r := make([]string, len(row))
+		for i, c := range row {
+			r[i] = Printable(c)
+		}
+		out.Rows = append(out.Rows, r)
+	}
+	return out
 }

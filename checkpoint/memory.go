@@ -1,0 +1,86 @@
+package checkpoint
+
+import (
+	"nccheck/closedform"
+	"nccheck/derivation"
+)
+
+// RetainedBytes is the memory an opened checkpoint keeps until it is
+// dropped, in bytes: W (8 K d), the bias (8 K), the labels (8 N) and the
+// class counts (8 K).
+func (c *Checkpoint) RetainedBytes() int64 {
+	n, d, k := int64(c.N), int64(c.D), int64(c.K)
+	b := 8*k*d + 8*n + 8*k
+	if c.bias {
+		b += 8 * k
+	}
+	return b
+}
+
+// MemoryBytes predicts the memory, in bytes, that opening the checkpoint
+// and measuring it with opt allocate, from the shapes of its headers
+// (OpenWith checks it before reading any data). With B = rows d the values
+// of a block of rows = min(N, max(1, 2^20/d)) samples and m = min(d, K), it
+// is the sum of
+//
+//   - RetainedBytes, the decoding chunks of Open (2^16 elements of each
+//     array at most) and a transposed copy of W when it is stored in
+//     Fortran order (8 K d);
+//   - the feature blocks: two float64 blocks (16 B) and a float32 block
+//     (4 B) for float32 features, or for features in Fortran order the
+//     whole array as float64 (8 N d) and one block (8 B); 64 KiB of read
+//     buffer;
+//   - package metrics' two passes: the class sums, the means, the centred
+//     means and the projection directions (4 x 8 K d), the centred block
+//     (8 max(256 d, B), and 8 x 256 d more when B has more than 256 rows:
+//     it is allocated at 256 rows first), the logits and projections of a
+//     block (2 x 8 rows K), the d x d or K x K eigenproblem (3 x 8 m^2)
+//     and the K x K products (3 x 8 K^2);
+//   - the comparisons with the prediction: three classifier distances of
+//     four K x d matrices each (12 x 8 K d) and the K x K distances
+//     (12 x 8 K^2);
+//   - the prediction of package closedform at opt.Prec bits, the upper
+//     bound derivation.PredictionMemoryBytes.
+//
+// Every buffer of the measurement is allocated once, so the sum bounds
+// its peak; TestMemoryBytesMeasured compares it with the bytes a
+// measurement allocates.
+func (c *Checkpoint) MemoryBytes(opt Options) int64 {
+	n, d, k := int64(c.N), int64(c.D), int64(c.K)
+	rows := int64(rowsPerBlock(c.N, c.D))
+	blk := rows * d
+	b := c.RetainedBytes()
+	// Open's decoding chunks.
+	b += 8*min(k*d, chunkElems) + int64(c.labelSz)*min(n, chunkElems)
+	if c.wFortran {
+		b += 8 * k * d
+	}
+	// Feature blocks.
+	switch {
+	case c.fortran:
+		b += 8*n*d + 8*blk
+		if c.FeatureType == "float32" {
+			b += 4 * min(n*d, chunkElems)
+		}
+	case c.FeatureType == "float32":
+		b += 20 * blk
+	default:
+		b += 16 * blk
+	}
+	b += 64 << 10
+	// metrics.Measure.
+	m := min(d, k)
+	b += 32*k*d + 8*d + 8*max(256*d, blk) + 16*rows*k + 24*m*m + 24*k*k
+	if rows > 256 {
+		b += 8 * 256 * d
+	}
+	// The comparisons.
+	b += 96*k*d + 96*k*k
+	// The prediction.
+	prec := opt.Prec
+	if prec == 0 {
+		prec = closedform.DefaultPrec
+	}
+	b += derivation.PredictionMemoryBytes(c.K, prec)
+	return b
+}

@@ -1,0 +1,114 @@
+package checkpoint
+
+import (
+	"encoding/binary"
+	"math"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"nccheck/setting"
+)
+
+// patternMembers is a checkpoint of n samples in dimension d with k
+// classes (sample i in class i mod k), features and classifier filled with
+// a fixed pattern, features in C or Fortran order as float32 or float64.
+func patternMembers(n, d, k int, float64s, fortran bool) []rawMember {
+	size, descr := 4, "<f4"
+	if float64s {
+		size, descr = 8, "<f8"
+	}
+	feat := make([]byte, 0, n*d*size)
+	for i := 0; i < n*d; i++ {
+		v := 0.5 + float64(i%7)/8
+		if float64s {
+			feat = binary.LittleEndian.AppendUint64(feat, math.Float64bits(v))
+		} else {
+			feat = binary.LittleEndian.AppendUint32(feat, math.Float32bits(float32(v)))
+		}
+	}
+	h := npyHeader(descr, n, d)
+	if fortran {
+		h = "{'descr': '" + descr + "', 'fortran_order': True, 'shape': (" + itoa(n) + ", " + itoa(d) + "), }\n"
+	}
+	labels := make([]int64, n)
+	for i := range labels {
+		labels[i] = int64(i % k)
+	}
+	w := make([]float32, k*d)
+	for i := range w {
+		w[i] = float32(i%5) - 2
+	}
+	return []rawMember{
+		{name: "features.npy", data: npyV1(h, feat), deflate: true},
+		{name: "labels.npy", data: npyV1(npyHeader("<i8", n), i64s(labels...)), deflate: true},
+		{name: "classifier.npy", data: npyV1(npyHeader("<f4", k, d), f32s(w...))},
+	}
+}
+
+func itoa(v int) string { return string(binary.AppendUvarint(nil, 0)[:0]) + fmtInt(v) }
+
+func fmtInt(v int) string {
+	if v == 0 {
+		return "0"
+	}
+	var b []byte
+	for ; v > 0; v /= 10 {
+		b = append([]byte{byte('0' + v%10)}, b...)
+	}
+	return string(b)
+}
+
+// TestMemoryBytesMeasured compares MemoryBytes with the bytes opening and
+// measuring a checkpoint allocate (runtime.MemStats.TotalAlloc, which
+// counts every allocation, freed or not), on shapes where each of its
+// terms dominates: many samples (the labels and blocks), a large d with
+// two samples (package metrics' centred block of 256 rows, the 41 GB of
+// issue 18 at d = 2e7), a large K d, features in Fortran order, and many
+// classes (the closed form's K x K matrices).
+func TestMemoryBytesMeasured(t *testing.T) {
+	dir := t.TempDir()
+	opt := Options{LambdaW: setting.MustDecimal("1e-3"), LambdaH: setting.MustDecimal("1e-3")}
+	for _, tc := range []struct {
+		name              string
+		n, d, k           int
+		float64s, fortran bool
+	}{
+		{"many samples", 200000, 2, 2, false, false},
+		{"large d, two samples", 2, 100000, 2, false, false},
+		{"large K d", 100, 2000, 50, true, false},
+		{"Fortran order", 20000, 20, 4, true, true},
+		{"many classes", 300, 150, 150, false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, "m.npz")
+			writeZip(t, path, patternMembers(tc.n, tc.d, tc.k, tc.float64s, tc.fortran)...)
+			runtime.GC()
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			c, err := OpenWith(path, OpenSettings{MaxMemory: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r, err := Measure(c, opt)
+			if err != nil {
+				t.Fatal(err)
+			}
+			runtime.ReadMemStats(&after)
+			alloc := float64(after.TotalAlloc - before.TotalAlloc)
+			want := float64(c.MemoryBytes(opt))
+			t.Logf("N=%d d=%d K=%d: predicted %.0f bytes, allocated %.0f (ratio %.3f)", tc.n, tc.d, tc.k, want, alloc, alloc/want)
+			// The buffers are predicted to 1%; the closed form's part is an
+			// upper bound (see MemoryBytes): a tenth of the total at K = 50,
+			// most of it with many classes.
+			lo := 0.85
+			if tc.k > 100 {
+				lo = 0.5
+			}
+			if ratio := alloc / want; ratio < lo || ratio > 1.02 {
+				t.Errorf("predicted %.0f bytes, the measurement allocated %.0f (ratio %.3f, want %.1f to 1.02)", want, alloc, ratio, lo)
+			}
+			runtime.KeepAlive(r)
+		})
+	}
+}

@@ -1,0 +1,110 @@
+package verify
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+
+	"nccheck/metrics"
+	"nccheck/setting"
+)
+
+// Setting builds and validates the setting of a row.
+func (rs RowSetting) Setting() (setting.Setting, error) {
+	j := setting.JSON{N: rs.N, D: rs.D, Bias: rs.Bias, NoReLU: rs.NoReLU}
+	var err error
+	if j.LambdaW, err = setting.ParseDecimal(rs.LambdaW); err != nil {
+		return setting.Setting{}, fmt.Errorf("lambda_w: %w", err)
+	}
+	if j.LambdaH, err = setting.ParseDecimal(rs.LambdaH); err != nil {
+		return setting.Setting{}, fmt.Errorf("lambda_h: %w", err)
+	}
+	if rs.Bias {
+		lb, err := setting.ParseDecimal(rs.LambdaB)
+		if err != nil {
+			return setting.Setting{}, fmt.Errorf("lambda_b: %w", err)
+		}
+		j.LambdaB = &lb
+	} else if rs.LambdaB != "" {
+		return setting.Setting{}, fmt.Errorf("lambda_b %s without a bias", clipQuote(rs.LambdaB))
+	}
+	if rs.Loss != "" {
+		l, err := setting.ParseLoss(rs.Loss)
+		if err != nil {
+			return setting.Setting{}, err
+		}
+		j.Loss = &l
+	}
+	return j.Setting()
+}
+
+// CheckRow checks a row read back from a file against itself: a name
+// without control characters, a theory, a verdict, a valid setting, the
+// key KeyOf gives for its name, theory and setting, the fields its
+// verdict needs (an error for error rows, a scope for out-of-scope rows,
+// per-class metrics of K entries) and, for a row judged against a
+// prediction, the objective gap its two objectives give and the verdict
+// and failed tolerances judge gives its numbers with tol.
+func CheckRow(r Row, tol Tolerances) error {
+	if err := checkName(r.Name); err != nil || r.Name == "" {
+		return fmt.Errorf("row name %s is empty or has a control character", clipQuote(r.Name))
+	}
+	if r.Theory == "" || r.Verdict < Agree || r.Verdict > Failed {
+		return fmt.Errorf("row %s has no theory or no verdict", clipQuote(r.Key))
+	}
+	s, err := r.Setting.Setting()
+	if err != nil {
+		return fmt.Errorf("row %s: setting: %s", clipQuote(r.Key), clip(oneLine(err.Error()), 160))
+	}
+	if want := KeyOf(Case{Name: r.Name, Setting: s}, r.Theory); r.Key != want || r.Index < 0 {
+		return fmt.Errorf("row %s: its key is not the one of its name, theory and setting (%s)", clipQuote(r.Key), clipQuote(want))
+	}
+	if r.Metrics != nil {
+		for name, v := range map[string][]float64{"mean_norm": r.Metrics.MeanNorm, "measured_margin": r.Metrics.MeasuredMargin} {
+			if len(v) != s.K() {
+				return fmt.Errorf("row %s: metrics.%s has %d entries for K = %d", clipQuote(r.Key), name, len(v), s.K())
+			}
+		}
+	}
+	switch r.Verdict {
+	case Failed:
+		if r.Error == "" {
+			return fmt.Errorf("row %s: verdict error without its reason", clipQuote(r.Key))
+		}
+		return nil
+	case OutOfScope:
+		if r.Scope == "" || r.Error != "" || r.ObjectiveGap != nil || r.Metrics == nil {
+			return fmt.Errorf("row %s: an out-of-scope row needs a scope and metrics, and no error or objective gap", clipQuote(r.Key))
+		}
+		return nil
+	}
+	return checkJudged(r, tol)
+}
+
+// checkJudged recomputes the gap and the verdict of a row judged against a
+// prediction.
+func checkJudged(r Row, tol Tolerances) error {
+	key := clipQuote(r.Key)
+	if r.Error != "" || r.Metrics == nil || r.ObjectiveGap == nil || r.PredictedObjective == nil || r.Judge == nil {
+		return fmt.Errorf("row %s: a %s row needs its metrics, objectives and judge inputs, and no error", key, r.Verdict)
+	}
+	fs, err := strconv.ParseFloat(*r.PredictedObjective, 64)
+	if err != nil || math.IsInf(fs, 0) {
+		return fmt.Errorf("row %s: predicted_objective %s is not a number", key, clipQuote(*r.PredictedObjective))
+	}
+	// The gap was computed from the prediction's own float64 rounding of
+	// f*, which may differ from the decimal's by one unit in the last
+	// place: a few units of round-off in the gap.
+	gap := metrics.ObjectiveGap(r.NumericObjective, fs)
+	scale := (math.Abs(r.NumericObjective) + math.Abs(fs)) / math.Max(1, math.Abs(fs))
+	if math.Abs(gap-*r.ObjectiveGap) > 4*0x1p-52*scale {
+		return fmt.Errorf("row %s: objective_gap %g is not the gap %g of its objectives", key, *r.ObjectiveGap, gap)
+	}
+	v, failed := judge(*r.ObjectiveGap, r.Metrics, *r.Judge, tol)
+	if v != r.Verdict || !slices.Equal(failed, r.Failed) {
+		return fmt.Errorf("row %s: verdict %s (failed %s) is not the verdict %s (failed %s) of its numbers",
+			key, r.Verdict, clip(fmt.Sprint(r.Failed), 80), v, clip(fmt.Sprint(failed), 80))
+	}
+	return nil
+}
