@@ -30,15 +30,13 @@ func (c *Checkpoint) RetainedBytes() int64 {
 //     (4 B) for float32 features, or for features in Fortran order the
 //     whole array as float64 (8 N d) and one block (8 B); 64 KiB of read
 //     buffer;
-//   - package metrics' two passes: the class sums, the means, the centred
-//     means and the projection directions (4 x 8 K d), the centred block
-//     (8 max(256 d, B), and 8 x 256 d more when B has more than 256 rows:
-//     it is allocated at 256 rows first), the logits and projections of a
-//     block (2 x 8 rows K), the d x d or K x K eigenproblem (3 x 8 m^2)
-//     and the K x K products (3 x 8 K^2);
-//   - the comparisons with the prediction: three classifier distances of
-//     four K x d matrices each (12 x 8 K d) and the K x K distances
-//     (12 x 8 K^2);
+//   - package metrics' passes and report: the predicted class of every
+//     sample (4 N), the centred block (8 B), the logits and the
+//     projections of a block (8 rows K and at most 16 rows K), about 19
+//     K x d matrices (the class sums, the means, the centred means, the
+//     projection directions, the classifier distances' and the structure
+//     metrics' temporaries: 152 K d), the d x d or K x K eigenproblem
+//     (24 m^2) and about 25 K x K matrices (200 K^2);
 //   - the prediction of package closedform at opt.Prec bits, the upper
 //     bound derivation.PredictionMemoryBytes.
 //
@@ -68,14 +66,9 @@ func (c *Checkpoint) MemoryBytes(opt Options) int64 {
 		b += 16 * blk
 	}
 	b += 64 << 10
-	// metrics.Measure.
+	// metrics.Measure and metrics.Measurement.Report.
 	m := min(d, k)
-	b += 32*k*d + 8*d + 8*max(256*d, blk) + 16*rows*k + 24*m*m + 24*k*k
-	if rows > 256 {
-		b += 8 * 256 * d
-	}
-	// The comparisons.
-	b += 96*k*d + 96*k*k
+	b += 4*n + 8*blk + 24*rows*k + 152*k*d + 24*m*m + 200*k*k
 	// The prediction.
 	prec := opt.Prec
 	if prec == 0 {

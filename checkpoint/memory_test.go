@@ -63,9 +63,9 @@ func fmtInt(v int) string {
 // measuring a checkpoint allocate (runtime.MemStats.TotalAlloc, which
 // counts every allocation, freed or not), on shapes where each of its
 // terms dominates: many samples (the labels and blocks), a large d with
-// two samples (package metrics' centred block of 256 rows, the 41 GB of
-// issue 18 at d = 2e7), a large K d, features in Fortran order, and many
-// classes (the closed form's K x K matrices).
+// two samples (package metrics' K x d matrices: issue 18's 311 KB file of
+// d = 2e7 asked for 41 GB), a large K d, features in Fortran order, and
+// many classes (the closed form's K x K matrices).
 func TestMemoryBytesMeasured(t *testing.T) {
 	dir := t.TempDir()
 	opt := Options{LambdaW: setting.MustDecimal("1e-3"), LambdaH: setting.MustDecimal("1e-3")}

@@ -63,13 +63,14 @@ func PredictionMemoryBytes(k int, prec uint) int64 {
 
 // AtPredictionMemoryBytes predicts the peak memory, in bytes, of
 // AtPrediction for setting s at prec bits: the minimizer's N labels (8 N
-// bytes), its W and class means and the evaluation's gradient in W (3 K d
-// big.Floats), twice for the garbage the collector lets accumulate before
-// it runs (GOGC = 100): 8 N + 6 F K d, F = bigFloatBytes(prec). The peak
-// heap measured during AtPrediction is 0.3 to 0.9 times the K d term for
-// K d = 4 to 2e5 at 64 to 1024 bits, and the N term is exact.
+// bytes) and its K d entries of W and of the class means, the
+// evaluation's gradient in W and the garbage of its big-float temporaries
+// that the collector lets accumulate before it runs (GOGC = 100): 8 N +
+// 10 F K d, F = bigFloatBytes(prec). The peak heap measured during
+// AtPrediction is 0.2 to 0.7 times the K d term for K d = 4 to 2e5 and K up
+// to 200 at 64 to 1024 bits, and the N term is exact.
 func AtPredictionMemoryBytes(s setting.Setting, prec uint) int64 {
-	return 8*int64(s.N()) + 6*bigFloatBytes(prec)*int64(s.K())*int64(s.Dim)
+	return 8*int64(s.N()) + 10*bigFloatBytes(prec)*int64(s.K())*int64(s.Dim)
 }
 
 // PredictionPoint returns the explicit point of a prediction

@@ -50,10 +50,10 @@ func HeaderOf(cases []Case, cfg Config) RowHeader {
 		names[i] = th.Name()
 	}
 	p := map[string]string{
-		"theory":  strings.Join(names, ","),
-		"prec":    strconv.FormatUint(uint64(cfg.Prec), 10),
-		"seed":    strconv.FormatUint(cfg.Seed, 10),
-		"kkt":     strconv.FormatBool(cfg.ExactKKT),
+		"theory": strings.Join(names, ","),
+		"prec":   strconv.FormatUint(uint64(cfg.Prec), 10),
+		"seed":   strconv.FormatUint(cfg.Seed, 10),
+		"kkt":    strconv.FormatBool(cfg.ExactKKT),
 	}
 	for name, v := range tolParams(cfg.Tol) {
 		p[name] = v

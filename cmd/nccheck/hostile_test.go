@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"nccheck/checkpoint"
+	"nccheck/internal/sysmem"
 	"nccheck/verify"
 )
 
@@ -119,11 +121,13 @@ func TestNonRegularFilesRefused(t *testing.T) {
 }
 
 // TestMeasureUnderRLIMITAS: defects 3 and 5. A checkpoint of 2 samples in
-// d = 2e6 whose second pass would allocate a 256 x d block (4 GB), measured
-// in a process with a 3 GiB address-space limit, is refused before it
+// d = 4e6 (a few hundred KB of file whose measurement needs about 1.4 GB:
+// package metrics keeps about 19 K x d matrices) is measured in a process
+// whose address-space limit is that need plus 64 MiB, less than the need
+// once the process's own mappings count: it is refused before it
 // allocates, naming RLIMIT_AS.
 func TestMeasureUnderRLIMITAS(t *testing.T) {
-	const d = 2000000
+	const d = 4000000
 	path := filepath.Join(t.TempDir(), "wide.npz")
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
@@ -149,7 +153,15 @@ func TestMeasureUnderRLIMITAS(t *testing.T) {
 	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	stderr, status := child(t, 3<<30, "measure", "--lambda-w", "1e-3", "--lambda-h", "1e-3", path)
+	c, err := checkpoint.OpenWith(path, checkpoint.OpenSettings{MaxMemory: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	need := c.MemoryBytes(checkpoint.Options{})
+	if host := sysmem.Current(); host.Known() && host.Bytes < need+64<<20 {
+		t.Skipf("the host's own limit %v is below the test's", host)
+	}
+	stderr, status := child(t, uint64(need+64<<20), "measure", "--lambda-w", "1e-3", "--lambda-h", "1e-3", path)
 	oneLineWith(t, "measure under RLIMIT_AS", stderr, status, "wide.npz", "needs about", "(RLIMIT_AS)")
 }
 
