@@ -12,12 +12,19 @@
 //	epoch       a scalar (optional)
 //
 // [Open] reads everything but the features and checks the shapes, the
-// dtypes and the labels; the features are streamed from the file in blocks,
-// once per pass of package metrics (two passes), so a checkpoint larger than
+// dtypes and the labels. Before it reads any data it refuses a path that is
+// not a regular file, an archive with two members for one array, a member
+// whose declared shape and dtype do not account for exactly its bytes, and
+// a checkpoint whose measurement ([Checkpoint.MemoryBytes]) would not fit
+// the memory the process may still allocate; every member is read to its
+// end, so its CRC-32 is checked. The features are streamed from the file in
+// blocks, once per pass of package metrics, so a checkpoint larger than
 // memory can be measured and peak memory stays far below the file size.
-// Arrays are read with codeberg.org/sbinet/npyio, never by a hand-written
-// parser. Every problem with a file is an [*Error] naming the file and the
-// array.
+// Arrays are read with codeberg.org/sbinet/npyio (a copy whose .npy header
+// reader is patched to read what numpy reads and refuse the rest:
+// internal/third_party/npyio), never by a hand-written parser; a panic of
+// the library is an error. Every problem with a file is an [*Error] naming
+// the file and the array, in one line.
 //
 // [Measure] computes, for one checkpoint, the objective of theory.md section
 // 1 at the checkpoint (in float64 from the file's float32 or float64 data),

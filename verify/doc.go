@@ -23,9 +23,14 @@
 // Each setting is solved once, each theory predicts once per row, and the
 // solver never sees a prediction. See the package example.
 //
-// Settings come from grids ([ParseGrid]) and run in parallel ([Config.Jobs]);
-// rows stream to a JSON-lines file as they finish ([RowWriter],
-// [OpenRowFile]) and a run resumes from such a file ([ReadRows],
+// Settings come from grids ([ParseGrid]: keys case-sensitive, names
+// printable, lambdas within the solver's float64 range, [CheckFloat64Range])
+// and run in parallel ([Config.Jobs]); rows stream to a JSON-lines file as
+// they finish ([RowWriter], [OpenRowFile]: locked, after a header line
+// [RowHeader] with the grid's hash and the parameters that change results,
+// [HeaderOf]) and a run resumes from such a file ([ReadRows], which reads
+// lines in bounded memory and checks every row against itself, its verdict
+// judged again from its numbers, [CheckRow]; [Rows.Check] against the grid;
 // [Config.SkipKeys]); row sets from several runs merge ([Merge]). [Write]
 // renders rows as text, Markdown, LaTeX, CSV or JSON lines.
 package verify

@@ -241,10 +241,10 @@ t1=$(date +%s%N)
 "$ncc" verify --grid "$grid" --formula both -j "$(nproc)" --out "$work/unsharded.jsonl" \
 	--plot "$work/plots-unsharded" >"$work/unsharded.txt" 2>"$work/unsharded.err"
 verify_exit=$?
-log "unsharded run: exit $verify_exit, $(since "$t1") s, $(wc -l <"$work/unsharded.jsonl") rows"
+log "unsharded run: exit $verify_exit, $(since "$t1") s, $(grep -c '^{"index"' "$work/unsharded.jsonl") rows"
 
 # 8. Compare.
-strip() { sed 's/"seconds":[^,}]*,\{0,1\}//' "$@"; } # the wall time may differ
+strip() { grep -v '"nccheck_rows"' "$@" | sed 's/"seconds":[^,}]*,\{0,1\}//'; } # the wall time may differ; headers aside
 partition_ok() {
 	local i c ok=0
 	for i in $(seq "$nshards"); do
@@ -254,7 +254,7 @@ partition_ok() {
 	done
 	return $ok
 }
-check "shards partition the grid (rows-i: index mod $nshards = i-1; $(for i in $(seq "$nshards"); do printf '%s ' "$(wc -l <"$sweep/rows-$i.jsonl")"; done)rows)" partition_ok
+check "shards partition the grid (rows-i: index mod $nshards = i-1; $(for i in $(seq "$nshards"); do printf '%s ' "$(grep -c '^{"index"' "$sweep/rows-$i.jsonl")"; done)rows)" partition_ok
 check "rows: shards == unsharded (JSON lines, seconds aside)" \
 	diff <(cat "$sweep"/rows-*.jsonl | strip | sort) <(strip "$work/unsharded.jsonl" | sort)
 check "text table: report job == unsharded verify" diff "$sweep/report.txt" "$work/unsharded.txt"
@@ -278,8 +278,9 @@ check "dependency: report job started ($report_start) after the last task ended 
 # A rerun shard resumes: keep only the rows of the first setting shard 1
 # finished (as if the task had been killed after it), resubmit shard 1.
 full=$(grep -c . "$sweep/rows-1.jsonl")
-first=$(head -1 "$sweep/rows-1.jsonl" | grep -o '^{"index":[0-9]*' | cut -d: -f2)
-grep "^{\"index\":$first," "$sweep/rows-1.jsonl" >"$work/rows-1.head" && cp "$work/rows-1.head" "$sweep/rows-1.jsonl"
+first=$(grep -m1 -o '^{"index":[0-9]*' "$sweep/rows-1.jsonl" | cut -d: -f2)
+# The header line first (the row file's grid hash and flags), then the rows.
+{ head -1 "$sweep/rows-1.jsonl"; grep "^{\"index\":$first," "$sweep/rows-1.jsonl"; } >"$work/rows-1.head" && cp "$work/rows-1.head" "$sweep/rows-1.jsonl"
 log "rerun of shard 1 with $(grep -c . "$work/rows-1.head") of its $full rows left (those of grid index $first): sbatch --wait --array=1 ... verify-array.sbatch -m shard ..."
 t1=$(date +%s%N)
 sbatch --wait --quiet --array=1 --output="$sweep/logs/verify-%A_%a.out" --cpus-per-task=1 --mem-per-cpu=1G --time=00:10:00 \
