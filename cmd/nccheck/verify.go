@@ -71,7 +71,7 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	digits := fs.Int("digits", 2, "significant `digits` of the deviations (scientific notation)")
 	out := fs.String("out", "", "stream each finished row to this JSON-lines `file` as it completes")
 	resume := fs.Bool("resume", false, "with --out: keep the rows already in the file and run only the missing ones; the file's header must match this run's flags and grid")
-	force := fs.Bool("force", false, "with --resume: keep the rows of a file written with other flags that change results (seed, tolerances, --prec, --restarts, --tol, --max-iter, --formula, --kkt); this run's rows follow a new header line, and 'nccheck report' shows the mixture only with --force")
+	force := fs.Bool("force", false, "with --resume: keep the rows of a file written with other flags that change results (--seed, the tolerances, --prec, --restarts, --tol, --max-iter, --theory, --kkt); this run's rows follow a new header line, and 'nccheck report' shows the mixture only with --force")
 	plotDir := fs.String("plot", "", "write SVG and PNG figures to this `directory`")
 	kkt := fs.Bool("kkt", true, "add the exact (big-float) KKT residual of the predicted point as a column")
 	shardText := fs.String("shard", "", "run only shard `i/n` of the settings (those with index mod n = i-1); merge shards' --out files with 'nccheck report'")
