@@ -204,4 +204,3 @@ func (l LabelSmoothing) BigValue(g []*big.Float, y int, alpha *big.Float, prec u
 func (l LabelSmoothing) LowerValue(g []*big.Rat, y int, alpha *big.Rat, prec uint) *big.Float {
 	return l.soft().lowerValue(g, y, alpha, prec)
 }
-
