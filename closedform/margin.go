@@ -3,8 +3,7 @@ package closedform
 import (
 	"fmt"
 	"math/big"
-
-	"github.com/ALTree/bigfloat"
+	"nccheck/internal/bigmath"
 
 	"nccheck/setting"
 )
@@ -69,7 +68,7 @@ func (m MarginTheory) Predict(s setting.Setting, prec uint) (*Prediction, error)
 		if mk.Sign() > 0 {
 			alive[i] = true
 			margins[i].Set(mk)
-			e := bigfloat.Exp(c.newF().Neg(margins[i]))
+			e := bigmath.Exp(c.newF().Neg(margins[i]))
 			kExpNeg[i].Mul(kExpNeg[i], e)
 		}
 	}

@@ -3,8 +3,6 @@ package closedform
 import (
 	"math/big"
 
-	"github.com/ALTree/bigfloat"
-
 	"nccheck/internal/bigmath"
 )
 
@@ -61,5 +59,5 @@ func expRepeated(t *big.Float, e, z []*big.Float, v *big.Float) *big.Float {
 			return e[i]
 		}
 	}
-	return bigfloat.Exp(t)
+	return bigmath.Exp(t)
 }

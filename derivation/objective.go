@@ -3,8 +3,6 @@ package derivation
 import (
 	"math/big"
 
-	"github.com/ALTree/bigfloat"
-
 	"nccheck/internal/bigmath"
 )
 
@@ -45,7 +43,7 @@ func newRelativeSoftmax(z []*big.Float, y int, wp uint) *relativeSoftmax {
 			continue
 		}
 		d := new(big.Float).SetPrec(wp).Sub(v, z[y])
-		r.q[j] = bigfloat.Exp(d)
+		r.q[j] = bigmath.Exp(d)
 		r.sum.Add(r.sum, r.q[j])
 	}
 	r.den = new(big.Float).SetPrec(wp).SetInt64(1)

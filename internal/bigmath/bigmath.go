@@ -109,3 +109,34 @@ func CholSolve(l [][]*big.Float, b []*big.Float) []*big.Float {
 	}
 	return y
 }
+
+// expReduceBelow is the argument below which Exp halves the argument before
+// calling bigfloat.Exp: there math.Exp's starting guess is subnormal (or 0),
+// and bigfloat.Exp's fixed Newton schedule, which assumes a 53-bit start,
+// leaves its result accurate to far fewer bits than asked (a relative error
+// of 2.7e-7 at x = -744 and 128 bits).
+const expReduceBelow = -700
+
+// Exp returns exp(x) rounded to x's precision, like bigfloat.Exp, but
+// accurate also for x < -700: it evaluates exp(x/2^j) for the smallest j
+// that brings the argument to -700 or above and squares the result j times,
+// at x's precision plus 64 + j guard bits (each squaring at most doubles the
+// relative error, so the j extra bits absorb the growth).
+func Exp(x *big.Float) *big.Float {
+	lim := big.NewFloat(expReduceBelow)
+	if x.IsInf() || x.Sign() >= 0 || x.Cmp(lim) >= 0 {
+		return bigfloat.Exp(x)
+	}
+	j := 0
+	for y := new(big.Float).Set(x); y.Cmp(lim) < 0; y.Quo(y, big.NewFloat(2)) {
+		j++
+	}
+	prec := x.Prec()
+	wp := prec + 64 + uint(j)
+	y := new(big.Float).SetPrec(wp).SetMantExp(new(big.Float).SetPrec(wp).Set(x), -j)
+	e := bigfloat.Exp(y)
+	for ; j > 0; j-- {
+		e.Mul(e, e)
+	}
+	return new(big.Float).SetPrec(prec).Set(e)
+}

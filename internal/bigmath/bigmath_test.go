@@ -59,3 +59,36 @@ func TestCholesky(t *testing.T) {
 		t.Error("indefinite matrix accepted")
 	}
 }
+
+// TestExpSmallArguments: Exp agrees with exp(x/16)^16 evaluated with many
+// guard bits where bigfloat.Exp alone is inaccurate (x in (-745, -708)) and
+// far below it, and is bigfloat.Exp unchanged elsewhere.
+func TestExpSmallArguments(t *testing.T) {
+	for _, prec := range []uint{64, 128, 256, 1024} {
+		for _, xv := range []float64{-744, -742.28, -720, -708.5, -1e4, -3.5e6} {
+			x := new(big.Float).SetPrec(prec).SetFloat64(xv)
+			got := Exp(x)
+			wp := 2*prec + 128
+			y := new(big.Float).SetPrec(wp).Quo(new(big.Float).SetPrec(wp).Set(x), big.NewFloat(16))
+			want := bigfloat.Exp(y)
+			for i := 0; i < 4; i++ {
+				want.Mul(want, want)
+			}
+			rel := new(big.Float).SetPrec(wp).Sub(got, want)
+			rel.Quo(rel, want)
+			r, _ := rel.Float64()
+			if math.Abs(r) > math.Ldexp(1, -int(prec)+2) {
+				t.Errorf("prec %d, x = %g: relative error %.3g", prec, xv, r)
+			}
+			if got.Prec() != prec {
+				t.Errorf("prec %d: result has precision %d", prec, got.Prec())
+			}
+		}
+	}
+	for _, xv := range []float64{-700, -1, 0, 3, 700} {
+		x := new(big.Float).SetPrec(256).SetFloat64(xv)
+		if Exp(x).Cmp(bigfloat.Exp(x)) != 0 {
+			t.Errorf("x = %g: differs from bigfloat.Exp", xv)
+		}
+	}
+}
