@@ -1,11 +1,7 @@
 package optimize
 
 import (
-	"bufio"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 
 	"nccheck/internal/sysmem"
 )
@@ -146,27 +142,4 @@ func memoryLimit(max int64) int64 {
 		return 1 // a known limit without headroom refuses every solve
 	}
 	return l.Bytes
-}
-
-// AvailableMemory returns the memory the operating system reports as
-// available for new allocations without swapping (MemAvailable of
-// /proc/meminfo, Linux), and false where it cannot be read.
-func AvailableMemory() (int64, bool) {
-	f, err := os.Open("/proc/meminfo")
-	if err != nil {
-		return 0, false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) >= 2 && fields[0] == "MemAvailable:" {
-			kb, err := strconv.ParseInt(fields[1], 10, 64)
-			if err != nil || kb <= 0 {
-				return 0, false
-			}
-			return kb * 1024, true
-		}
-	}
-	return 0, false
 }

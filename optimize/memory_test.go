@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"testing"
 	"time"
+
+	"nccheck/internal/sysmem"
 )
 
 // TestMemoryBytesMeasured compares Problem.MemoryBytes with the bytes a
@@ -62,8 +64,8 @@ func TestMemoryLimit(t *testing.T) {
 		t.Errorf("no limit: %v", err)
 	}
 	// A problem far beyond any machine is refused by the default limit
-	// (the available memory) when it can be read.
-	if _, ok := AvailableMemory(); ok {
+	// (what the process may allocate, internal/sysmem) when it is known.
+	if sysmem.Current().Known() {
 		big := &Problem{Counts: []int{1 << 40, 1 << 40}, Dim: 1 << 10, LambdaW: 1e-4, LambdaH: 1e-4, ReLU: true}
 		if _, err := Solve(big, Settings{}); !errors.As(err, &me) {
 			t.Errorf("huge problem: error %v, want a *MemoryError", err)

@@ -45,8 +45,9 @@ type Settings struct {
 	// MaxMemory is the most memory, in bytes, a solve may need as
 	// predicted by Problem.PredictMemory; a solve above it is refused with
 	// a *MemoryError before anything is allocated. 0 means the memory the
-	// operating system reports available (see AvailableMemory; no limit
-	// where it cannot be read); negative means no limit.
+	// process may still allocate: the smallest of MemAvailable,
+	// RLIMIT_AS/RLIMIT_DATA and the cgroup limit (internal/sysmem; no limit
+	// where none is known); negative means no limit.
 	MaxMemory int64
 	// Certifier, if not nil, bounds the global minimum from below at the
 	// final point of every restart (RestartReport.LowerBound). A restart
