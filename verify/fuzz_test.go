@@ -71,7 +71,7 @@ func FuzzParseGrid(f *testing.F) {
 		`{"name":"g","settings":[{"n":[4,2],"d":2,"D":8,"lambda_w":"1","lambda_h":"1"}]}`,
 		`{"Name":"g","settings":[{"n":[4,2],"d":2,"lambda_w":"1","lambda_h":"1"}]}`,
 		`{"name":"g","settings":[{"n":[4,2],"d":2,"d":3,"lambda_w":"1","lambda_h":"1"}]}`,
-		`{"name":"g","settings":[{"name":"[31m","n":[4,2],"d":2,"lambda_w":"1","lambda_h":"1"}]}`,
+		"{\"name\":\"g\",\"settings\":[{\"name\":\"\x1b[31m\",\"n\":[4,2],\"d\":2,\"lambda_w\":\"1\",\"lambda_h\":\"1\"}]}",
 		`{"name":"g","settings":[{"n":[4,2],"d":2,"lambda_w":"1e-300","lambda_h":"5e-3"}]}`,
 	} {
 		f.Add([]byte(s))

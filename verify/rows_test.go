@@ -283,8 +283,7 @@ func TestOpenRowFileHeader(t *testing.T) {
 		t.Fatalf("after a forced resume: %v, %d headers", err, len(rs.Headers))
 	}
 	// Resuming with the file's own flags appends no header.
-	rf, _, err = OpenRowFile(path, RowFileOptions{Header: h2, Cases: cases, Theories: theories, Resume: true})
-	if err == nil {
+	if _, _, err = OpenRowFile(path, RowFileOptions{Header: h2, Cases: cases, Theories: theories, Resume: true}); err == nil {
 		t.Fatal("the file's first header differs: want a refusal without Force")
 	}
 	// Without Resume the file starts again with the run's header.
