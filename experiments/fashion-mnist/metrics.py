@@ -7,13 +7,15 @@ Usage (Debian's interpreter, not the `python3` first on PATH):
     /usr/bin/python3 metrics.py DIR [--lambda-w X --lambda-h Y] [--per-class] [--json]
 
 DIR holds epoch-XXXXX.npz checkpoints (features N x d, labels N, classifier K x d,
-epoch) and normally a config.json from train.py giving lambda_W and lambda_H; the
+epoch) and normally a config.json from train.py giving lambda_w and lambda_h (theory.md's
+normalisation, decimal strings; converted there for --loss-convention authors); the
 flags override it (they are required when DIR has no config.json). Class counts
 n_k come from the labels. All arithmetic is float64.
 
 Columns of the table (one row per checkpoint):
   obj      section-1 objective (1/N) sum CE(W h_i, y_i) + lW/2 ||W||^2 + lH/2 ||H||^2
-  f*       predicted optimal value (section 2); gap = obj - f*
+  f*       predicted optimal value (section 2); gap = (obj - f*)/|f*|, the relative gap
+           as `nccheck measure` defines it
   acc      train accuracy (argmax of W h_i)
   NC1      tr(Sigma_W pinv(Sigma_B)) / K, pinv over the eigenvalues of Sigma_B above
            max(1e-15, d*eps) times the largest (--json also gives NC1_rankK1, the
@@ -148,7 +150,7 @@ def measure(H, y, W, lw, lh):
     else:
         Merr = rhoerr = float("nan")
     dead = int(np.sum(H.max(axis=0) <= 0))
-    return dict(objective=float(obj), fstar=pr["fstar"], gap=float(obj - pr["fstar"]),
+    return dict(objective=float(obj), fstar=pr["fstar"], gap=float((obj - pr["fstar"]) / abs(pr["fstar"])),
                 acc=acc, NC1=nc1, NC1_rankK1=nc1_rank, NC1_numpy_pinv=nc1_pinv, SigmaB_rank=int(keep.sum()), NC2_H=nc2h, NC2_W=nc2w, NC2_W_balanced=nc2wb,
                 NC2_WWT=nc2wwt, NC3_WH=nc3, maxcos=maxcos, maxcos_alive=maxcosA,
                 margin_relerr=Merr, rho_relerr=rhoerr, dead_dims=dead,
@@ -174,8 +176,9 @@ def main():
     if os.path.exists(cfgp):
         with open(cfgp) as f:
             cfg = json.load(f)
-        lw = lw if lw is not None else cfg["lambda_w"]
-        lh = lh if lh is not None else cfg["lambda_h"]
+        # train.py writes the lambdas of theory.md's normalisation as decimal strings
+        lw = lw if lw is not None else float(cfg["lambda_w"])
+        lh = lh if lh is not None else float(cfg["lambda_h"])
     if lw is None or lh is None:
         sys.exit("need --lambda-w and --lambda-h (no config.json)")
     files = sorted(glob.glob(os.path.join(a.dir, "epoch-*.npz")))
