@@ -19,7 +19,7 @@ rm -rf "$out"
 import json, sys
 p = sys.argv[1]
 c = json.load(open(p))
-for k in ("log", "wall_time_s", "machine", "out", "data_dir", "python_executable"):
+for k in ("log", "wall_time_s", "machine", "status"):
     c.pop(k, None)
 json.dump(c, open(p, "w"), indent=2)
 PY

@@ -4,11 +4,11 @@
     nccheck measure --lambda-w 1e-3 --lambda-h 1e-5 --classes --format json runs/A > A-mlp.json
     /usr/bin/python3 plot_compare.py --out figures/A --title "configuration A" MLP=A-mlp.json ResNet=A-resnet.json
 
-writes OUT-metrics.png/.svg (one panel per run: the relative objective gap and the
+writes OUT-metrics.png (one panel per run: the relative objective gap and the
 section-8 metrics against the epoch, log-log, epoch 0 and zero values left out, the
-legend outside the panels) and OUT-classes.png/.svg (per class at each run's last
+legend outside the panels) and OUT-classes.png (per class at each run's last
 checkpoint: measured and predicted rho_k = ||mu_k||^2 and M_k against n_k).
-Needs python3-matplotlib. Figures are 1600 px wide.
+(--svg: also .svg). Needs python3-matplotlib. 1600 x 600 and 1600 x 900 px.
 """
 
 import argparse
@@ -20,6 +20,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+EXTS = ("png",)
 SERIES = (  # (JSON key, label, colour, marker)
     ("objective_gap", r"gap $(f-f^*)/|f^*|$", "black", "o"),
     ("nc1", r"NC1", "tab:blue", "s"),
@@ -72,39 +73,48 @@ def metrics_figure(runs, title, out):
             ax.set_xlim(min(epochs) / 1.3, max(epochs) * 1.3)
     axes[0][0].set_ylabel("metric value (dimensionless, log scale)")
     handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="center left", bbox_to_anchor=(0.85, 0.5), frameon=False)
-    fig.tight_layout(rect=(0, 0, 0.85, 1))
-    for ext in ("png", "svg"):
+    fig.legend(handles, labels, loc="center left", bbox_to_anchor=(0.84, 0.5), frameon=False)
+    fig.tight_layout(rect=(0, 0, 0.84, 1))
+    for ext in EXTS:
         fig.savefig(f"{out}-metrics.{ext}", dpi=100)
     plt.close(fig)
 
 
 def classes_figure(runs, title, out):
-    fig, axes = plt.subplots(1, 2, figsize=(16, 6), squeeze=False)
+    fig, axes = plt.subplots(2, 2, figsize=(16, 9), sharex=True, squeeze=False)
     colours = ("tab:blue", "tab:red", "tab:green", "tab:purple")
-    for (name, rows), colour in zip(runs, colours):
+    markers = ("o", "s", "^", "D")
+    quantities = (("feature_norm_sq", "predicted_feature_norm_sq", r"$\rho_k = \|\mu_k\|^2$"),
+                  ("margin", "predicted_margin", r"margin $M_k$"))
+    for i, (name, rows) in enumerate(runs):
         last = rows[-1]
         cls = last.get("classes") or []
-        n = [c["n"] for c in cls]
-        for ax, meas, pred, ylabel in (
-                (axes[0][0], "feature_norm_sq", "predicted_feature_norm_sq", r"$\rho_k = \|\mu_k\|^2$"),
-                (axes[0][1], "margin", "predicted_margin", r"margin $M_k$")):
-            ax.scatter(n, [c[meas] for c in cls], color=colour, marker="o", s=40,
-                       label=f"{name}, measured (epoch {last.get('epoch')})")
-            ax.set_ylabel(ylabel)
-    for ax, pred in ((axes[0][0], "predicted_feature_norm_sq"), (axes[0][1], "predicted_margin")):
-        cls = runs[0][1][-1].get("classes") or []
+        for col, (meas, pred, ylabel) in enumerate(quantities):
+            n = [c["n"] for c in cls]
+            axes[0][col].scatter(n, [c[meas] for c in cls], color=colours[i], marker=markers[i], s=45,
+                                 alpha=0.8, label=f"{name}: measured, epoch {last.get('epoch')}")
+            rel = [(c["n"], (c[meas] - c[pred]) / c[pred]) for c in cls if c[pred]]
+            if rel:
+                axes[1][col].scatter(*zip(*rel), color=colours[i], marker=markers[i], s=45, alpha=0.8)
+            axes[0][col].set_ylabel(ylabel)
+            axes[1][col].set_ylabel("(measured - predicted) / predicted")
+    cls = runs[0][1][-1].get("classes") or []
+    for col, (meas, pred, ylabel) in enumerate(quantities):
         pts = sorted({(c["n"], c[pred]) for c in cls})
-        ax.plot([p[0] for p in pts], [p[1] for p in pts], color="black", marker="x", markersize=9,
-                linestyle="--", linewidth=1, label="predicted (theory.md section 2)")
-        ax.set_xlabel(r"class size $n_k$")
-        ax.grid(True, alpha=0.3)
-    axes[0][0].set_title(f"{title}: feature norms")
-    axes[0][1].set_title(f"{title}: margins")
+        axes[0][col].scatter([p[0] for p in pts], [p[1] for p in pts], color="black", marker="x", s=90,
+                             label="predicted (theory.md section 2)")
+        axes[1][col].axhline(0, color="black", linewidth=1)
+        axes[1][col].set_xlabel(r"class size $n_k$")
+        for r in (0, 1):
+            axes[r][col].grid(True, alpha=0.3)
+    axes[0][0].set_title(f"{title}: feature norms, last checkpoint")
+    axes[0][1].set_title(f"{title}: margins, last checkpoint")
+    axes[1][0].set_title("relative deviation (alive classes)")
+    axes[1][1].set_title("relative deviation (alive classes)")
     handles, labels = axes[0][1].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="center left", bbox_to_anchor=(0.83, 0.5), frameon=False)
-    fig.tight_layout(rect=(0, 0, 0.83, 1))
-    for ext in ("png", "svg"):
+    fig.legend(handles, labels, loc="center left", bbox_to_anchor=(0.76, 0.5), frameon=False)
+    fig.tight_layout(rect=(0, 0, 0.76, 1))
+    for ext in EXTS:
         fig.savefig(f"{out}-classes.{ext}", dpi=100)
     plt.close(fig)
 
@@ -113,8 +123,11 @@ def main():
     p = argparse.ArgumentParser(description="side-by-side figures of nccheck measure JSON outputs")
     p.add_argument("--out", required=True, help="path prefix of the figures")
     p.add_argument("--title", default="")
+    p.add_argument("--svg", action="store_true", help="write SVG beside the PNG")
     p.add_argument("runs", nargs="+", help="NAME=FILE.json (nccheck measure --classes --format json)")
     a = p.parse_args()
+    global EXTS
+    EXTS = ("png", "svg") if a.svg else ("png",)
     runs = []
     for spec in a.runs:
         if "=" not in spec:

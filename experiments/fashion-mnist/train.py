@@ -18,7 +18,7 @@ Models (--arch), both with features h >= 0 (a ReLU on the feature layer) and a
 classifier W (K x d) linear WITHOUT bias:
   mlp     784 -> hidden... -> d, ReLU after EVERY layer including the feature layer.
   resnet  a small residual network with batch normalisation on the 1 x 28 x 28 image:
-          stem conv3x3 (widths[0]) + BN + ReLU; one stage per entry of --widths, each
+          stem conv3x3 (widths[0], stride --stem-stride) + BN + ReLU; one stage per entry of --widths, each
           of --blocks basic blocks (conv3x3-BN-ReLU-conv3x3-BN + shortcut, ReLU; the
           first block of every stage after the first has stride 2 and a 1x1-conv+BN
           shortcut); global average pooling; a linear feature layer widths[-1] -> d
@@ -161,9 +161,9 @@ class BasicBlock(nn.Module):
 
 
 class ResNetBackbone(nn.Module):
-    def __init__(self, widths, blocks, d):
+    def __init__(self, widths, blocks, d, stem_stride):
         super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(1, widths[0], 3, padding=1, bias=False),
+        self.stem = nn.Sequential(nn.Conv2d(1, widths[0], 3, stride=stem_stride, padding=1, bias=False),
                                   nn.BatchNorm2d(widths[0]), nn.ReLU())
         stages = []
         cin = widths[0]
@@ -181,9 +181,9 @@ class ResNetBackbone(nn.Module):
 
 
 class ResNet(nn.Module):
-    def __init__(self, widths, blocks, d, K):
+    def __init__(self, widths, blocks, d, K, stem_stride):
         super().__init__()
-        self.backbone = ResNetBackbone(widths, blocks, d)
+        self.backbone = ResNetBackbone(widths, blocks, d, stem_stride)
         self.classifier = nn.Linear(d, K, bias=False)  # W, no bias
 
     def forward(self, x):
@@ -258,6 +258,8 @@ def parse_args():
     p.add_argument("--hidden", default="512,512", help="mlp: hidden widths before the feature layer")
     p.add_argument("--widths", default="16,32,64", help="resnet: channels of the stages")
     p.add_argument("--blocks", type=int, default=1, help="resnet: basic blocks per stage")
+    p.add_argument("--stem-stride", type=int, default=2, help="resnet: stride of the stem convolution "
+                   "(2: stages at 14x14, 7x7, 4x4)")
     p.add_argument("--dim", type=int, default=64, help="feature dimension d (>= K)")
     p.add_argument("--checkpoints", type=int, default=0,
                    help="0: epochs 0,1,2,5,10,20,50,... and the last; n>0: n log-spaced epochs plus 0 and the last")
@@ -359,8 +361,8 @@ def main():
                      f"feature layer; classifier {K}x{a.dim} linear, no bias")
     else:
         widths = [int(w) for w in a.widths.split(",") if w.strip() != ""]
-        model = ResNet(widths, a.blocks, a.dim, K)
-        arch_text = (f"ResNet: stem conv3x3 1->{widths[0]} BN ReLU; stages {widths} x {a.blocks} basic "
+        model = ResNet(widths, a.blocks, a.dim, K, a.stem_stride)
+        arch_text = (f"ResNet: stem conv3x3 1->{widths[0]} stride {a.stem_stride} BN ReLU; stages {widths} x {a.blocks} basic "
                      f"block(s) (stride 2 from the second stage), BN; global average pooling; linear "
                      f"{widths[-1]}->{a.dim} + ReLU (features); classifier {K}x{a.dim} linear, no bias")
     model = model.to(device)
@@ -386,6 +388,7 @@ def main():
         hidden=a.hidden if a.arch == "mlp" else None,
         widths=a.widths if a.arch == "resnet" else None,
         blocks=a.blocks if a.arch == "resnet" else None,
+        stem_stride=a.stem_stride if a.arch == "resnet" else None,
         seed=a.seed, epochs=a.epochs, batch_size=a.batch_size, lr=a.lr,
         steps_per_epoch=steps_per_epoch, total_steps=total_steps,
         device=str(device), threads=torch.get_num_threads(),
