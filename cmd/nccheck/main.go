@@ -59,6 +59,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	name := args[0]
 	switch name {
+	case "version", "-version", "--version":
+		fmt.Fprintln(stdout, versionText())
+		return exitOK
 	case "help", "-h", "-help", "--help":
 		if len(args) > 1 {
 			for _, c := range commands() {
@@ -92,6 +95,7 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "  help       this text; 'nccheck help <command>' or 'nccheck <command> -h' for its flags")
+	fmt.Fprintln(w, "  version    the module version, commit and Go version of this binary (also --version)")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "Exit status: 0 success, 1 a check failed, 2 bad input (one-line reason on stderr).")
 }
@@ -107,11 +111,11 @@ func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (done
 		return true, exitOK
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "nccheck %s: %s; see 'nccheck %s -h'\n", fs.Name(), oneLine(err.Error()), fs.Name())
+		fmt.Fprintf(stderr, "nccheck %s: %s; see 'nccheck %s -h'\n", fs.Name(), flagError(fs, err), fs.Name())
 		return true, exitBadInput
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "nccheck %s: unexpected argument %q; see 'nccheck %s -h'\n", fs.Name(), fs.Arg(0), fs.Name())
+		fmt.Fprintf(stderr, "nccheck %s: %s; see 'nccheck %s -h'\n", fs.Name(), unexpectedArgument(args, fs.Arg(0)), fs.Name())
 		return true, exitBadInput
 	}
 	return false, exitOK

@@ -136,7 +136,7 @@ func TestBadInput(t *testing.T) {
 		{with("--digits", "0"), "--digits 0"},
 		{append(with("--d", "16"), "--bias"), "--lambda-b: is required with --bias"},
 		{append(with("--d", "16"), "--bias", "--lambda-b", "1e-3"), "--bias: the closed form of the theorem is bias-free"},
-		{with("--nope", "1"), "flag provided but not defined: -nope"},
+		{with("--nope", "1"), "unknown flag --nope"},
 		{[]string{"predict", "--d", "3"}, "--n: is required"},
 	}
 	for _, tc := range tests {
