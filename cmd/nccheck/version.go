@@ -39,7 +39,7 @@ func versionText() string {
 		version = "(devel)"
 	}
 	if commit == "" {
-		commit = ", commit unknown (go run and -buildvcs=false record none: build with go build -buildvcs=true ./cmd/nccheck)"
+		commit = ", commit unknown (not recorded: go build -buildvcs=true ./cmd/nccheck records it)"
 	}
 	return strings.TrimSpace(fmt.Sprintf("nccheck %s%s, %s %s/%s", version, commit, runtime.Version(), runtime.GOOS, runtime.GOARCH))
 }
