@@ -28,6 +28,11 @@ type Target struct {
 	// alive classes (0 for orthogonal means, -1/(K-1) for a simplex ETF); it
 	// predicts nothing about a class the target does not keep alive.
 	MeanCos float64
+	// PairCos, when not nil, is the K x K matrix of the predicted cosines
+	// between the means of two distinct alive classes, for a prediction
+	// whose pairs do not share one cosine (the squared error with an
+	// unregularised bias, theory.md section 12b); it replaces MeanCos.
+	PairCos *mat.Dense
 }
 
 // Deviations are the differences between a measurement and a target.
@@ -40,7 +45,9 @@ type Deviations struct {
 	// MarginError is max_k max_{j != k} |((W mu_k)_k - (W mu_k)_j) - (WH_kk - WH_jk)|:
 	// the largest error of a logit gap of a class mean.
 	MarginError float64
-	// MeanCosError is MaxCosDeviationAmong(target MeanCos, target Alive):
+	// MeanCosError is MaxCosDeviationAmong(target MeanCos, target Alive)
+	// (with the target's PairCos: max |cos(mu_k, mu_l) - PairCos_kl| over the
+	// same pairs):
 	// over the pairs of classes the target keeps alive only (0 when fewer
 	// than two are), since the cosine of a collapsed class's mean, zero up
 	// to the solver's accuracy, is noise that no theory predicts.
@@ -95,7 +102,7 @@ func (m *Measurement) Compare(t Target, c Criteria) (Deviations, error) {
 			dv.MarginError = math.Max(dv.MarginError, math.Abs(gap-want))
 		}
 	}
-	dv.MeanCosError = m.MaxCosDeviationAmong(t.MeanCos, t.Alive)
+	dv.MeanCosError = m.maxCosDeviationFrom(t.MeanCos, t.PairCos, t.Alive)
 	if t.B != nil && m.B != nil {
 		e := 0.0
 		for i := range t.B {
@@ -194,6 +201,12 @@ func (m *Measurement) MaxCosDeviation(c float64) float64 {
 // MaxCosDeviationAmong is MaxCosDeviation over the pairs of classes k < l
 // with among[k] and among[l] (every class when among is nil).
 func (m *Measurement) MaxCosDeviationAmong(c float64, among []bool) float64 {
+	return m.maxCosDeviationFrom(c, nil, among)
+}
+
+// maxCosDeviationFrom is MaxCosDeviationAmong with the reference cosine of
+// the pair k, l taken from pair when it is not nil.
+func (m *Measurement) maxCosDeviationFrom(c float64, pair *mat.Dense, among []bool) float64 {
 	k := m.K
 	in := func(a int) bool { return among == nil || among[a] }
 	out := 0.0
@@ -204,7 +217,11 @@ func (m *Measurement) MaxCosDeviationAmong(c float64, among []bool) float64 {
 			if na == 0 || nb == 0 || !in(a) || !in(b) {
 				continue
 			}
-			out = math.Max(out, math.Abs(m.HTH.At(a, b)/(na*nb)-c))
+			ref := c
+			if pair != nil {
+				ref = pair.At(a, b)
+			}
+			out = math.Max(out, math.Abs(m.HTH.At(a, b)/(na*nb)-ref))
 		}
 	}
 	return out

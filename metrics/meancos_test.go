@@ -38,6 +38,18 @@ func TestMeanCosAmongAlive(t *testing.T) {
 		{"global collapse", []bool{false, false, false}, 0, 0},
 		{"wrong cosine for the alive pair", []bool{true, true, false}, -0.5, 0.5},
 	}
+	// A per-pair reference replaces the single cosine: the measured cosine of
+	// classes 1, 2 is 0, so a reference of -0.25 for that pair is 0.25 off,
+	// whatever MeanCos says.
+	pair := mat.NewDense(3, 3, []float64{0, -0.25, 0, -0.25, 0, 0, 0, 0, 0})
+	dv, err := m.Compare(Target{HTH: &hth, WWT: &wwt, WH: &wh, Alive: []bool{true, true, false}, MeanCos: -0.5, PairCos: pair},
+		Criteria{LambdaW: 1, LambdaH: 1, CollapseTol: 1e-6})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dv.MeanCosError != 0.25 {
+		t.Errorf("with PairCos: MeanCosError %g, want 0.25", dv.MeanCosError)
+	}
 	if m.MaxCosDeviation(0) < 0.7 {
 		t.Fatalf("MaxCosDeviation(0) = %g: the tiny class 3 should be at 45 degrees to both", m.MaxCosDeviation(0))
 	}

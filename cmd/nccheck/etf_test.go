@@ -135,7 +135,8 @@ func TestPlainBadInput(t *testing.T) {
 		{"compare imbalanced", []string{"predict", "--compare", "--n", "40,20,10,5", "--d", "4", "--lambda-w", "5e-3", "--lambda-h", "5e-3"},
 			`--n "40,20,10,5": --compare needs balanced counts`},
 		{"compare authors-code", args("predict", "--compare", "--d", "4", "--formula", "authors-code"), "--formula"},
-		{"compare bias", args("predict", "--compare", "--d", "4", "--bias", "--lambda-b", "1e-3"), "--bias"},
+		{"compare bias", args("predict", "--compare", "--d", "4", "--bias", "--lambda-b", "1e-3"), "--bias: --compare compares the bias-free"},
+		{"compare mse", args("predict", "--compare", "--d", "4", "--loss", "mse"), "--loss mse: --compare compares the cross-entropy"},
 		{"compare d too small for both", args("predict", "--compare", "--d", "2"), "--d 2"},
 	}
 	for _, tc := range tests {

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"nccheck/closedform"
 	"nccheck/setting"
@@ -21,6 +22,7 @@ type settingFlags struct {
 	bias    bool
 	lambdaB string
 	noReLU  bool
+	loss    string
 }
 
 // register adds the setting flags to fs. withReLU adds --no-relu, the plain
@@ -32,7 +34,9 @@ func (f *settingFlags) register(fs *flag.FlagSet, withReLU bool) {
 	fs.StringVar(&f.lambdaW, "lambda-w", "", "weight decay on the classifier W, a positive `decimal` read exactly, e.g. 1e-4 (required)")
 	fs.StringVar(&f.lambdaH, "lambda-h", "", "weight decay on the features H, a positive `decimal` read exactly (required)")
 	fs.BoolVar(&f.bias, "bias", false, "add a bias b to the logits, penalised by (lambda_b/2)||b||^2")
-	fs.StringVar(&f.lambdaB, "lambda-b", "", "weight decay on the bias, a positive `decimal` (with --bias)")
+	fs.StringVar(&f.lambdaB, "lambda-b", "", "weight decay on the bias, a `decimal` >= 0 read exactly (required with --bias; 0: an unregularised bias)")
+	fs.StringVar(&f.loss, "loss", "ce", "the `loss`: ce (cross-entropy, theory.md section 1), ls:A (label-smoothed cross-entropy,\n"+
+		"smoothing A in [0, 1), e.g. ls:0.1, section 12a) or mse (the squared error ||z - e_k||^2/2, section 12b)")
 	if withReLU {
 		fs.BoolVar(&f.noReLU, "no-relu", false, "drop the constraint H >= 0 (the plain UFM instead of UFM+)")
 	}
@@ -73,15 +77,75 @@ func (f *settingFlags) setting() (setting.Setting, error) {
 	case !f.bias && f.lambdaB != "":
 		return s, &setting.InputError{Field: "--lambda-b", Value: strconv.Quote(f.lambdaB), Reason: "given without --bias"}
 	case f.bias:
-		if s.LambdaB, err = setting.ParseLambda("--lambda-b", f.lambdaB); err != nil {
+		if s.LambdaB, err = parseLambdaB(f.lambdaB); err != nil {
 			return s, err
 		}
 	}
 	s.NoReLU = f.noReLU
+	if s.Loss, err = setting.ParseLoss(f.loss); err != nil {
+		var ie *setting.InputError
+		if errors.As(err, &ie) {
+			return s, ie.WithField("--loss")
+		}
+		return s, err
+	}
 	if err := s.Validate(); err != nil {
 		return s, err
 	}
 	return s, nil
+}
+
+// lossGiven reports whether the command line of fs gave --loss.
+func (f *settingFlags) lossGiven(fs *flag.FlagSet) bool {
+	given := false
+	fs.Visit(func(fl *flag.Flag) { given = given || fl.Name == "loss" })
+	return given
+}
+
+// parseLossList reads a comma list of losses (--compare-losses): each as
+// --loss reads it, no repeats.
+func parseLossList(text string) ([]setting.Loss, error) {
+	var out []setting.Loss
+	for _, part := range strings.Split(text, ",") {
+		l, err := setting.ParseLoss(part)
+		var ie *setting.InputError
+		if errors.As(err, &ie) {
+			return nil, ie.WithField("--compare-losses")
+		}
+		if err != nil {
+			return nil, err
+		}
+		if strings.TrimSpace(part) == "" {
+			return nil, &setting.InputError{Field: "--compare-losses", Value: strconv.Quote(text), Reason: "has an empty entry"}
+		}
+		for _, m := range out {
+			if m.Equal(l) {
+				return nil, &setting.InputError{Field: "--compare-losses", Value: strconv.Quote(text), Reason: "names the loss " + l.String() + " twice"}
+			}
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// parseLambdaB reads --lambda-b: 0 (an unregularised bias) or a lambda as
+// setting.ParseLambda accepts it.
+func parseLambdaB(text string) (setting.Decimal, error) {
+	d, err := setting.ParseLambda("--lambda-b", text)
+	if err == nil {
+		return d, nil
+	}
+	z, zerr := setting.ParseDecimal(text)
+	var ie *setting.InputError
+	switch {
+	case zerr == nil && z.IsZero():
+		return z, nil
+	case zerr == nil && z.Sign() < 0 && errors.As(err, &ie):
+		c := *ie
+		c.Reason = "must be >= 0 (0: an unregularised bias)"
+		return d, &c
+	}
+	return d, err
 }
 
 // checkFormat validates a --format value against the allowed list.

@@ -140,6 +140,7 @@ func fieldFlags() map[string]string {
 		setting.FieldLambdaB:                              "--lambda-b",
 		setting.FieldBias:                                 "--bias",
 		setting.FieldNoReLU:                               "--no-relu",
+		setting.FieldLoss:                                 "--loss",
 		setting.FieldCounts + "/" + setting.FieldDim:      "--n/--d",
 		setting.FieldNoReLU + "/" + setting.FieldCounts:   "--no-relu/--n",
 		setting.FieldLambdaW + "/" + setting.FieldLambdaH: "--lambda-w/--lambda-h",

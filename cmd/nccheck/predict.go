@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"math/big"
 	"strconv"
 	"strings"
@@ -16,27 +17,49 @@ import (
 )
 
 const predictDescription = `
-Computes the predicted global minimizer of the bias-free UFM+ problem (theory.md
-sections 2 and 3) from its closed form in arbitrary precision: per class the
-margin M_k, the feature norm rho_k = ||h_k||^2, the classifier norm ||w_k||^2,
-cos(w_k, h_k), the correct-class probability p_k and the collapse roots; the
-optimal objective f*, the collapse threshold, and the K x K matrices W Hbar,
-W W^T and Hbar^T Hbar. Lambdas are read exactly from their decimal text.
+Computes the predicted global minimizer (theory.md sections 2 and 3) from its
+closed form in arbitrary precision: per class the margin M_k, the feature
+norm rho_k = ||h_k||^2, the classifier norm ||w_k||^2, cos(w_k, h_k), the
+correct-class probability p_k and the collapse roots; the optimal objective
+f*, the collapse threshold, and the K x K matrices W Hbar, W W^T and
+Hbar^T Hbar. Lambdas are read exactly from their decimal text. The default
+theory (paper) is the theorem that applies to the setting:
 
-With --no-relu the problem is the plain UFM (no constraint H >= 0). For
-balanced counts its minimizer is the simplex ETF of theory.md section 9: the
-same table with M_k = m = log(1/s - (K-1)), s = sqrt(n lambda_W lambda_H),
-rho_k = b^2, ||w_k||^2 = a^2, cos(w_k, h_k) = 1, p_k = 1 - (K-1) s, and
-cos(h_k, h_l) = -1/(K-1); every class collapses together iff s >= 1/K. The
-collapse roots and the per-class collapse threshold are results of the ReLU
-theorem and do not apply: they print as "-" (JSON null). Imbalanced counts
-with --no-relu are refused (no closed form is known).
+  --loss ce (default), ReLU     section 2 (Dang, Tran, Nguyen, Ho, ICML 2024)
+  --loss ce --no-relu           section 9, the simplex ETF (balanced counts only)
+  --loss ce --bias --lambda-b   section 4, the orthogonal structure with a
+                                penalised bias (solved by Newton in big-float)
+  --loss ls:A                   section 12a, label-smoothed cross-entropy
+                                (derived for nccheck), bias-free
+  --loss mse                    section 12b, the squared error, bias-free, the
+                                same point with and without ReLU; M_k is the
+                                logit z_k = (W h_k)_k (the other logits are 0)
+  --loss mse --bias --lambda-b 0 --no-relu
+                                section 12b with an unregularised bias: b* = n/N
+                                and the singular-value threshold (its class
+                                means are not orthogonal); with ReLU features
+                                the statement has no point (exit 2)
+
+With --no-relu and cross-entropy, the simplex ETF prints the same table with
+M_k = m = log(1/s - (K-1)), s = sqrt(n lambda_W lambda_H), rho_k = b^2,
+||w_k||^2 = a^2, cos(w_k, h_k) = 1, p_k = 1 - (K-1) s, and cos(h_k, h_l) =
+-1/(K-1); every class collapses together iff s >= 1/K. The collapse roots and
+the per-class collapse threshold are results of the orthogonal theorems and
+do not apply: they print as "-" (JSON null). Imbalanced counts with --no-relu
+and cross-entropy are refused (no closed form is known). A setting no theory
+covers exits 2 naming the flag.
 
 --compare puts both theorems side by side for one balanced setting: the
 UFM+ (ReLU, section 2: orthogonal class means) and the plain UFM (section 9:
 simplex ETF): f*, margins, norms, the Gram matrices Hbar^T Hbar and W W^T,
 and the collapse boundaries. The plain f* is at or below the ReLU f* (the
 orthogonal frame is feasible for both problems, the ETF only without ReLU).
+
+--compare-losses LIST predicts the setting once per loss of LIST (default
+ce,mse) and prints, per class, who is alive and the margin under each, and
+each loss's collapse threshold: cross-entropy collapses class k iff
+n_k <= K N^2 lambda_W lambda_H / (K-1), the squared error iff
+n_k <= N^2 lambda_W lambda_H, label smoothing earlier still.
 
 Text, Markdown, LaTeX and CSV print --digits significant digits; JSON always
 prints every digit the precision supports (77 at 256 bits).`
@@ -51,7 +74,9 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	format := fs.String("format", "text", "output `format`: text, markdown, latex, csv or json")
 	matrices := fs.Bool("matrices", false, "also print the K x K matrices W Hbar, W W^T, Hbar^T Hbar (text, markdown, latex, csv)")
 	compare := fs.Bool("compare", false, "balanced counts: the ReLU theorem (section 2) and the plain-UFM theorem (section 9) side by side")
-	setUsage(fs, "--n n1,n2,... --d D --lambda-w LW --lambda-h LH [--no-relu | --compare] [flags]", predictDescription)
+	compareLosses := fs.String("compare-losses", "", "the theorems of the losses of the comma `list` side by side on the setting (e.g. ce,mse or ce,ls:0.1,mse;\n"+
+		"replaces --loss): who is alive, margins, f* and collapse thresholds")
+	setUsage(fs, "--n n1,n2,... --d D --lambda-w LW --lambda-h LH [--loss ce|ls:A|mse] [--no-relu | --compare | --compare-losses LIST] [flags]", predictDescription)
 	if done, status := parseFlags(fs, args, stdout, stderr); done {
 		return status
 	}
@@ -69,11 +94,29 @@ func runPredict(args []string, stdout, stderr io.Writer) int {
 	if err := checkFormat(*format, "text", "markdown", "latex", "csv", "json"); err != nil {
 		return badInput(stderr, "predict", err)
 	}
-	if s.Bias {
-		return badInput(stderr, "predict", &setting.InputError{Field: "--bias",
-			Reason: "the closed form of the theorem is bias-free; use kkt, solve or verify for a bias"})
+	if *compareLosses != "" {
+		if *compare {
+			return badInput(stderr, "predict", &setting.InputError{Field: "--compare-losses", Reason: "is not used with --compare; give one of them"})
+		}
+		if theory.given() || sf.lossGiven(fs) {
+			return badInput(stderr, "predict", &setting.InputError{Field: "--compare-losses",
+				Reason: "predicts each loss with the theorem that applies; it is not used with --theory or --loss"})
+		}
+		losses, err := parseLossList(*compareLosses)
+		if err != nil {
+			return badInput(stderr, "predict", err)
+		}
+		return runCompareLosses(s, losses, *prec, *format, *digits, stdout, stderr)
 	}
 	if *compare {
+		switch {
+		case s.Bias:
+			return badInput(stderr, "predict", &setting.InputError{Field: "--bias",
+				Reason: "--compare compares the bias-free theorems of theory.md sections 2 and 9"})
+		case !s.Loss.IsCE():
+			return badInput(stderr, "predict", &setting.InputError{Field: "--loss", Value: s.Loss.String(),
+				Reason: "--compare compares the cross-entropy theorems of sections 2 and 9; --compare-losses compares losses"})
+		}
 		if th.Name() != (closedform.Auto{}).Name() {
 			return badInput(stderr, "predict", &setting.InputError{Field: theory.name(), Value: strconv.Quote(th.Name()),
 				Reason: "--compare compares the two theorems of the paper's normalisation; only paper applies"})
@@ -183,8 +226,19 @@ func writePrediction(w io.Writer, p *closedform.Prediction, format string, digit
 			num(sv), num(bound))})
 	}
 	summary = append(summary, [2]string{"global collapse", strconv.FormatBool(p.GlobalCollapse)})
+	if p.Bias != nil {
+		parts := make([]string, len(p.Bias))
+		for i, b := range p.Bias {
+			parts[i] = num(b)
+		}
+		summary = append(summary, [2]string{"bias b*", "(" + strings.Join(parts, ", ") + ")"})
+	}
 	if p.AliveCount() >= 2 {
-		summary = append(summary, [2]string{"cos(h_k, h_l)", strconv.FormatFloat(p.MeanCos, 'g', min(digits, 17), 64) + " for alive k != l"})
+		cosText := strconv.FormatFloat(p.MeanCos, 'g', min(digits, 17), 64)
+		if lo, hi := pairCosRange(p); lo != hi {
+			cosText = strconv.FormatFloat(lo, 'g', min(digits, 17), 64) + " .. " + strconv.FormatFloat(hi, 'g', min(digits, 17), 64)
+		}
+		summary = append(summary, [2]string{"cos(h_k, h_l)", cosText + " for alive k != l"})
 	}
 	switch format {
 	case "csv":
@@ -281,6 +335,9 @@ type predictJSON struct {
 	// Classes shadows the report's classes, with null for c_beta where the
 	// theory does not define it (the ETF).
 	Classes []predictClass `json:"classes"`
+	// Bias is the predicted bias b* (every digit), omitted for a bias-free
+	// theory.
+	Bias []string `json:"bias,omitempty"`
 }
 
 // predictClass is one class of predictJSON.
@@ -310,6 +367,9 @@ func predictionJSON(p *closedform.Prediction) predictJSON {
 		v := p.MeanCos
 		out.MeanCos = &v
 	}
+	for _, b := range p.Bias {
+		out.Bias = append(out.Bias, closedform.FormatFloat(b, closedform.Digits(p.Prec)))
+	}
 	if p.Model == closedform.ModelETF {
 		sv, bound := etfBoundary(p.Setting, p.Prec)
 		all := closedform.Digits(p.Prec)
@@ -317,6 +377,28 @@ func predictionJSON(p *closedform.Prediction) predictJSON {
 		out.S, out.SCollapse = &a, &b
 	}
 	return out
+}
+
+// pairCosRange returns the smallest and largest cosine between two alive
+// predicted class means, HTH_kl / sqrt(HTH_kk HTH_ll), in float64; both
+// are p.MeanCos when every pair shares it (to 1e-15), as for every theory
+// but the squared error with an unregularised bias.
+func pairCosRange(p *closedform.Prediction) (lo, hi float64) {
+	lo, hi = p.MeanCos, p.MeanCos
+	at := func(i, j int) float64 { v, _ := p.HTH.At(i, j).Float64(); return v }
+	for a := range p.Classes {
+		for b := a + 1; b < len(p.Classes); b++ {
+			if !p.Classes[a].Alive || !p.Classes[b].Alive {
+				continue
+			}
+			c := at(a, b) / math.Sqrt(at(a, a)*at(b, b))
+			lo, hi = math.Min(lo, c), math.Max(hi, c)
+		}
+	}
+	if hi-lo <= 1e-15 {
+		return p.MeanCos, p.MeanCos
+	}
+	return lo, hi
 }
 
 // etfBoundary returns s = sqrt(n lambda_W lambda_H) and 1/K for a balanced

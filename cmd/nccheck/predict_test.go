@@ -135,7 +135,22 @@ func TestBadInput(t *testing.T) {
 		{with("--format", "xml"), "--format \"xml\""},
 		{with("--digits", "0"), "--digits 0"},
 		{append(with("--d", "16"), "--bias"), "--lambda-b: is required with --bias"},
-		{append(with("--d", "16"), "--bias", "--lambda-b", "1e-3"), "--bias: the closed form of the theorem is bias-free"},
+		{append(with("--d", "16"), "--bias", "--lambda-b", "0"), "--lambda-b 0: the bias prediction needs a penalised bias"},
+		{append(with("--d", "16"), "--bias", "--lambda-b", "-1e-3"), "--lambda-b -1e-3: must be >= 0 (0: an unregularised bias)"},
+		{append(with("--d", "16"), "--bias", "--lambda-b", "x"), "--lambda-b \"x\": not a decimal number"},
+		{append(with("--d", "16"), "--loss", "mse", "--bias", "--lambda-b", "1e-3"), "--bias: the mse theory is bias-free"},
+		{append(with("--d", "16"), "--loss", "mse", "--bias", "--lambda-b", "0"), "--no-relu: is required"},
+		{append(with("--d", "16"), "--loss", "ls:0.1", "--bias", "--lambda-b", "0"), "--bias: the label-smoothing theory is bias-free"},
+		{append(with("--d", "16"), "--loss", "ls:0.1", "--no-relu"), "--no-relu"},
+		{with("--loss", "hinge"), "--loss \"hinge\": unknown loss"},
+		{with("--loss", "ls:1"), "--loss ls:1: the smoothing must be in [0, 1)"},
+		{with("--loss", "ls:-0.1"), "--loss ls:-0.1: the smoothing must be in [0, 1)"},
+		{with("--loss", "ls:x"), "--loss \"ls:x\": the smoothing"},
+		{with("--compare-losses", "ce,ce"), "--compare-losses \"ce,ce\": names the loss ce twice"},
+		{with("--compare-losses", "ce,,mse"), "--compare-losses \"ce,,mse\": has an empty entry"},
+		{with("--compare-losses", "ce,l2"), "--compare-losses \"l2\": unknown loss"},
+		{append(with("--compare-losses", "ce,mse"), "--loss", "mse"), "--compare-losses: predicts each loss"},
+		{append(with("--compare-losses", "ce,mse"), "--compare"), "--compare-losses: is not used with --compare"},
 		{with("--nope", "1"), "unknown flag --nope"},
 		{[]string{"predict", "--d", "3"}, "--n: is required"},
 	}
@@ -166,7 +181,7 @@ func TestHelp(t *testing.T) {
 	if status != 0 {
 		t.Fatalf("predict -h status %d", status)
 	}
-	for _, flag := range []string{"--n", "--d", "--lambda-w", "--lambda-h", "--prec", "--theory", "--formula", "--digits", "--format", "--bias", "--lambda-b"} {
+	for _, flag := range []string{"--n", "--d", "--lambda-w", "--lambda-h", "--prec", "--theory", "--formula", "--digits", "--format", "--bias", "--lambda-b", "--loss", "--compare-losses"} {
 		if !strings.Contains(out, flag+" ") && !strings.Contains(out, flag+"\n") {
 			t.Errorf("predict -h does not explain %s", flag)
 		}
