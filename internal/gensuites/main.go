@@ -86,6 +86,9 @@ func main() {
 
 	write(verify.GridOf("etf", etfDescription, etfCases()))
 	write(verify.GridOf("contrast", contrastDescription, contrastCases()))
+	write(verify.GridOf("label-smoothing", labelSmoothingDescription, labelSmoothingCases()))
+	write(verify.GridOf("mse", mseDescription, mseCases()))
+	write(verify.GridOf("seli-path", seliDescription, seliPathCases()))
 
 	g := verify.GridOf("random", "RandomCases(1, 120): K in [2, 20], n_k log-uniform in [1, 200], d = K, lambdas m e-x with m in 1..9, x in 2..4.", verify.RandomCases(1, 120))
 	seed := uint64(1)
