@@ -33,7 +33,9 @@
 // and whether they are the predicted ones; and, with or without a target,
 // NC4, the accuracy, the worst-case margin, and the structure metrics of the
 // balanced literature (equinorm, equiangularity, self-duality, CDNV, GNC2,
-// the bias relation). [Measurement.Split] measures a held-out split with
+// the bias relation). [Measurement.DistTo] is the same dist of the
+// class-level matrices to a [Geometry] given up to scale, a limit such as
+// SELI rather than a prediction. [Measurement.Split] measures a held-out split with
 // the training means and classifier. [ObjectiveGap] is the one gap between
 // an objective and its prediction.
 //

@@ -156,6 +156,19 @@ func allColumns() []column {
 				}
 				return s
 			}},
+		{name: "seli", header: "SELI dist", latex: "SELI dist", right: true, optional: hasSELI, cell: seliWorst},
+		{name: "seli_wwt", header: "SELI WWT", latex: "$\\mathrm{SELI}_{WW^T}$", right: true, optional: hasSELI,
+			cell: func(r Row, f fmtr) string {
+				return seliCell(r, f, func(d *metrics.GeometryDist) *float64 { return d.WWT })
+			}},
+		{name: "seli_hth", header: "SELI HTH", latex: "$\\mathrm{SELI}_{\\bar H^T\\bar H}$", right: true, optional: hasSELI,
+			cell: func(r Row, f fmtr) string {
+				return seliCell(r, f, func(d *metrics.GeometryDist) *float64 { return d.HTH })
+			}},
+		{name: "seli_wh", header: "SELI WH", latex: "$\\mathrm{SELI}_{W\\bar H}$", right: true, optional: hasSELI,
+			cell: func(r Row, f fmtr) string {
+				return seliCell(r, f, func(d *metrics.GeometryDist) *float64 { return d.WH })
+			}},
 		{name: "verdict", header: "verdict", latex: "verdict", cell: func(r Row, _ fmtr) string {
 			v := r.Verdict.String()
 			if r.Scope != "" && r.Verdict != Failed {
@@ -197,13 +210,55 @@ func worstGeometry(r Row, f fmtr) string {
 	return f.sci(best) + " " + name
 }
 
+// hasSELI reports whether some row has its distance to SELI.
+func hasSELI(rows []Row) bool {
+	for _, r := range rows {
+		if r.SELI != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// seliCell is one distance to SELI of a row, "-" on rows without them.
+func seliCell(r Row, f fmtr, get func(*metrics.GeometryDist) *float64) string {
+	if r.SELI == nil {
+		return "-"
+	}
+	return f.opt(get(r.SELI))
+}
+
+// seliWorst is the largest distance to SELI with the matrix it is of,
+// e.g. "2.4e-02 WWT".
+func seliWorst(r Row, f fmtr) string {
+	if r.SELI == nil {
+		return "-"
+	}
+	d := r.SELI
+	if d.Max == nil {
+		return "undef"
+	}
+	name, tex := "WH", `W\bar H`
+	switch *d.Max {
+	case *d.WWT:
+		name, tex = "WWT", `WW^T`
+	case *d.HTH:
+		name, tex = "HTH", `\bar H^T\bar H`
+	}
+	if f.latex {
+		return strings.TrimSuffix(f.sci(*d.Max), "$") + `\;(` + tex + `)$`
+	}
+	return f.sci(*d.Max) + " " + name
+}
+
 // DefaultTextColumns are the columns of the text table, chosen to fit about
 // 160 characters: the setting, the alive count, f*, the objective gap, the
 // largest geometry deviation and which it is, max cos, collapse agreement,
-// the exact KKT residual and the verdict (theory when rows compare several
+// the exact KKT residual, the largest distance to SELI (rows of the plain
+// UFM with cross-entropy) and the verdict (theory when rows compare several
 // theories; failed when a row failed a tolerance).
 func DefaultTextColumns() []string {
-	return []string{"setting", "K", "N", "d", "theory", "alive", "fstar", "gap", "worst", "max_cos", "collapse", "exact_kkt", "verdict", "failed"}
+	return []string{"setting", "K", "N", "d", "theory", "alive", "fstar", "gap", "worst", "max_cos", "collapse", "exact_kkt", "seli", "verdict", "failed"}
 }
 
 // fullColumns are the default columns of markdown, latex and csv: every

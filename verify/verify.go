@@ -192,7 +192,14 @@ type Row struct {
 	RestartSpread float64 `json:"restart_spread"` // max - min objective over restarts
 	Restarts      int     `json:"restarts"`
 	ExactKKT      *string `json:"exact_kkt_residual,omitempty"`
-	Seconds       float64 `json:"seconds"`
+	// SELI is the solver's point's distance to the SELI geometry of
+	// theory.md section 13 (metrics.Measurement.DistTo against
+	// closedform.SELI of the counts), on rows of the plain UFM with
+	// cross-entropy, bias-free, d >= K - 1: a measurement of how far the
+	// minimizer is from its lambda -> 0 limit, never judged (the verdict
+	// does not depend on it).
+	SELI    *metrics.GeometryDist `json:"seli,omitempty"`
+	Seconds float64               `json:"seconds"`
 }
 
 // UnmarshalJSON reads a row strictly (an unknown key is an error), taking
@@ -283,6 +290,12 @@ func CheckCase(ctx context.Context, i int, c Case, cfg Config) []Row {
 	if err == nil {
 		meas, err = measureNumeric(s, num)
 	}
+	var seli *metrics.GeometryDist
+	if err == nil {
+		if seli, err = seliDist(s, meas); err != nil {
+			err = fmt.Errorf("distance to SELI: %w", err)
+		}
+	}
 	rows := make([]Row, 0, len(cfg.Theories))
 	for j, th := range cfg.Theories {
 		r := newRow(i, c, th.Name())
@@ -298,6 +311,7 @@ func CheckCase(ctx context.Context, i int, c Case, cfg Config) []Row {
 			r.Verdict, r.Error = Failed, err.Error()
 		default:
 			r.NumericObjective = num.Objective
+			r.SELI = seli
 			r.SolverResidual = num.Residual
 			r.SolverConverged = num.Converged
 			r.Restarts = len(num.RestartObjectives)
