@@ -219,16 +219,7 @@ func (r *Reader) Read(ptr any) error {
 			n = nelems
 			*vptr = make([]int8, n)
 		}
-		var buf [1]byte
-		for i := 0; i < n; i++ {
-			_, err := r.read(buf[:])
-			if err != nil && !errors.Is(err, io.EOF) {
-				r.err = err
-				return r.err
-			}
-			(*vptr)[i] = int8(buf[0])
-		}
-		return r.err
+		return readBulk(r, (*vptr)[:n], 1, decode8[int8]) // nccheck's patch: bulk decoding
 
 	case *int16:
 		if rt != int16Type {
@@ -252,16 +243,7 @@ func (r *Reader) Read(ptr any) error {
 			n = nelems
 			*vptr = make([]int16, n)
 		}
-		var buf [2]byte
-		for i := 0; i < n; i++ {
-			_, err := r.read(buf[:])
-			if err != nil && !errors.Is(err, io.EOF) {
-				r.err = err
-				return r.err
-			}
-			(*vptr)[i] = int16(bo.Uint16(buf[:]))
-		}
-		return r.err
+		return readBulk(r, (*vptr)[:n], 2, decode16[int16](bo)) // nccheck's patch: bulk decoding
 
 	case *int32:
 		if rt != int32Type {
@@ -285,16 +267,7 @@ func (r *Reader) Read(ptr any) error {
 			n = nelems
 			*vptr = make([]int32, n)
 		}
-		var buf [4]byte
-		for i := 0; i < n; i++ {
-			_, err := r.read(buf[:])
-			if err != nil && !errors.Is(err, io.EOF) {
-				r.err = err
-				return r.err
-			}
-			(*vptr)[i] = int32(bo.Uint32(buf[:]))
-		}
-		return r.err
+		return readBulk(r, (*vptr)[:n], 4, decode32[int32](bo)) // nccheck's patch: bulk decoding
 
 	case *int64:
 		if rt != int64Type {
@@ -318,16 +291,7 @@ func (r *Reader) Read(ptr any) error {
 			n = nelems
 			*vptr = make([]int64, n)
 		}
-		var buf [8]byte
-		for i := 0; i < n; i++ {
-			_, err := r.read(buf[:])
-			if err != nil && !errors.Is(err, io.EOF) {
-				r.err = err
-				return r.err
-			}
-			(*vptr)[i] = int64(bo.Uint64(buf[:]))
-		}
-		return r.err
+		return readBulk(r, (*vptr)[:n], 8, decode64[int64](bo)) // nccheck's patch: bulk decoding
 
 	case *uint8:
 		if rt != uint8Type {
@@ -346,21 +310,12 @@ func (r *Reader) Read(ptr any) error {
 		if rt != uint8Type {
 			return ErrTypeMismatch
 		}
-		var buf [1]byte
 		n := min(len(*vptr), nelems)
 		if n == 0 {
 			n = nelems
 			*vptr = make([]uint8, n)
 		}
-		for i := 0; i < n; i++ {
-			_, err := r.read(buf[:])
-			if err != nil && !errors.Is(err, io.EOF) {
-				r.err = err
-				return r.err
-			}
-			(*vptr)[i] = buf[0]
-		}
-		return r.err
+		return readBulk(r, (*vptr)[:n], 1, decode8[uint8]) // nccheck's patch: bulk decoding
 
 	case *uint16:
 		if rt != uint16Type {
@@ -384,16 +339,7 @@ func (r *Reader) Read(ptr any) error {
 			n = nelems
 			*vptr = make([]uint16, n)
 		}
-		var buf [2]byte
-		for i := 0; i < n; i++ {
-			_, err := r.read(buf[:])
-			if err != nil && !errors.Is(err, io.EOF) {
-				r.err = err
-				return r.err
-			}
-			(*vptr)[i] = bo.Uint16(buf[:])
-		}
-		return r.err
+		return readBulk(r, (*vptr)[:n], 2, decode16[uint16](bo)) // nccheck's patch: bulk decoding
 
 	case *uint32:
 		if rt != uint32Type {
@@ -417,16 +363,7 @@ func (r *Reader) Read(ptr any) error {
 			n = nelems
 			*vptr = make([]uint32, n)
 		}
-		var buf [4]byte
-		for i := 0; i < n; i++ {
-			_, err := r.read(buf[:])
-			if err != nil && !errors.Is(err, io.EOF) {
-				r.err = err
-				return r.err
-			}
-			(*vptr)[i] = bo.Uint32(buf[:])
-		}
-		return r.err
+		return readBulk(r, (*vptr)[:n], 4, decode32[uint32](bo)) // nccheck's patch: bulk decoding
 
 	case *uint64:
 		if rt != uint64Type {
@@ -450,16 +387,7 @@ func (r *Reader) Read(ptr any) error {
 			n = nelems
 			*vptr = make([]uint64, n)
 		}
-		var buf [8]byte
-		for i := 0; i < n; i++ {
-			_, err := r.read(buf[:])
-			if err != nil && !errors.Is(err, io.EOF) {
-				r.err = err
-				return r.err
-			}
-			(*vptr)[i] = bo.Uint64(buf[:])
-		}
-		return r.err
+		return readBulk(r, (*vptr)[:n], 8, decode64[uint64](bo)) // nccheck's patch: bulk decoding
 
 	case *float32:
 		if rt != float32Type {
@@ -483,16 +411,7 @@ func (r *Reader) Read(ptr any) error {
 			n = nelems
 			*vptr = make([]float32, n)
 		}
-		var buf [4]byte
-		for i := 0; i < n; i++ {
-			_, err := r.read(buf[:])
-			if err != nil && !errors.Is(err, io.EOF) {
-				r.err = err
-				return r.err
-			}
-			(*vptr)[i] = math.Float32frombits(bo.Uint32(buf[:]))
-		}
-		return r.err
+		return readBulk(r, (*vptr)[:n], 4, decodeFloat32(bo)) // nccheck's patch: bulk decoding
 
 	case *float64:
 		if rt != float64Type {
@@ -516,16 +435,7 @@ func (r *Reader) Read(ptr any) error {
 			n = nelems
 			*vptr = make([]float64, n)
 		}
-		var buf [8]byte
-		for i := 0; i < n; i++ {
-			_, err := r.read(buf[:])
-			if err != nil && !errors.Is(err, io.EOF) {
-				r.err = err
-				return r.err
-			}
-			(*vptr)[i] = math.Float64frombits(bo.Uint64(buf[:]))
-		}
-		return r.err
+		return readBulk(r, (*vptr)[:n], 8, decodeFloat64(bo)) // nccheck's patch: bulk decoding
 
 	case *complex64:
 		if rt != complex64Type {

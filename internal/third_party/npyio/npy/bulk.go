@@ -1,0 +1,138 @@
+// Copyright 2016 The npyio Authors. All rights reserved.
+// Use of this source code is governed by a BSD-style
+// license that can be found in the LICENSE file.
+
+// nccheck's patch: Reader.Read decodes slices of numbers in bulk, a chunk of
+// bulkBytes at a time, instead of one io.ReadFull per element.
+
+package npy
+
+import (
+	"encoding/binary"
+	"math"
+)
+
+// bulkBytes is the size of the buffer readBulk reads into.
+const bulkBytes = 1 << 17
+
+// readBulk fills dst with elements of size bytes each, decoded by decode
+// from chunks of at most bulkBytes read with r.read. It returns r.err
+// (set by r.read on a short read, as the element-wise loop did).
+func readBulk[T any](r *Reader, dst []T, size int, decode func(dst []T, b []byte)) error {
+	if len(dst) == 0 {
+		return r.err
+	}
+	per := max(1, min(len(dst), bulkBytes/size))
+	buf := make([]byte, per*size)
+	for i := 0; i < len(dst); i += per {
+		m := min(per, len(dst)-i)
+		if _, err := r.read(buf[:m*size]); err != nil {
+			return err
+		}
+		decode(dst[i:i+m], buf[:m*size])
+	}
+	return r.err
+}
+
+// The decoders are top-level functions, not closures: a closure inside
+// Reader.Read, a very large function, gets a smaller inlining budget, and
+// its calls of binary.LittleEndian were not inlined (4x slower).
+
+func isLittle(bo binary.ByteOrder) bool { return bo == binary.ByteOrder(binary.LittleEndian) }
+
+func decode8[T ~int8 | ~uint8](dst []T, b []byte) {
+	b = b[:len(dst)]
+	for i := range dst {
+		dst[i] = T(b[i])
+	}
+}
+
+func decode16[T ~int16 | ~uint16](bo binary.ByteOrder) func([]T, []byte) {
+	if isLittle(bo) {
+		return decode16LE[T]
+	}
+	return func(dst []T, b []byte) {
+		for i := range dst {
+			dst[i] = T(bo.Uint16(b[2*i:]))
+		}
+	}
+}
+
+func decode16LE[T ~int16 | ~uint16](dst []T, b []byte) {
+	b = b[:2*len(dst)]
+	for i := range dst {
+		dst[i] = T(binary.LittleEndian.Uint16(b[2*i:]))
+	}
+}
+
+func decode32[T ~int32 | ~uint32](bo binary.ByteOrder) func([]T, []byte) {
+	if isLittle(bo) {
+		return decode32LE[T]
+	}
+	return func(dst []T, b []byte) {
+		for i := range dst {
+			dst[i] = T(bo.Uint32(b[4*i:]))
+		}
+	}
+}
+
+func decode32LE[T ~int32 | ~uint32](dst []T, b []byte) {
+	b = b[:4*len(dst)]
+	for i := range dst {
+		dst[i] = T(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+}
+
+func decode64[T ~int64 | ~uint64](bo binary.ByteOrder) func([]T, []byte) {
+	if isLittle(bo) {
+		return decode64LE[T]
+	}
+	return func(dst []T, b []byte) {
+		for i := range dst {
+			dst[i] = T(bo.Uint64(b[8*i:]))
+		}
+	}
+}
+
+func decode64LE[T ~int64 | ~uint64](dst []T, b []byte) {
+	b = b[:8*len(dst)]
+	for i := range dst {
+		dst[i] = T(binary.LittleEndian.Uint64(b[8*i:]))
+	}
+}
+
+func decodeFloat32(bo binary.ByteOrder) func([]float32, []byte) {
+	if isLittle(bo) {
+		return decodeFloat32LE
+	}
+	return func(dst []float32, b []byte) {
+		for i := range dst {
+			dst[i] = math.Float32frombits(bo.Uint32(b[4*i:]))
+		}
+	}
+}
+
+func decodeFloat32LE(dst []float32, b []byte) {
+	b = b[:4*len(dst)]
+	for i := range dst {
+		dst[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+	}
+}
+
+func decodeFloat64(bo binary.ByteOrder) func([]float64, []byte) {
+	if isLittle(bo) {
+		return decodeFloat64LE
+	}
+	return func(dst []float64, b []byte) {
+		for i := range dst {
+			dst[i] = math.Float64frombits(bo.Uint64(b[8*i:]))
+		}
+	}
+}
+
+func decodeFloat64LE(dst []float64, b []byte) {
+	b = b[:8*len(dst)]
+	for i := range dst {
+		dst[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
+	}
+}
