@@ -33,6 +33,7 @@ func (c *Checkpoint) featuresHeader(a *archive) error {
 		return fail("has shape %v; want N >= 1 samples and d >= 1", shape)
 	}
 	c.fortran = m.h.Descr.Fortran
+	c.fSize = elemSize(m.h.Descr.Type)
 	c.entry = m.zf.Name
 	return nil
 }
@@ -61,6 +62,7 @@ func (c *Checkpoint) classifierHeader(a *archive) (*member, error) {
 	}
 	c.K = shape[0]
 	c.wFortran = m.h.Descr.Fortran
+	c.wSize = elemSize(m.h.Descr.Type)
 	return m, nil
 }
 
@@ -104,6 +106,7 @@ func (c *Checkpoint) biasHeader(a *archive) (*member, error) {
 		return nil, &Error{File: a.path, Array: ArrayBias, Reason: reason}
 	}
 	c.bias = true
+	c.bSize = elemSize(m.h.Descr.Type)
 	return m, nil
 }
 

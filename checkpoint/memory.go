@@ -24,7 +24,8 @@ func (c *Checkpoint) RetainedBytes() int64 {
 // is the sum of
 //
 //   - RetainedBytes, the decoding chunks of Open (2^16 elements of each
-//     array at most) and a transposed copy of W when it is stored in
+//     array at most), npyio's bulk-decoding buffer of each array read (128
+//     KiB at most) and a transposed copy of W when it is stored in
 //     Fortran order (8 K d);
 //   - the feature blocks: two float64 blocks (16 B) and a float32 block
 //     (4 B) for float32 features, or for features in Fortran order the
@@ -48,22 +49,27 @@ func (c *Checkpoint) MemoryBytes(opt Options) int64 {
 	rows := int64(rowsPerBlock(c.N, c.D))
 	blk := rows * d
 	b := c.RetainedBytes()
-	// Open's decoding chunks.
+	// Open's decoding chunks, and the buffers of npyio's bulk decoding (one
+	// per array read).
 	b += 8*min(k*d, chunkElems) + int64(c.labelSz)*min(n, chunkElems)
+	b += bulkBuffer(k*d, c.wSize) + bulkBuffer(n, c.labelSz)
+	if c.bias {
+		b += bulkBuffer(k, c.bSize)
+	}
 	if c.wFortran {
 		b += 8 * k * d
 	}
 	// Feature blocks.
 	switch {
 	case c.fortran:
-		b += 8*n*d + 8*blk
+		b += 8*n*d + 8*blk + bulkBuffer(n*d, c.fSize)
 		if c.FeatureType == "float32" {
 			b += 4 * min(n*d, chunkElems)
 		}
 	case c.FeatureType == "float32":
-		b += 20 * blk
+		b += 20*blk + 2*bulkBuffer(blk, c.fSize)
 	default:
-		b += 16 * blk
+		b += 16*blk + 2*bulkBuffer(blk, c.fSize)
 	}
 	b += 64 << 10
 	// metrics.Measure and metrics.Measurement.Report.
@@ -76,4 +82,14 @@ func (c *Checkpoint) MemoryBytes(opt Options) int64 {
 	}
 	b += derivation.PredictionMemoryBytes(c.K, prec)
 	return b
+}
+
+// bulkBuffer is the buffer npyio's bulk decoding allocates for a member
+// read in calls of at most chunkElems elements of size bytes each: at most
+// 128 KiB (internal/third_party/npyio/PATCH.md).
+func bulkBuffer(elems int64, size int) int64 {
+	if size == 0 {
+		return 0
+	}
+	return min(elems, chunkElems, (128<<10)/int64(size)) * int64(size)
 }

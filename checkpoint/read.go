@@ -72,6 +72,9 @@ type Checkpoint struct {
 	wFortran bool   // classifier stored in Fortran order
 	bias     bool   // the file has a bias
 	labelSz  int    // bytes per label in the file
+	fSize    int    // bytes per feature in the file
+	wSize    int    // bytes per classifier entry
+	bSize    int    // bytes per bias entry
 	entry    string // the features' member inside the archive
 	size     int64  // file size in bytes
 }

@@ -16,14 +16,19 @@ import (
 const bulkBytes = 1 << 17
 
 // readBulk fills dst with elements of size bytes each, decoded by decode
-// from chunks of at most bulkBytes read with r.read. It returns r.err
+// from chunks of at most bulkBytes read with r.read into r.bulk (allocated
+// once per reader, at most bulkBytes: reading an array in many calls
+// allocates no more than one). It returns r.err
 // (set by r.read on a short read, as the element-wise loop did).
 func readBulk[T any](r *Reader, dst []T, size int, decode func(dst []T, b []byte)) error {
 	if len(dst) == 0 {
 		return r.err
 	}
 	per := max(1, min(len(dst), bulkBytes/size))
-	buf := make([]byte, per*size)
+	if len(r.bulk) < per*size {
+		r.bulk = make([]byte, per*size)
+	}
+	buf := r.bulk
 	for i := 0; i < len(dst); i += per {
 		m := min(per, len(dst)-i)
 		if _, err := r.read(buf[:m*size]); err != nil {

@@ -46,6 +46,7 @@ type Reader struct {
 
 	Header Header
 	order  binary.ByteOrder
+	bulk   []byte // nccheck's patch: the buffer of readBulk
 }
 
 // NewReader creates a new NumPy data file format reader.
