@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"math"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -15,6 +16,7 @@ import (
 
 	"nccheck/checkpoint"
 	"nccheck/closedform"
+	"nccheck/setting"
 	"nccheck/verify"
 )
 
@@ -45,10 +47,79 @@ func writePlots(dir string, cases []verify.Case, rows []verify.Row, suite string
 			return err
 		}
 	}
+	if paths := verify.SELIPaths(rows); len(paths) > 0 {
+		if err := seliPathPlot(filepath.Join(dir, "seli-path"), paths); err != nil {
+			return err
+		}
+	}
 	if suite == "minority-collapse" {
 		return minorityPlot(filepath.Join(dir, "minority-collapse"), byName, rows)
 	}
 	return nil
+}
+
+// seliPathPlot draws, on log-log axes, the distance to SELI against
+// lambda_W for each path (verify.SELIPaths), with the fit
+// C (log 1/lambda_W)^p to the path's smallest lambdas dashed.
+func seliPathPlot(base string, paths []verify.SELIPath) error {
+	p := plot.New()
+	p.Title.Text = "distance of the minimizer to SELI"
+	p.X.Label.Text = "lambda_W"
+	p.Y.Label.Text = "dist to SELI (largest of the three)"
+	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
+	p.X.Tick.Marker, p.Y.Tick.Marker = plot.LogTicks{Prec: 1}, ticks125{}
+	palette := plotutil.SoftColors
+	ymax := 0.0
+	for i, path := range paths {
+		var meas, fit plotter.XYs
+		f := path.Tail.Log
+		for j, lw := range path.LambdaW {
+			ymax = math.Max(ymax, path.Dist[j])
+			meas = append(meas, plotter.XY{X: lw, Y: path.Dist[j]})
+			fit = append(fit, plotter.XY{X: lw, Y: math.Exp(f.Intercept + f.Slope*math.Log(math.Log(1/lw)))})
+		}
+		l, s, err := plotter.NewLinePoints(meas)
+		if err != nil {
+			return err
+		}
+		l.Color = palette[i%len(palette)]
+		s.Color, s.Shape = l.Color, plotutil.Shape(i)
+		fl, err := plotter.NewLine(fit)
+		if err != nil {
+			return err
+		}
+		fl.Color = l.Color
+		fl.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
+		p.Add(l, s, fl)
+		name := "n = " + setting.FormatCounts(path.Counts)
+		if path.Ratio != "1" {
+			name += ", lambda_H/lambda_W = " + path.Ratio
+		}
+		p.Legend.Add(name, l, s)
+		p.Legend.Add(fmt.Sprintf("fit (log 1/lambda_W)^%.3g", f.Slope), fl)
+	}
+	p.Y.Max = 6 * ymax // room above the curves for the legend
+	p.Legend.Top = true
+	p.Legend.Left = true
+	return save(p, base)
+}
+
+// ticks125 marks 1, 2 and 5 times each power of ten in the range (labelled)
+// for a log axis spanning about a decade, where plot.LogTicks has one tick.
+type ticks125 struct{}
+
+// Ticks returns the ticks between lo and hi (both > 0).
+func (ticks125) Ticks(lo, hi float64) []plot.Tick {
+	var out []plot.Tick
+	for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
+		for _, m := range []float64{1, 2, 5} {
+			v := m * math.Pow(10, e)
+			if v >= lo && v <= hi {
+				out = append(out, plot.Tick{Value: v, Label: strconv.FormatFloat(v, 'g', 1, 64)})
+			}
+		}
+	}
+	return out
 }
 
 func scatterVsPrediction(base, title, xl, yl string, pts plotter.XYs) error {

@@ -106,6 +106,11 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	if err := verify.Write(stdout, rows, verify.WriteOptions{Format: *format, Digits: *digits, Columns: cols}); err != nil {
 		return failure(stderr, "report", err)
 	}
+	if *format == "text" {
+		for _, p := range verify.SELIPaths(rows) {
+			fmt.Fprintln(stdout, p)
+		}
+	}
 	if *plotDir != "" {
 		if err := os.MkdirAll(*plotDir, 0o755); err != nil {
 			return fail(&setting.InputError{Field: "--plot", Value: strconv.Quote(*plotDir), Reason: err.Error()})

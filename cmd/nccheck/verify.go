@@ -192,6 +192,11 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	if err := verify.Write(stdout, rows, verify.WriteOptions{Format: *format, Digits: *digits, Columns: cols}); err != nil {
 		return failure(stderr, "verify", err)
 	}
+	if *format == "text" {
+		for _, p := range verify.SELIPaths(rows) {
+			fmt.Fprintln(stdout, p)
+		}
+	}
 	if *plotDir != "" {
 		if err := writePlots(*plotDir, cases, rows, *suite); err != nil {
 			return failure(stderr, "verify", err)

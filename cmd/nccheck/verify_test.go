@@ -180,3 +180,38 @@ func TestVerifyPlots(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifySELIPath: a path of the plain UFM with cross-entropy towards
+// SELI gets its fits after the text table (lines within 120 characters)
+// and its figure under --plot; the verdicts stay out-of-scope.
+func TestVerifySELIPath(t *testing.T) {
+	grid := filepath.Join(t.TempDir(), "path.json")
+	var settings []string
+	for _, l := range []string{"1e-2", "1e-3", "1e-4"} {
+		settings = append(settings, `{"n": [40, 20, 10, 5], "d": 4, "lambda_w": "`+l+`", "lambda_h": "`+l+`", "no_relu": true}`)
+	}
+	if err := os.WriteFile(grid, []byte(`{"name": "path", "settings": [`+strings.Join(settings, ",")+`]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	stdout, stderr, status := runCmd("verify", "--grid", grid, "--plot", dir)
+	if status != 0 {
+		t.Fatalf("status %d %s", status, stderr)
+	}
+	if !strings.Contains(stdout, "SELI path n = 40,20,10,5, d = 4") || !strings.Contains(stdout, "all 3: dist ~ (log 1/lambda_W)^") ||
+		strings.Count(stdout, "out-of-scope (plain UFM, imbalanced)") != 3 {
+		t.Errorf("no SELI path fit or other verdicts:\n%s", stdout)
+	}
+	for _, l := range strings.Split(stdout, "\n") {
+		if strings.HasPrefix(l, "SELI path") || strings.HasPrefix(l, "  all") || strings.HasPrefix(l, "  smallest") {
+			if len(l) > 120 {
+				t.Errorf("fit line of %d characters: %s", len(l), l)
+			}
+		}
+	}
+	for _, f := range []string{"seli-path.svg", "seli-path.png"} {
+		if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+			t.Errorf("%s missing or empty", f)
+		}
+	}
+}
