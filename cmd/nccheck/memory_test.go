@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"nccheck/derivation"
 	"nccheck/setting"
 )
 
@@ -46,8 +45,9 @@ func peakHeap(f func()) int64 {
 // TestKKTMemory: kkt predicts its memory before the prediction is made
 // (defect 3 of issue 18: --n 999999999999,1 --d 1 asked for 8 TB); the
 // prediction bounds the peak heap of a run dominated by the N labels of the
-// explicit point and of one dominated by its K d big floats, and is not
-// more than four times it.
+// explicit point, of one dominated by its K d big floats and of one
+// dominated by the K^2 of the certificate, and is not more than four times
+// it.
 func TestKKTMemory(t *testing.T) {
 	_, errs, status := runCmd("kkt", "--n", "999999999999,1", "--d", "1", "--lambda-w", "1e-3", "--lambda-h", "1e-3")
 	if status != 2 || !strings.Contains(errs, "--n/--d") || !strings.Contains(errs, "needs about 7.28 TiB (predicted") || strings.Count(strings.TrimSpace(errs), "\n") != 0 {
@@ -56,10 +56,10 @@ func TestKKTMemory(t *testing.T) {
 	for _, tc := range []struct {
 		n string
 		d int
-	}{{"3000000,1000000", 2}, {"30,31,32,33,34,35,36,37,38,39", 1000}} {
+	}{{"3000000,1000000", 2}, {"30,31,32,33,34,35,36,37,38,39", 1000}, {certCounts(160), 160}} {
 		counts, _ := setting.ParseCounts(tc.n)
 		s := setting.Setting{Counts: counts, Dim: tc.d, LambdaW: setting.MustDecimal("1e-4"), LambdaH: setting.MustDecimal("1e-4")}
-		want := derivation.PredictionMemoryBytes(s.K(), 256) + derivation.AtPredictionMemoryBytes(s, 256)
+		want := kktMemoryBytes(s, 256, false)
 		var status int
 		peak := peakHeap(func() {
 			_, _, status = runCmd("kkt", "--format", "json", "--n", tc.n, "--d", itoa(tc.d), "--lambda-w", "1e-4", "--lambda-h", "1e-4")
@@ -72,3 +72,12 @@ func TestKKTMemory(t *testing.T) {
 }
 
 func itoa(v int) string { return strconv.Itoa(v) }
+
+// certCounts returns K counts 1000, 999, ... as a --n list.
+func certCounts(k int) string {
+	c := make([]string, k)
+	for i := range c {
+		c[i] = itoa(1000 - i)
+	}
+	return strings.Join(c, ",")
+}
