@@ -104,6 +104,71 @@ func (a *Accumulator) Add(logits []float64, labels []int) error {
 	return nil
 }
 
+// AddSums feeds class-level sums instead of logits, for a point known only
+// through sufficient statistics (a training loop's per-class sums):
+// counts[k] samples of class k, dir (K x K, row-major) with row k the sum
+// over those samples of -grad_z l(z_i; k) (for the cross-entropy, minus the
+// gradient is e_k - softmax(z_i): row k is n_k e_k minus the sum of the
+// class's softmax vectors, best formed with entry k as the sum of the row's
+// off-target softmax sums), and lossSum the sum of their losses. It adds
+// what Add would add for those samples. Errors: *setting.InputError for a
+// length mismatch ("counts", "dir") or a negative count ("counts"), an
+// error wrapping setting.ErrNonFinite for a non-finite sum.
+func (a *Accumulator) AddSums(counts []int, dir []float64, lossSum float64) error {
+	k := a.k
+	switch {
+	case len(counts) != k:
+		return &setting.InputError{Field: "counts", Reason: fmt.Sprintf("%d entries, want K = %d", len(counts), k)}
+	case len(dir) != k*k:
+		return &setting.InputError{Field: "dir", Reason: fmt.Sprintf("%d entries, want K x K = %d", len(dir), k*k)}
+	}
+	for c, n := range counts {
+		if n < 0 {
+			return &setting.InputError{Field: "counts", Value: strconv.Itoa(n), Reason: fmt.Sprintf("class %d has a negative count", c)}
+		}
+	}
+	if !finite(dir) || math.IsNaN(lossSum) || math.IsInf(lossSum, 0) {
+		return fmt.Errorf("certificate: class sums: %w", setting.ErrNonFinite)
+	}
+	for i, v := range dir {
+		a.dir[i] += v
+	}
+	for c, n := range counts {
+		a.seen[c] += n
+		a.n += n
+	}
+	a.sum += lossSum
+	return nil
+}
+
+// BoundFor returns the float64 certificate of the added samples for the
+// setting t instead of the accumulator's: the sums an accumulator keeps do
+// not depend on the lambdas, the bias penalty or the ReLU constraint, so t
+// may change those (lambdas known only after the pass, such as lambdas
+// fitted to the point). t must have the accumulator's counts and loss
+// (*setting.InputError otherwise) and is validated as NewAccumulator
+// validates its setting.
+func (a *Accumulator) BoundFor(t setting.Setting) (*Result, error) {
+	b, err := NewAccumulator(t)
+	if err != nil {
+		return nil, err
+	}
+	if !t.Loss.Equal(a.s.Loss) {
+		return nil, &setting.InputError{Field: setting.FieldLoss, Value: t.Loss.String(), Reason: "differs from the accumulator's loss " + a.s.Loss.String()}
+	}
+	if t.K() != a.k {
+		return nil, &setting.InputError{Field: setting.FieldCounts, Reason: fmt.Sprintf("%d classes, the accumulator's %d", t.K(), a.k)}
+	}
+	for c, n := range t.Counts {
+		if n != a.s.Counts[c] {
+			return nil, &setting.InputError{Field: setting.FieldCounts, Reason: fmt.Sprintf("class %d has count %d, the accumulator's %d", c, n, a.s.Counts[c])}
+		}
+	}
+	b.merge(a)
+	b.spent = a.spent
+	return b.Bound()
+}
+
 // Bound returns the float64 certificate of the point whose samples were
 // added (see Result). Every class must have received exactly its count of
 // the setting: otherwise a *setting.InputError naming "labels".

@@ -173,7 +173,7 @@ func (c *Checkpoint) readBias(m *member) error {
 }
 
 // readLabels reads the N labels and counts the classes: every label in
-// 0..K-1, every class present.
+// 0..K-1, every class present (but in a split).
 func (c *Checkpoint) readLabels(m *member) error {
 	fail := func(format string, args ...any) error {
 		return &Error{File: c.Path, Array: ArrayLabels, Reason: fmt.Sprintf(format, args...)}
@@ -193,7 +193,7 @@ func (c *Checkpoint) readLabels(m *member) error {
 		c.Counts[y]++
 	}
 	for k, n := range c.Counts {
-		if n == 0 {
+		if n == 0 && !c.split {
 			return fail("class %d has no samples (every class 0..%d needs one)", k, c.K-1)
 		}
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"strconv"
 
+	"nccheck/certificate"
 	"nccheck/closedform"
 	"nccheck/internal/target"
 	"nccheck/metrics"
@@ -34,6 +35,11 @@ type Options struct {
 	// GlobalMean is the convention of mu_G (default weighted: the mean of
 	// all N features).
 	GlobalMean metrics.GlobalMean
+	// Test, when not nil, is a checkpoint of a held-out split of the same
+	// network (same classifier and bias, bit for bit; opened with
+	// OpenSettings.Split), measured with the training class means and
+	// classifier into Report.Test.
+	Test *Checkpoint
 }
 
 // DefaultCollapseTol is the collapse tolerance for trained networks: a
@@ -73,6 +79,44 @@ type Report struct {
 	PredictedAlive *int           `json:"predicted_alive_classes"`
 	Metrics        metrics.Report `json:"metrics"`
 	Classes        []ClassReport  `json:"classes"`
+
+	// LowerBound is the float64 lower bound of theory.md section 11
+	// (package certificate, fed the logits of every sample in the first
+	// pass) on the global minimum of the problem the objective is measured
+	// in: the checkpoint's class counts and the lambdas, ReLU features, the
+	// cross-entropy, and the checkpoint's bias, unregularised, when it has
+	// one. It holds for every d. It is a bracket with float64 rounding
+	// error, not a proof. BoundGap is Objective - LowerBound, an upper bound
+	// (to rounding) on how far the objective lies above the global minimum.
+	// Both nil when the bound cannot be computed (Undefined says why).
+	LowerBound *float64 `json:"lower_bound"`
+	BoundGap   *float64 `json:"bound_gap"`
+	// DualNormRatio is omega/s and PerronRatio c^T Q c / (lambda_W
+	// lambda_H) for the Perron vector c of Q+ (certificate.Result): above 1,
+	// the checkpoint is not a global minimum for large enough d.
+	DualNormRatio *float64 `json:"dual_norm_ratio"`
+	PerronRatio   *float64 `json:"perron_ratio"`
+	// DescentClasses are the classes along which the objective can still
+	// be lowered (theory.md section 11): every class k with r_k > 1 + 1e-6,
+	// each of which lowers it alone on a feature coordinate of its own; when
+	// there is none but the Perron direction of Q+ lowers it, that
+	// direction's classes, which lower it together. Empty when none; absent
+	// without a bound. Descent is the certificate's strongest direction
+	// (nil: none).
+	DescentClasses []int    `json:"descent_classes"`
+	Descent        *Descent `json:"descent"`
+	// FreeCoordinates counts the feature coordinates on which every class
+	// mean is 0 (with ReLU features: coordinates no sample uses), where a
+	// descent move has room.
+	FreeCoordinates int `json:"free_coordinates"`
+	// Diagnosis reads the bound in one line (which classes can lower the
+	// objective and why, or how close the checkpoint is to the minimum).
+	Diagnosis string `json:"diagnosis"`
+	// Undefined maps the JSON key of every nil field above to the reason
+	// ("r" for the classes' r).
+	Undefined map[string]string `json:"undefined,omitempty"`
+	// Test is the held-out split (Options.Test), nil without one.
+	Test *TestReport `json:"test,omitempty"`
 }
 
 // ClassReport is one class: the measured metrics (metrics.Class) and the
@@ -87,6 +131,10 @@ type ClassReport struct {
 	// PredictedCosWMu is nil for a class the prediction collapses.
 	PredictedCosWMu    *float64 `json:"predicted_cos_w_mu"`
 	PredictedCollapsed *bool    `json:"predicted_collapsed"`
+	// R is r_k = Q_kk / (lambda_W lambda_H) of the certificate (theory.md
+	// section 11): above 1, class k lowers the objective on a feature
+	// coordinate of its own. nil without a bound.
+	R *float64 `json:"r"`
 }
 
 // Measure measures one checkpoint: two passes over its features (package
@@ -115,7 +163,23 @@ func Measure(c *Checkpoint, opt Options) (*Report, error) {
 	case !opt.Fit && (opt.LambdaW.IsZero() || opt.LambdaH.IsZero()):
 		return nil, &setting.InputError{Field: setting.FieldLambdaW + "/" + setting.FieldLambdaH, Reason: "are required (or fit them)"}
 	}
-	m, err := metrics.Measure(c.Samples(), c.W, c.B, metrics.Options{GlobalMean: opt.GlobalMean})
+	acc, why := newAccumulator(c)
+	mo := metrics.Options{GlobalMean: opt.GlobalMean}
+	var m *metrics.Measurement
+	var err error
+	if c.stats != nil {
+		m, err = c.stats.Measure(mo)
+		if err == nil && acc != nil {
+			if err := addStats(acc, c.stats); err != nil {
+				acc, why = nil, oneLine(err.Error())
+			}
+		}
+	} else {
+		if acc != nil {
+			mo.Logits = func(_ int, z []float64, labels []int) error { return acc.Add(z, labels) }
+		}
+		m, err = metrics.Measure(c.Samples(), c.W, c.B, mo)
+	}
 	if err != nil {
 		var ce *Error
 		if errors.As(err, &ce) {
@@ -123,12 +187,40 @@ func Measure(c *Checkpoint, opt Options) (*Report, error) {
 		}
 		return nil, &Error{File: c.Path, Reason: err.Error()}
 	}
-	return Compare(c, m, opt)
+	r, err := Compare(c, m, acc, why, opt)
+	if err != nil || opt.Test == nil {
+		return r, err
+	}
+	if r.Test, err = measureSplit(c, opt.Test, m); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// addStats feeds the certificate's accumulator the class sums of the
+// cross-entropy from statistics: -grad_z CE = e_k - softmax(z), so row k of
+// the direction sums is n_k e_k minus the class's softmax sums, its entry k
+// formed as the sum of the off-target softmax sums (accurate when the
+// class's probability is close to 1).
+func addStats(acc *certificate.Accumulator, s *metrics.Stats) error {
+	k := len(s.Counts)
+	dir := make([]float64, k*k)
+	for c := 0; c < k; c++ {
+		row := s.SoftmaxSums.RawRowView(c)
+		for j, v := range row {
+			if j != c {
+				dir[c*k+j] = -v
+				dir[c*k+c] += v
+			}
+		}
+	}
+	return acc.AddSums(s.Counts, dir, s.LossSum)
 }
 
 // Compare builds the report of a checkpoint from its measurement (see
-// Measure).
-func Compare(c *Checkpoint, m *metrics.Measurement, opt Options) (*Report, error) {
+// Measure) and the certificate's accumulator fed with every sample's
+// logits (nil when there is none: why says why).
+func Compare(c *Checkpoint, m *metrics.Measurement, acc *certificate.Accumulator, why string, opt Options) (*Report, error) {
 	if opt.Prec == 0 {
 		opt.Prec = closedform.DefaultPrec
 	}
@@ -185,6 +277,7 @@ func Compare(c *Checkpoint, m *metrics.Measurement, opt Options) (*Report, error
 	if p != nil {
 		predicted(r, p, ro.Target)
 	}
+	setBound(r, m, acc, why, boundSetting(c, lwd, lhd))
 	return r, nil
 }
 

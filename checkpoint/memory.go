@@ -10,6 +10,9 @@ import (
 // class counts (8 K).
 func (c *Checkpoint) RetainedBytes() int64 {
 	n, d, k := int64(c.N), int64(c.D), int64(c.K)
+	if c.FeatureType == FeatureStatistics {
+		return c.statsRetainedBytes()
+	}
 	b := 8*k*d + 8*n + 8*k
 	if c.bias {
 		b += 8 * k
@@ -45,6 +48,9 @@ func (c *Checkpoint) RetainedBytes() int64 {
 // its peak; TestMemoryBytesMeasured compares it with the bytes a
 // measurement allocates.
 func (c *Checkpoint) MemoryBytes(opt Options) int64 {
+	if c.FeatureType == FeatureStatistics {
+		return c.statsMemoryBytes(opt)
+	}
 	n, d, k := int64(c.N), int64(c.D), int64(c.K)
 	rows := int64(rowsPerBlock(c.N, c.D))
 	blk := rows * d
@@ -75,13 +81,44 @@ func (c *Checkpoint) MemoryBytes(opt Options) int64 {
 	// metrics.Measure and metrics.Measurement.Report.
 	m := min(d, k)
 	b += 4*n + 8*blk + 24*rows*k + 152*k*d + 24*m*m + 200*k*k
-	// The prediction.
+	return b + boundBytes(k) + predictionBytes(c.K, opt)
+}
+
+// boundBytes is the memory of the certificate's accumulators and its
+// class-level bound (a few K x K matrices and a K x K eigendecomposition).
+func boundBytes(k int64) int64 { return 120 * k * k }
+
+// predictionBytes is the memory of the prediction of package closedform at
+// opt.Prec bits, the upper bound derivation.PredictionMemoryBytes.
+func predictionBytes(k int, opt Options) int64 {
 	prec := opt.Prec
 	if prec == 0 {
 		prec = closedform.DefaultPrec
 	}
-	b += derivation.PredictionMemoryBytes(c.K, prec)
-	return b
+	return derivation.PredictionMemoryBytes(k, prec)
+}
+
+// statsRetainedBytes is RetainedBytes of a statistics checkpoint: W and the
+// feature sums (16 K d), the Gram matrix (8 d^2), the softmax sums (8 K^2)
+// and the per-class vectors (8 K each, six of them, and the bias).
+func (c *Checkpoint) statsRetainedBytes() int64 {
+	d, k := int64(c.D), int64(c.K)
+	return 16*k*d + 8*d*d + 8*k*k + 56*k
+}
+
+// statsMemoryBytes is MemoryBytes of a statistics checkpoint: RetainedBytes,
+// the decoding chunks and the transposed copies of arrays in Fortran order
+// (at most 8 (K d + d^2 + K^2)), metrics.Stats.Measure and the report (the
+// copy of the sums, the means, the pseudo-inverse directions and the
+// products with the Gram matrix: about 20 K x d matrices and 2 d x d ones
+// besides the features path's 152 K d, 24 m^2 and 200 K^2), the bound and
+// the prediction.
+func (c *Checkpoint) statsMemoryBytes(opt Options) int64 {
+	d, k := int64(c.D), int64(c.K)
+	m := min(d, k)
+	b := c.statsRetainedBytes() + 4*chunkElems + 8*(k*d+d*d+k*k)
+	b += 160*k*d + 16*d*d + 24*m*m + 200*k*k
+	return b + boundBytes(k) + predictionBytes(c.K, opt)
 }
 
 // bulkBuffer is the buffer npyio's bulk decoding allocates for a member

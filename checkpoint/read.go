@@ -65,7 +65,9 @@ type Checkpoint struct {
 	// Counts are the class counts n_k read from the labels (every class has
 	// at least one sample).
 	Counts []int
-	// FeatureType is the dtype of the features: "float32" or "float64".
+	// FeatureType is the dtype of the features: "float32" or "float64";
+	// FeatureStatistics for a statistics checkpoint (no features: see
+	// Statistics).
 	FeatureType string
 
 	fortran  bool   // features stored in Fortran (column-major) order
@@ -77,6 +79,8 @@ type Checkpoint struct {
 	bSize    int    // bytes per bias entry
 	entry    string // the features' member inside the archive
 	size     int64  // file size in bytes
+	split    bool   // a held-out split: a class may have no samples
+	stats    *metrics.Stats
 }
 
 // OpenSettings configure OpenWith.
@@ -95,6 +99,9 @@ type OpenSettings struct {
 	// (Options.Prec), for the prediction of its memory; 0 means
 	// closedform.DefaultPrec.
 	Prec uint
+	// Split opens a held-out split of a network (a test set): a class may
+	// have no samples.
+	Split bool
 }
 
 // Size returns the file's size in bytes.
@@ -111,14 +118,19 @@ func Open(path string) (*Checkpoint, error) { return OpenWith(path, OpenSettings
 // agree, the dtypes are supported and the memory the measurement needs
 // fits set.MaxMemory. Then it reads the arrays (each to its end, so that
 // the zip CRC-32 is checked) and checks their values: labels in 0..K-1,
-// every class present, W and b finite. Errors are *Error.
+// every class present (but with set.Split), W and b finite. A file with
+// feature_gram and no features is a statistics checkpoint (see
+// FeatureStatistics), read and checked the same way. Errors are *Error.
 func OpenWith(path string, set OpenSettings) (*Checkpoint, error) {
 	a, err := openArchive(path)
 	if err != nil {
 		return nil, err
 	}
 	defer a.Close()
-	c := &Checkpoint{Path: path, size: a.size}
+	c := &Checkpoint{Path: path, size: a.size, split: set.Split}
+	if isStats(a) {
+		return c.openStats(a, set)
+	}
 	if err := c.featuresHeader(a); err != nil {
 		return nil, err
 	}

@@ -101,7 +101,7 @@ func Measure(x Samples, w *mat.Dense, b []float64, opt Options) (*Measurement, e
 		return nil, err
 	}
 	pred := make([]int32, n)
-	sums, err := m.firstPass(x, labels, pred)
+	sums, err := m.firstPass(x, labels, pred, opt.Logits)
 	if err != nil {
 		return nil, err
 	}
@@ -144,8 +144,9 @@ func (m *Measurement) checkCounts() error {
 }
 
 // firstPass accumulates the class sums (returned, K x d row-major), ||H||^2,
-// the loss, the softmax sums and the decisions.
-func (m *Measurement) firstPass(x Samples, labels []int, pred []int32) ([]float64, error) {
+// the loss, the softmax sums and the decisions, and hands every block's
+// logits to hook (Options.Logits) when it is not nil.
+func (m *Measurement) firstPass(x Samples, labels []int, pred []int32, hook func(int, []float64, []int) error) ([]float64, error) {
 	k, d := m.K, m.D
 	sums := make([]float64, k*d) // row c: sum of class c's features
 	wT := m.W.T()
@@ -165,6 +166,19 @@ func (m *Measurement) firstPass(x Samples, labels []int, pred []int32) ([]float6
 		}
 		logits := mat.NewDense(nb, k, zbuf[:nb*k])
 		logits.Mul(blk, wT) // nb x K, into the reused buffer
+		if m.B != nil {
+			for r := 0; r < nb; r++ {
+				z := logits.RawRowView(r)
+				for j := range z {
+					z[j] += m.B[j]
+				}
+			}
+		}
+		if hook != nil {
+			if err := hook(first, zbuf[:nb*k], labels[first:first+nb]); err != nil {
+				return err
+			}
+		}
 		for r := 0; r < nb; r++ {
 			y := labels[first+r]
 			h := rows[r*d : (r+1)*d]
@@ -174,11 +188,6 @@ func (m *Measurement) firstPass(x Samples, labels []int, pred []int32) ([]float6
 				hsq += v * v
 			}
 			z := logits.RawRowView(r)
-			if m.B != nil {
-				for j := range z {
-					z[j] += m.B[j]
-				}
-			}
 			ce, top := softmaxInto(z, y, m.SoftmaxSums.RawRowView(y))
 			loss += ce
 			pred[first+r] = int32(top)

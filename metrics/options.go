@@ -60,4 +60,13 @@ func (g *GlobalMean) UnmarshalText(b []byte) error {
 type Options struct {
 	// GlobalMean is the convention for mu_G (default Weighted).
 	GlobalMean GlobalMean
+	// Logits, when not nil, is called by Measure's first pass with the
+	// logits of every block of samples, in sample order: logits is nb x K
+	// row-major, row r the logits W h_i + b of sample i = first + r, and
+	// labels their classes (labels[r] for row r). It sees each sample once,
+	// so a caller can feed a one-pass consumer (a certificate accumulator)
+	// without a second read of the samples. It must not modify or keep
+	// either slice; an error stops the pass and is returned by Measure.
+	// Stats.Measure has no logits and ignores it.
+	Logits func(first int, logits []float64, labels []int) error
 }
