@@ -114,7 +114,9 @@ func freeCoordinates(m *metrics.Measurement) int {
 // that has collapsed), or that no descent direction is found and how far f
 // can be from the global minimum.
 func diagnose(r *Report, m *metrics.Measurement) string {
-	rk := func(k int) string { return "r_" + strconv.Itoa(k) + " = " + strconv.FormatFloat(*r.Classes[k].R, 'g', 3, 64) }
+	rk := func(k int) string {
+		return "r_" + strconv.Itoa(k) + " = " + strconv.FormatFloat(*r.Classes[k].R, 'g', 3, 64)
+	}
 	if len(r.DescentClasses) == 0 {
 		return fmt.Sprintf("no descent direction (omega/s = %.6g); f - min f <= f - LB = %.1e for every d (float64, not a proof)",
 			*r.DualNormRatio, *r.BoundGap)

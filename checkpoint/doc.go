@@ -26,11 +26,21 @@
 // the library is an error. Every problem with a file is an [*Error] naming
 // the file and the array, in one line.
 //
+// A statistics checkpoint (experiments/ncstats.py: per-class counts,
+// feature sums, the d x d Gram matrix, sums of squared norms, the summed
+// loss, softmax sums, accuracy and NC4 counts, W and b; see
+// [FeatureStatistics]) is read the same way, with the same checks, and
+// measured from the statistics (metrics.Stats): every metric but those that
+// need each sample again (NC4 without nc4_agree, the NC4 of a test split).
+//
 // [Measure] computes, for one checkpoint, the objective of theory.md section
 // 1 at the checkpoint (in float64 from the file's float32 or float64 data),
 // the prediction of the paper's theorem for the class counts read from the
 // labels, d and the lambdas (package closedform), and every metric of
 // theory.md sections 8 and 10 (package metrics, the same code that package
-// verify applies to the solver). [FitLambdas] estimates effective lambdas
-// for a network trained without an explicit feature penalty.
+// verify applies to the solver), and the checkpoint's own float64 lower
+// bound on the global minimum (package certificate, theory.md section 11)
+// with the classes along which the objective can still be lowered.
+// [FitLambdas] estimates effective lambdas for a network trained without
+// an explicit feature penalty.
 package checkpoint

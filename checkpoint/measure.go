@@ -138,9 +138,14 @@ type ClassReport struct {
 }
 
 // Measure measures one checkpoint: two passes over its features (package
-// metrics), the objective at the checkpoint, and the prediction of the
-// paper's theorem (closedform.Paper, bias-free) for the class counts
-// of the labels, d and the lambdas. A setting the theorem does not cover (d
+// metrics; a statistics checkpoint gives the measurement directly), the
+// objective at the checkpoint, the prediction of the paper's theorem
+// (closedform.Paper, bias-free) for the class counts of the labels, d and
+// the lambdas, and the float64 certificate of theory.md section 11 (package
+// certificate, fed every sample's logits in the first pass, or the class
+// sums of a statistics checkpoint): the checkpoint's own lower bound, r_k
+// and the classes that can still lower the objective. With opt.Test, the
+// held-out split is measured with the training means and classifier. A setting the theorem does not cover (d
 // below the number of alive classes) gives a report without predicted
 // values and with Scope set. Errors: an *Error for a bad file, a
 // *setting.InputError for bad lambdas or options.

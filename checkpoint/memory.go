@@ -107,17 +107,21 @@ func (c *Checkpoint) statsRetainedBytes() int64 {
 }
 
 // statsMemoryBytes is MemoryBytes of a statistics checkpoint: RetainedBytes,
-// the decoding chunks and the transposed copies of arrays in Fortran order
-// (at most 8 (K d + d^2 + K^2)), metrics.Stats.Measure and the report (the
-// copy of the sums, the means, the pseudo-inverse directions and the
-// products with the Gram matrix: about 20 K x d matrices and 2 d x d ones
-// besides the features path's 152 K d, 24 m^2 and 200 K^2), the bound and
-// the prediction.
+// the decoding chunks, npyio's bulk buffers and the transposed copies of
+// the arrays stored in Fortran order, the readers of the ten members open
+// at once (80 KiB each), metrics.Stats.Measure and the report (the copy of
+// the sums, the means, the pseudo-inverse directions and their product with
+// the Gram matrix, the structure metrics' centred means: 380 K d, measured;
+// the d x d or K x K eigenproblem 24 m^2, 200 K^2), the bound and the
+// prediction.
 func (c *Checkpoint) statsMemoryBytes(opt Options) int64 {
 	d, k := int64(c.D), int64(c.K)
 	m := min(d, k)
-	b := c.statsRetainedBytes() + 4*chunkElems + 8*(k*d+d*d+k*k)
-	b += 160*k*d + 16*d*d + 24*m*m + 200*k*k
+	b := c.statsRetainedBytes() + 4*chunkElems + c.statsFortran
+	for _, elems := range []int64{k * d, k * d, d * d, k * k, k, k, k, k, k} {
+		b += bulkBuffer(elems, 8)
+	}
+	b += 10*(80<<10) + 380*k*d + 24*m*m + 200*k*k
 	return b + boundBytes(k) + predictionBytes(c.K, opt)
 }
 

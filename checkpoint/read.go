@@ -81,6 +81,9 @@ type Checkpoint struct {
 	size     int64  // file size in bytes
 	split    bool   // a held-out split: a class may have no samples
 	stats    *metrics.Stats
+	// statsFortran is the bytes of the transposed copies of a statistics
+	// checkpoint's arrays stored in Fortran order.
+	statsFortran int64
 }
 
 // OpenSettings configure OpenWith.
@@ -204,6 +207,11 @@ func (c *Checkpoint) checkMemory(set OpenSettings) error {
 	what := "the limit of " + sysmem.FormatBytes(limit)
 	if source != "" {
 		what = sysmem.Limit{Bytes: limit, Source: source}.Describe()
+	}
+	if c.FeatureType == FeatureStatistics {
+		return &Error{File: c.Path, Array: metrics.StatsFeatureGram, Reason: fmt.Sprintf(
+			"measuring statistics of d = %d features with K = %d needs about %s (predicted), above %s",
+			c.D, c.K, sysmem.FormatBytes(need), what)}
 	}
 	return &Error{File: c.Path, Array: ArrayFeatures, Reason: fmt.Sprintf(
 		"measuring %d x %d features with K = %d needs about %s (predicted), above %s",

@@ -128,6 +128,9 @@ func (c *Checkpoint) statsClassifierHeader(a *archive) (*member, error) {
 		return nil, &Error{File: a.path, Array: ArrayClassifier, Reason: reason}
 	}
 	c.K, c.D, c.wFortran = shape[0], shape[1], m.h.Descr.Fortran
+	if c.wFortran {
+		c.statsFortran += 8 * int64(c.K) * int64(c.D)
+	}
 	return m, nil
 }
 
@@ -155,6 +158,9 @@ func (c *Checkpoint) statsHeader(a *archive, sa statsArray) (*member, error) {
 	}
 	if sa.name == ArrayBias {
 		c.bias = true
+	}
+	if m.h.Descr.Fortran && len(want) == 2 {
+		c.statsFortran += 8 * int64(want[0]) * int64(want[1])
 	}
 	return m, nil
 }
