@@ -35,7 +35,20 @@ when the gradient shows a descent direction, and the move is kept only if it
 lowers the objective. A run converges
 when the KKT residual of theory.md section 5,
 max(|grad_W|_inf, |grad_b|_inf, |min(H, grad_H)|_inf), is at most --tol.
-Every restart is reported; the best is returned. Same --seed, same bits.
+
+At the end of every restart the lower bound of theory.md section 11 (valid
+for every d) is computed at its point in float64 (certificate.AtPoint): a
+bracket [lower bound, f] around the global minimum. A restart whose bracket is
+at most --cert-tol max(1, |f|) wide is certified globally optimal to that
+width, and no further restart is needed: --restarts is a ceiling, the
+restarts after the first certified one are not run (or are stopped), and the
+result is decided by the restarts up to it, whatever the number of cores.
+--cert-tol 0 runs every restart. The bracket is float64 arithmetic with its
+rounding error (about 1e-16 relative times the condition of its sums), not a
+proof; nccheck kkt proves the prediction in big-float. The best point's
+bracket, omega/s (its dual norm over sqrt(lambda_W lambda_H)) and the classes
+of a descent direction, if any, are printed. The reported restarts (numbered
+from 0) are the ones that decide the result. Same --seed, same bits.
 
 --out DIR writes W.csv, H.csv (and b.csv) and W.npy, H.npy (and b.npy).
 Exit status 1 when the objective is not finite; 0 otherwise, also when a run
@@ -45,7 +58,8 @@ func runSolve(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("solve", flag.ContinueOnError)
 	var sf settingFlags
 	sf.register(fs, true)
-	restarts := fs.Int("restarts", 4, "random `restarts`, run in parallel, >= 1")
+	restarts := fs.Int("restarts", 4, "most random `restarts`, run in parallel, >= 1 (a ceiling: none after a certified one)")
+	certTol := fs.Float64("cert-tol", 1e-8, "relative bracket `width` that certifies a restart and stops the others (0: run all)")
 	seed := fs.Uint64("seed", 1, "random `seed`; restart r uses a seed derived from it")
 	tol := fs.Float64("tol", 1e-10, "stopping KKT `residual`, > 0")
 	maxIter := fs.Int("max-iter", 20000, "iteration `limit` of each local run, >= 1")
@@ -69,6 +83,8 @@ func runSolve(args []string, stdout, stderr io.Writer) int {
 		return badInput(stderr, "solve", &setting.InputError{Field: "--max-iter", Value: strconv.Itoa(*maxIter), Reason: "must be at least 1"})
 	case !(*maxSeconds >= 0) || math.IsInf(*maxSeconds, 0):
 		return badInput(stderr, "solve", &setting.InputError{Field: "--max-seconds", Value: strconv.FormatFloat(*maxSeconds, 'g', -1, 64), Reason: "must be a finite number >= 0"})
+	case !(*certTol >= 0) || math.IsInf(*certTol, 0):
+		return badInput(stderr, "solve", &setting.InputError{Field: "--cert-tol", Value: strconv.FormatFloat(*certTol, 'g', -1, 64), Reason: "must be a finite number >= 0"})
 	}
 	if err := checkFormat(*format, "text", "json"); err != nil {
 		return badInput(stderr, "solve", err)
@@ -79,6 +95,10 @@ func runSolve(args []string, stdout, stderr io.Writer) int {
 	}
 	set := optimize.Settings{Tol: *tol, MaxIter: *maxIter, Restarts: *restarts, Seed: *seed,
 		MaxTime: time.Duration(*maxSeconds * float64(time.Second))}
+	cert, note := newSolveCertifier(s)
+	if cert != nil && *certTol > 0 {
+		set.Certifier, set.CertTol = cert, *certTol
+	}
 	res, err := optimize.Solve(p, set)
 	var me *optimize.MemoryError
 	if errors.As(err, &me) {
@@ -104,6 +124,13 @@ func runSolve(args []string, stdout, stderr io.Writer) int {
 	rep, err := newSolveReport(s, res, files)
 	if err != nil {
 		return failure(stderr, "solve", err)
+	}
+	rep.RestartsMax, rep.CertTol, rep.CertificateNote = *restarts, *certTol, note
+	if cert != nil {
+		if rep.solveBracket, err = cert.bracketAt(res, *certTol); err != nil {
+			return failure(stderr, "solve", err)
+		}
+		rep.CertificateSeconds = cert.time.Seconds()
 	}
 	if *format == "json" {
 		enc := json.NewEncoder(stdout)
@@ -131,33 +158,46 @@ type solveRestart struct {
 	ZeroClasses int     `json:"zero_classes"`
 	Escapes     int     `json:"escapes"`
 	Seconds     float64 `json:"seconds"`
+	// LowerBound is the float64 bound at the restart's point (null when
+	// none was computed); Certified reports a bracket within --cert-tol.
+	LowerBound *float64 `json:"lower_bound"`
+	Certified  bool     `json:"certified"`
+	BoundError string   `json:"bound_error,omitempty"`
 }
 
 // solveReport is the JSON output of solve.
 type solveReport struct {
-	Setting     string         `json:"setting"`
-	Counts      []int          `json:"n"`
-	Dim         int            `json:"d"`
-	LambdaW     string         `json:"lambda_w"`
-	LambdaH     string         `json:"lambda_h"`
-	LambdaB     string         `json:"lambda_b,omitempty"`
-	Bias        bool           `json:"bias"`
-	ReLU        bool           `json:"relu"`
-	Objective   float64        `json:"objective"`
-	KKTResidual float64        `json:"kkt_residual"`
-	Tol         float64        `json:"tol"`
-	Converged   bool           `json:"converged"`
-	Iterations  int            `json:"iterations"`
-	Evaluations int            `json:"evaluations"`
-	Seconds     float64        `json:"seconds"`
-	BestRestart int            `json:"best_restart"`
-	ZeroClasses int            `json:"zero_classes"`
-	Restarts    []solveRestart `json:"restarts"`
-	HTH         [][]float64    `json:"HTH"`
-	WWT         [][]float64    `json:"WWT"`
-	WH          [][]float64    `json:"WH"`
-	B           []float64      `json:"b,omitempty"`
-	Files       []string       `json:"files,omitempty"`
+	Setting     string  `json:"setting"`
+	Counts      []int   `json:"n"`
+	Dim         int     `json:"d"`
+	LambdaW     string  `json:"lambda_w"`
+	LambdaH     string  `json:"lambda_h"`
+	LambdaB     string  `json:"lambda_b,omitempty"`
+	Bias        bool    `json:"bias"`
+	ReLU        bool    `json:"relu"`
+	Objective   float64 `json:"objective"`
+	KKTResidual float64 `json:"kkt_residual"`
+	Tol         float64 `json:"tol"`
+	Converged   bool    `json:"converged"`
+	Iterations  int     `json:"iterations"`
+	Evaluations int     `json:"evaluations"`
+	Seconds     float64 `json:"seconds"`
+	BestRestart int     `json:"best_restart"`
+	ZeroClasses int     `json:"zero_classes"`
+	// The float64 certificate at the best point (lower_bound,
+	// certified_gap, dual_norm_ratio, certified, descent_classes); absent
+	// when the bound does not apply (certificate_note says why).
+	*solveBracket
+	CertTol            float64        `json:"cert_tol"`
+	CertificateSeconds float64        `json:"certificate_seconds"`
+	CertificateNote    string         `json:"certificate_note,omitempty"`
+	RestartsMax        int            `json:"restarts_max"`
+	Restarts           []solveRestart `json:"restarts"`
+	HTH                [][]float64    `json:"HTH"`
+	WWT                [][]float64    `json:"WWT"`
+	WH                 [][]float64    `json:"WH"`
+	B                  []float64      `json:"b,omitempty"`
+	Files              []string       `json:"files,omitempty"`
 }
 
 func rows(m *mat.Dense) [][]float64 {
@@ -189,7 +229,14 @@ func newSolveReport(s setting.Setting, res *optimize.Result, files []string) (*s
 	for _, rr := range res.Restarts {
 		r.Restarts = append(r.Restarts, solveRestart{Seed: rr.Seed, Objective: rr.Objective, KKTResidual: rr.KKTResidual,
 			Converged: rr.Converged, Status: rr.Status.String(), Iterations: rr.Iterations, Evaluations: rr.Evaluations,
-			ZeroClasses: rr.ZeroMeanClasses, Escapes: rr.Escapes, Seconds: rr.Time.Seconds()})
+			ZeroClasses: rr.ZeroMeanClasses, Escapes: rr.Escapes, Seconds: rr.Time.Seconds(), Certified: rr.Certified})
+		last := &r.Restarts[len(r.Restarts)-1]
+		if lb := rr.LowerBound; !math.IsNaN(lb) {
+			last.LowerBound = &lb
+		}
+		if rr.BoundErr != nil {
+			last.BoundError = rr.BoundErr.Error()
+		}
 	}
 	return r, nil
 }
@@ -202,6 +249,7 @@ func (r *solveReport) writeText(w io.Writer) error {
 	fmt.Fprintf(w, "setting      %s\n", r.Setting)
 	fmt.Fprintf(w, "objective    %.17g\n", r.Objective)
 	fmt.Fprintf(w, "KKT residual %.3g, %s\n", r.KKTResidual, conv)
+	r.writeBracket(w)
 	fmt.Fprintf(w, "zero classes %d (classes whose mean feature is ~0)\n", r.ZeroClasses)
 	fmt.Fprintf(w, "work         %d iterations, %d gradient evaluations, %.3f s (all restarts)\n", r.Iterations, r.Evaluations, r.Seconds)
 	if len(r.B) > 0 {
@@ -212,21 +260,60 @@ func (r *solveReport) writeText(w io.Writer) error {
 	}
 	fmt.Fprintln(w)
 	t := &report.Table{
-		Title:  fmt.Sprintf("restarts (best: %d)", r.BestRestart+1),
-		Header: []string{"restart", "seed", "objective", "KKT residual", "converged", "status", "iterations", "evaluations", "zero classes", "escapes", "seconds"},
+		Title: fmt.Sprintf("restarts (best: %d)", r.BestRestart),
+		Header: []string{"restart", "seed", "objective", "KKT residual", "converged", "status", "iterations", "evaluations", "zero classes", "escapes",
+			"seconds", "bracket width", "certified"},
 		Align: []report.Align{report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignLeft, report.AlignLeft,
-			report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight},
+			report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignLeft},
 	}
 	for i, rr := range r.Restarts {
-		conv := "yes"
+		conv, width, cert := "yes", "-", "-"
 		if !rr.Converged {
 			conv = "NO"
 		}
-		t.Rows = append(t.Rows, []string{strconv.Itoa(i + 1), strconv.FormatUint(rr.Seed, 10), strconv.FormatFloat(rr.Objective, 'g', 17, 64),
+		if rr.LowerBound != nil {
+			width, cert = strconv.FormatFloat(rr.Objective-*rr.LowerBound, 'g', 2, 64), "no"
+			if rr.Certified {
+				cert = "yes"
+			}
+		}
+		t.Rows = append(t.Rows, []string{strconv.Itoa(i), strconv.FormatUint(rr.Seed, 10), strconv.FormatFloat(rr.Objective, 'g', 17, 64),
 			strconv.FormatFloat(rr.KKTResidual, 'g', 3, 64), conv, rr.Status, strconv.Itoa(rr.Iterations), strconv.Itoa(rr.Evaluations),
-			strconv.Itoa(rr.ZeroClasses), strconv.Itoa(rr.Escapes), strconv.FormatFloat(rr.Seconds, 'f', 3, 64)})
+			strconv.Itoa(rr.ZeroClasses), strconv.Itoa(rr.Escapes), strconv.FormatFloat(rr.Seconds, 'f', 3, 64), width, cert})
 	}
 	return t.Write(w, "text")
+}
+
+// writeBracket prints the float64 certificate at the best point and the
+// restarts it let the solve skip.
+func (r *solveReport) writeBracket(w io.Writer) {
+	b := r.solveBracket
+	if b == nil {
+		fmt.Fprintf(w, "lower bound  none (%s)\n", r.CertificateNote)
+	} else {
+		fmt.Fprintf(w, "lower bound  %.17g (theory.md section 11, every d; float64: a bracket, not a proof)\n", b.LowerBound)
+		verdict := fmt.Sprintf("not within --cert-tol %g max(1, |f|)", r.CertTol)
+		switch {
+		case r.CertTol == 0:
+			verdict = "--cert-tol 0: no restart is certified"
+		case b.Certified:
+			verdict = fmt.Sprintf("certified: within --cert-tol %g max(1, |f|)", r.CertTol)
+		}
+		fmt.Fprintf(w, "bracket      width %.3g (objective - lower bound), %s\n", b.CertifiedGap, verdict)
+		desc := "none"
+		if b.DescentClasses != nil {
+			desc = classList(b.DescentClasses, 40)
+		}
+		fmt.Fprintf(w, "omega/s      %.10g (dual norm over sqrt(lambda_W lambda_H)); descent classes: %s\n", b.DualNormRatio, desc)
+	}
+	ran := fmt.Sprintf("%d of at most %d", len(r.Restarts), r.RestartsMax)
+	if n := len(r.Restarts); n > 0 && r.Restarts[n-1].Certified && n < r.RestartsMax {
+		ran += fmt.Sprintf(" (restart %d certified: the others are not needed)", n-1)
+	}
+	fmt.Fprintf(w, "restarts     %s\n", ran)
+	if b != nil && r.Seconds > 0 {
+		fmt.Fprintf(w, "certificate  %.3g s in the bounds (%.2g%% of the solve)\n", r.CertificateSeconds, 100*r.CertificateSeconds/r.Seconds)
+	}
 }
 
 // writeSolution writes W, H (and b) of the best restart into dir as CSV and

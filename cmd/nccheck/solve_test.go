@@ -12,8 +12,9 @@ import (
 	"testing"
 )
 
+// TestSolveJSON: with --cert-tol 0 every restart runs.
 func TestSolveJSON(t *testing.T) {
-	out, errs, status := runCmd("solve", "--n", "40,20,10,5", "--d", "8", "--lambda-w", "5e-3", "--lambda-h", "5e-3", "--format", "json", "--seed", "3", "--restarts", "3")
+	out, errs, status := runCmd("solve", "--n", "40,20,10,5", "--d", "8", "--lambda-w", "5e-3", "--lambda-h", "5e-3", "--format", "json", "--seed", "3", "--restarts", "3", "--cert-tol", "0")
 	if status != exitOK {
 		t.Fatalf("status %d, stderr %q", status, errs)
 	}
@@ -66,7 +67,7 @@ func TestSolveJSON(t *testing.T) {
 		}
 	}
 	// Same seed, same output numbers.
-	out2, _, _ := runCmd("solve", "--n", "40,20,10,5", "--d", "8", "--lambda-w", "5e-3", "--lambda-h", "5e-3", "--format", "json", "--seed", "3", "--restarts", "3")
+	out2, _, _ := runCmd("solve", "--n", "40,20,10,5", "--d", "8", "--lambda-w", "5e-3", "--lambda-h", "5e-3", "--format", "json", "--seed", "3", "--restarts", "3", "--cert-tol", "0")
 	var r2 map[string]any
 	json.Unmarshal([]byte(out2), &r2)
 	if r2["objective"] != r["objective"] || r2["iterations"] != r["iterations"] {
@@ -105,6 +106,8 @@ func TestSolveBadInput(t *testing.T) {
 		{append(append([]string{}, base...), "--max-seconds", "-1"), "--max-seconds"},
 		{append(append([]string{}, base...), "--format", "xml"), "--format"},
 		{append(append([]string{}, base...), "--restarts", "x"), "-restarts"},
+		{append(append([]string{}, base...), "--cert-tol", "-1"), "--cert-tol"},
+		{append(append([]string{}, base...), "--cert-tol", "NaN"), "--cert-tol"},
 		{append(append([]string{}, base...), "extra"), "extra"},
 		{[]string{"solve", "--n", "1000000,1000000", "--d", "100", "--lambda-w", "1e-2", "--lambda-h", "1e-2"}, "--n/--d"},
 	}
