@@ -18,8 +18,10 @@ type Geometry struct {
 // Geometry: the normalised distance of theory.md section 8,
 // dist(A, B) = ||A/||A||_F - B/||B||_F||_F, of each class-level matrix, so
 // each matrix's own scale is divided out. Each is in [0, 2], 0 when the
-// measured matrix is a positive multiple of the reference; nil when a norm
-// is zero (undefined).
+// measured matrix is a positive multiple of the reference; nil (undefined)
+// when a norm is zero or when every measured class counts as collapsed
+// (Statuses), where the normalised matrices are rounding noise divided by
+// rounding noise.
 type GeometryDist struct {
 	// WWT = dist(W W^T, ref WWT), HTH = dist(Hbar^T Hbar, ref HTH),
 	// WH = dist(W Hbar, ref WH).
@@ -30,9 +32,10 @@ type GeometryDist struct {
 	Max *float64 `json:"max"`
 }
 
-// DistTo returns the distance of m to the reference geometry g. Errors:
-// a reference matrix missing or not K x K.
-func (m *Measurement) DistTo(g Geometry) (GeometryDist, error) {
+// DistTo returns the distance of m to the reference geometry g, with the
+// class statuses of Measurement.Statuses under c. Errors: a reference
+// matrix missing or not K x K, invalid criteria.
+func (m *Measurement) DistTo(g Geometry, c Criteria) (GeometryDist, error) {
 	for _, x := range []struct {
 		name string
 		a    mat.Matrix
@@ -43,6 +46,17 @@ func (m *Measurement) DistTo(g Geometry) (GeometryDist, error) {
 		if r, c := x.a.Dims(); r != m.K || c != m.K {
 			return GeometryDist{}, fmt.Errorf("metrics: reference %s is %dx%d, want %dx%d", x.name, r, c, m.K, m.K)
 		}
+	}
+	st, _, err := m.Statuses(c)
+	if err != nil {
+		return GeometryDist{}, err
+	}
+	collapsed := true
+	for _, x := range st {
+		collapsed = collapsed && x == Collapsed
+	}
+	if collapsed {
+		return GeometryDist{}, nil
 	}
 	d := GeometryDist{WWT: Dist(m.WWT, g.WWT), HTH: Dist(m.HTH, g.HTH), WH: Dist(m.WH, g.WH)}
 	if d.WWT != nil && d.HTH != nil && d.WH != nil {

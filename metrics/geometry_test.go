@@ -128,12 +128,13 @@ func TestDistToSELI(t *testing.T) {
 			t.Fatal(err)
 		}
 		ref := Geometry{WWT: g.WWT.Dense(), HTH: g.HTH.Dense(), WH: g.WH.Dense()}
+		crit := Criteria{LambdaW: 1e-2, LambdaH: 1e-2, CollapseTol: 1e-6}
 		measure := func(w *mat.Dense, data []float64) GeometryDist {
 			m, err := Measure(FromRows(data, k, labels), w, nil, Options{})
 			if err != nil {
 				t.Fatal(err)
 			}
-			d, err := m.DistTo(ref)
+			d, err := m.DistTo(ref, crit)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -180,26 +181,42 @@ func TestDistToSELI(t *testing.T) {
 	}
 }
 
-// TestDistToErrors: a zero point has undefined distances (nil, Max nil);
-// a missing or misshaped reference is an error.
+// TestDistToErrors: a zero point, and a point at the noise level (SELI
+// scaled by 1e-9, every class collapsed under the criteria), have undefined
+// distances (nil, Max nil); a missing or misshaped reference and invalid
+// criteria are errors.
 func TestDistToErrors(t *testing.T) {
 	counts := []int{2, 1}
-	m, err := Measure(FromRows(make([]float64, 3*2), 2, ClassLabels(counts)), mat.NewDense(2, 2, nil), nil, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	crit := Criteria{LambdaW: 1e-2, LambdaH: 1e-2, CollapseTol: 1e-6}
 	g, err := closedform.SELI(counts, 64)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ref := Geometry{WWT: g.WWT.Dense(), HTH: g.HTH.Dense(), WH: g.WH.Dense()}
-	d, err := m.DistTo(ref)
-	if err != nil || d.WWT != nil || d.HTH != nil || d.WH != nil || d.Max != nil {
-		t.Errorf("zero point: %+v, %v; want every distance undefined", d, err)
+	w, data, labels := seliPoint(t, counts)
+	w.Scale(1e-9, w)
+	for i := range data {
+		data[i] *= 1e-9
 	}
-	for _, bad := range []Geometry{{WWT: ref.WWT, HTH: ref.HTH}, {WWT: ref.WWT, HTH: mat.NewDense(3, 3, nil), WH: ref.WH}} {
-		if _, err := m.DistTo(bad); err == nil {
-			t.Errorf("reference %v accepted", bad)
+	for name, pt := range map[string]struct {
+		w    *mat.Dense
+		data []float64
+	}{"zero": {mat.NewDense(2, 2, nil), make([]float64, 3*2)}, "noise level": {w, data}} {
+		m, err := Measure(FromRows(pt.data, 2, labels), pt.w, nil, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := m.DistTo(ref, crit)
+		if err != nil || d.WWT != nil || d.HTH != nil || d.WH != nil || d.Max != nil {
+			t.Errorf("%s point: %+v, %v; want every distance undefined", name, d, err)
+		}
+		for _, bad := range []Geometry{{WWT: ref.WWT, HTH: ref.HTH}, {WWT: ref.WWT, HTH: mat.NewDense(3, 3, nil), WH: ref.WH}} {
+			if _, err := m.DistTo(bad, crit); err == nil {
+				t.Errorf("reference %v accepted", bad)
+			}
+		}
+		if _, err := m.DistTo(ref, Criteria{LambdaW: 1e-2, LambdaH: 1e-2}); err == nil {
+			t.Error("criteria without a collapse tolerance accepted")
 		}
 	}
 }

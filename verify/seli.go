@@ -18,10 +18,10 @@ func seliApplies(s setting.Setting) bool {
 	return s.NoReLU && s.Loss.IsCE() && !s.Bias && s.Dim >= s.K()-1 && s.K() <= closedform.MaxEigenClasses
 }
 
-// seliDist is the distance (metrics.Measurement.DistTo) of a solver's
-// point to SELI when seliApplies to s, else nil. SELI is computed from the
+// seliDist is the distance (metrics.Measurement.DistTo, class statuses
+// under c) of a solver's point to SELI when seliApplies to s, else nil. SELI is computed from the
 // counts alone; the solver never sees it.
-func seliDist(s setting.Setting, meas *metrics.Measurement) (*metrics.GeometryDist, error) {
+func seliDist(s setting.Setting, meas *metrics.Measurement, c metrics.Criteria) (*metrics.GeometryDist, error) {
 	if !seliApplies(s) {
 		return nil, nil
 	}
@@ -29,7 +29,7 @@ func seliDist(s setting.Setting, meas *metrics.Measurement) (*metrics.GeometryDi
 	if err != nil {
 		return nil, err
 	}
-	d, err := meas.DistTo(metrics.Geometry{WWT: g.WWT.Dense(), HTH: g.HTH.Dense(), WH: g.WH.Dense()})
+	d, err := meas.DistTo(metrics.Geometry{WWT: g.WWT.Dense(), HTH: g.HTH.Dense(), WH: g.WH.Dense()}, c)
 	if err != nil {
 		return nil, err
 	}

@@ -61,7 +61,8 @@ func seliTestPoint(t *testing.T, counts []int) (w, h *mat.Dense) {
 // the distance to SELI: zero at the SVD construction of SELI, and at the
 // solver's minimizer of n = (40, 20, 10, 5), lambda = 1e-2 the value
 // theory.md section 13 reports (dist(W W^T, Sigma^{1/2}) about 0.16), the
-// verdict untouched (out-of-scope); rows with ReLU, a bias, another loss or
+// verdict untouched (out-of-scope); undefined at a point whose classes all
+// count as collapsed (rounding noise); rows with ReLU, a bias, another loss or
 // d < K - 1 carry none; the field survives a JSON round trip and CheckRow.
 func TestRowSELI(t *testing.T) {
 	plain := mk([]int{40, 20, 10, 5}, 4, "1e-2", "1e-2")
@@ -77,6 +78,20 @@ func TestRowSELI(t *testing.T) {
 	}
 	if r.Verdict != OutOfScope {
 		t.Errorf("at SELI: verdict %s, want out-of-scope", r.Verdict)
+	}
+
+	noise := SolverFunc(func(_ context.Context, s setting.Setting, _ uint64) (*Numeric, error) {
+		w, h := seliTestPoint(t, s.Counts)
+		w.Scale(1e-9, w)
+		h.Scale(1e-9, h)
+		return &Numeric{Point: optimize.Point{W: w, H: h}, Objective: objective(s, w, h), Converged: true}, nil
+	})
+	collapsed := CheckCase(context.Background(), 0, Case{Name: "collapsed", Setting: plain}, Config{Solver: noise})[0]
+	if collapsed.SELI == nil || collapsed.SELI.Max != nil || collapsed.SELI.WWT != nil {
+		t.Errorf("every class collapsed: SELI %+v, want undefined distances", collapsed.SELI)
+	}
+	if c := seliWorst(collapsed, fmtr{digits: 2}); c != "undef" {
+		t.Errorf("collapsed row: SELI cell %q, want undef", c)
 	}
 
 	solved := CheckCase(context.Background(), 0, Case{Name: "solved", Setting: plain}, Config{Solver: NewSolver(optimize.Settings{})})[0]

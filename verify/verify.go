@@ -292,7 +292,7 @@ func CheckCase(ctx context.Context, i int, c Case, cfg Config) []Row {
 	}
 	var seli *metrics.GeometryDist
 	if err == nil {
-		if seli, err = seliDist(s, meas); err != nil {
+		if seli, err = seliDist(s, meas, cfg.Tol.criteria(s)); err != nil {
 			err = fmt.Errorf("distance to SELI: %w", err)
 		}
 	}
