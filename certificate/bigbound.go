@@ -193,8 +193,14 @@ func bigMaximise(f func(*big.Float) (d1, d2 *big.Float), hi, start *big.Float, m
 		}
 		var nx *big.Float
 		if !d1.IsInf() && !d2.IsInf() && d2.Sign() < 0 {
-			nx = near(wp).Quo(d1, d2)
-			nx.Sub(x, nx)
+			newton := near(wp).Quo(d1, d2)
+			if near(wp).Abs(newton).Cmp(near(wp).Mul(tol, x)) <= 0 {
+				// Converged: x - newton may round onto the end of the
+				// bracket (x itself), which must not restart the search
+				// by bisection.
+				return x, it
+			}
+			nx = near(wp).Sub(x, newton)
 		}
 		if nx == nil || nx.Cmp(lo) <= 0 || nx.Cmp(hi) >= 0 {
 			nx = near(wp).Add(lo, hi)

@@ -60,6 +60,13 @@ func TestPredictionIsCertified(t *testing.T) {
 		{"imbalanced-10", setting.Setting{Counts: []int{100, 100, 200, 200, 300, 300, 400, 400, 500, 500}, Dim: 10, LambdaW: dec("1e-4"), LambdaH: dec("1e-5")}},
 		{"collapsed", setting.Setting{Counts: []int{1000, 500, 100, 20, 5}, Dim: 8, LambdaW: dec("1e-2"), LambdaH: dec("1e-2")}},
 		{"all-collapsed", setting.Setting{Counts: []int{3, 2, 1}, Dim: 2, LambdaW: dec("0.5"), LambdaH: dec("0.5")}},
+		// K = 5 and 12: the optimal scale alpha = 1 is interior and 1/K is
+		// not a binary fraction, so the slope at alpha = 1 is a rounding
+		// error and the Newton step below half an ulp (the search used to
+		// bisect away from it: LB - f* = -1.2e-4, -3.3e-4).
+		{"all-collapsed-5", setting.Setting{Counts: []int{10, 10, 10, 10, 10}, Dim: 5, LambdaW: dec("0.5"), LambdaH: dec("0.2")}},
+		{"all-collapsed-12", setting.Setting{Counts: []int{3, 6, 5, 4, 16, 1, 37, 36, 96, 1, 10, 132}, Dim: 12, LambdaW: dec("8e-2"), LambdaH: dec("5e-2")}},
+		{"etf-all-collapsed-5", setting.Setting{Counts: []int{10, 10, 10, 10, 10}, Dim: 4, LambdaW: dec("0.5"), LambdaH: dec("0.2"), NoReLU: true}},
 		{"K=100", setting.Setting{Counts: k100(), Dim: 100, LambdaW: dec("1e-6"), LambdaH: dec("1e-6")}},
 		{"etf", setting.Setting{Counts: []int{50, 50, 50, 50}, Dim: 4, LambdaW: dec("5e-3"), LambdaH: dec("5e-3"), NoReLU: true}},
 		{"etf-10", setting.Setting{Counts: []int{300, 300, 300, 300, 300, 300, 300, 300, 300, 300}, Dim: 10, LambdaW: dec("1e-4"), LambdaH: dec("1e-5"), NoReLU: true}},

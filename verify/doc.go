@@ -2,19 +2,33 @@
 // prediction (a [closedform.Theory], arbitrary precision) and a float64
 // solver of the full training problem ([Solver]; by default package
 // optimize, see [NewSolver]), compares them with the metrics of theory.md
-// section 8 (package metrics) and gives each row a [Verdict]:
+// section 8 (package metrics), certifies both with the lower bound of
+// theory.md section 11 (package certificate: float64 at the solver's point,
+// Row.LowerBound and Row.CertifiedGap; rigorous big-float at the
+// prediction's explicit point, Row.PredictedLowerBound and
+// Row.PredictedCertificateGap) and gives each row a [Verdict]:
 //
-//	agree           every deviation within its tolerance
+//	agree           every deviation within its tolerance, and the
+//	                prediction's certificate gap at most
+//	                2^-ProofBits max(1, |f*|): f* is proved to be the global
+//	                minimum
+//	certified       no prediction, and the solver's bracket [LB, f_num] is
+//	                within the objective tolerance (float64 evidence)
+//	refuted         f* is below a certified lower bound by more than the
+//	                tolerance: no point attains it
 //	counterexample  the numerical objective is below f* by more than the
 //	                tolerance: the prediction is not the global minimum
 //	solver-gap      the numerical objective is above f*: the solver missed
 //	                the minimum
-//	mismatch        the objectives agree, the geometry does not
+//	mismatch        the objectives agree; the geometry does not, or the
+//	                certificate does not prove f*
 //	out-of-scope    the theory makes no prediction for the setting (a
 //	                *closedform.ScopeError: the plain UFM, d below the number
-//	                of alive classes, ...); the numerical result and the
-//	                prediction-free measurements are still shown
-//	error           the row could not be computed
+//	                of alive classes, ...) and the bracket is wider; the
+//	                numerical result and the prediction-free measurements are
+//	                still shown
+//	error           the row could not be computed (also: a solver objective
+//	                below the certified bound at its own point)
 //
 // A library user checks a derivation in a few lines: build a
 // [closedform.Theory] (for a margin formula, a [closedform.MarginTheory]),

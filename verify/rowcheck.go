@@ -50,7 +50,7 @@ func CheckRow(r Row, tol Tolerances) error {
 	if err := checkName(r.Name); err != nil || r.Name == "" {
 		return fmt.Errorf("row name %s is empty or has a control character", clipQuote(r.Name))
 	}
-	if r.Theory == "" || r.Verdict < Agree || r.Verdict > Failed {
+	if r.Theory == "" || !r.Verdict.valid() {
 		return fmt.Errorf("row %s has no theory or no verdict", clipQuote(r.Key))
 	}
 	s, err := r.Setting.Setting()
@@ -67,19 +67,43 @@ func CheckRow(r Row, tol Tolerances) error {
 			}
 		}
 	}
-	switch r.Verdict {
-	case Failed:
+	if r.Verdict == Failed {
 		if r.Error == "" {
 			return fmt.Errorf("row %s: verdict error without its reason", clipQuote(r.Key))
 		}
 		return nil
-	case OutOfScope:
+	}
+	if err := checkBracketFields(r); err != nil {
+		return err
+	}
+	if r.Verdict == OutOfScope || r.Verdict == Certified {
 		if r.Scope == "" || r.Error != "" || r.ObjectiveGap != nil || r.Metrics == nil {
-			return fmt.Errorf("row %s: an out-of-scope row needs a scope and metrics, and no error or objective gap", clipQuote(r.Key))
+			return fmt.Errorf("row %s: a %s row needs a scope and metrics, and no error or objective gap", clipQuote(r.Key), r.Verdict)
+		}
+		if v := judgeScope(r, tol); v != r.Verdict {
+			return fmt.Errorf("row %s: verdict %s is not the verdict %s of its bracket", clipQuote(r.Key), r.Verdict, v)
 		}
 		return nil
 	}
 	return checkJudged(r, tol)
+}
+
+// checkBracketFields checks the float64 certificate fields of a row: both
+// or neither, finite, and the gap the difference of its objective and
+// bound.
+func checkBracketFields(r Row) error {
+	key := clipQuote(r.Key)
+	if (r.LowerBound == nil) != (r.CertifiedGap == nil) {
+		return fmt.Errorf("row %s: lower_bound and certified_gap come together", key)
+	}
+	if r.LowerBound == nil {
+		return nil
+	}
+	lb, gap := *r.LowerBound, *r.CertifiedGap
+	if math.IsNaN(lb) || math.IsInf(lb, 0) || gap != r.NumericObjective-lb {
+		return fmt.Errorf("row %s: certified_gap %g is not numeric_objective - lower_bound", key, gap)
+	}
+	return nil
 }
 
 // checkJudged recomputes the gap and the verdict of a row judged against a
@@ -101,7 +125,10 @@ func checkJudged(r Row, tol Tolerances) error {
 	if math.Abs(gap-*r.ObjectiveGap) > 4*0x1p-52*scale {
 		return fmt.Errorf("row %s: objective_gap %g is not the gap %g of its objectives", key, *r.ObjectiveGap, gap)
 	}
-	v, failed := judge(*r.ObjectiveGap, r.Metrics, *r.Judge, tol)
+	v, failed, err := judge(r, tol)
+	if err != nil {
+		return fmt.Errorf("row %s: %w", key, err)
+	}
 	if v != r.Verdict || !slices.Equal(failed, r.Failed) {
 		return fmt.Errorf("row %s: verdict %s (failed %s) is not the verdict %s (failed %s) of its numbers",
 			key, r.Verdict, clip(fmt.Sprint(r.Failed), 80), v, clip(fmt.Sprint(failed), 80))

@@ -41,7 +41,8 @@ type RowHeader struct {
 // HeaderOf returns the header of a run of cases with cfg: the grid hash,
 // "theory" (the theories' names, comma-separated), "prec", "seed", "kkt",
 // the tolerances ("tol-objective", "tol-geometry", "tol-nc1",
-// "tol-margin", "tol-cos", "tol-collapse") and the solver's own parameters
+// "tol-margin", "tol-cos", "tol-collapse", "proof-bits"; headers of older
+// versions have no "proof-bits", and their rows no certificates) and the solver's own parameters
 // when it is a ParamSolver ("restarts", "tol", "max-iter" for NewSolver).
 func HeaderOf(cases []Case, cfg Config) RowHeader {
 	cfg = cfg.withDefaults()
@@ -69,12 +70,17 @@ func HeaderOf(cases []Case, cfg Config) RowHeader {
 // tolParams names the tolerances by flag.
 func tolParams(t Tolerances) map[string]string {
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-	return map[string]string{"tol-objective": f(t.Objective), "tol-geometry": f(t.Geometry), "tol-nc1": f(t.NC1),
+	p := map[string]string{"tol-objective": f(t.Objective), "tol-geometry": f(t.Geometry), "tol-nc1": f(t.NC1),
 		"tol-margin": f(t.Margin), "tol-cos": f(t.Cos), "tol-collapse": f(t.Collapse)}
+	if t.ProofBits > 0 {
+		p["proof-bits"] = strconv.Itoa(t.ProofBits)
+	}
+	return p
 }
 
 // Tolerances reads the tolerances the rows after the header were judged
-// with.
+// with; ProofBits is 0 when the header has no "proof-bits" (an older
+// version's, whose rows were judged without certificates).
 func (h RowHeader) Tolerances() (Tolerances, error) {
 	var t Tolerances
 	for _, f := range []struct {
@@ -86,6 +92,13 @@ func (h RowHeader) Tolerances() (Tolerances, error) {
 			return t, fmt.Errorf("the header's %s is %s, not a positive tolerance", f.name, clipQuote(h.Params[f.name]))
 		}
 		*f.v = v
+	}
+	if text, ok := h.Params["proof-bits"]; ok {
+		v, err := strconv.Atoi(text)
+		if err != nil || v < 1 || v > 1<<16 {
+			return t, fmt.Errorf("the header's proof-bits is %s, not a positive whole number", clipQuote(text))
+		}
+		t.ProofBits = v
 	}
 	return t, nil
 }

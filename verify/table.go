@@ -7,6 +7,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"nccheck/internal/report"
 	"nccheck/metrics"
@@ -43,6 +44,9 @@ type column struct {
 type fmtr struct {
 	digits int
 	latex  bool
+	// text is the text table, whose verdict cells leave the scope to the
+	// notes under the table.
+	text bool
 }
 
 func (f fmtr) sci(v float64) string {
@@ -73,7 +77,7 @@ func metricsOf(r Row) *metrics.Report {
 // allColumns lists every column in table order.
 func allColumns() []column {
 	m := metricsOf
-	return []column{
+	cols := []column{
 		{name: "setting", header: "setting", latex: "setting", cell: func(r Row, _ fmtr) string { return r.Name }},
 		{name: "K", header: "K", latex: "$K$", right: true, cell: func(r Row, _ fmtr) string { return strconv.Itoa(len(r.Setting.N)) }},
 		{name: "N", header: "N", latex: "$N$", right: true, cell: func(r Row, _ fmtr) string {
@@ -169,9 +173,9 @@ func allColumns() []column {
 			cell: func(r Row, f fmtr) string {
 				return seliCell(r, f, func(d *metrics.GeometryDist) *float64 { return d.WH })
 			}},
-		{name: "verdict", header: "verdict", latex: "verdict", cell: func(r Row, _ fmtr) string {
+		{name: "verdict", header: "verdict", latex: "verdict", cell: func(r Row, f fmtr) string {
 			v := r.Verdict.String()
-			if r.Scope != "" && r.Verdict != Failed {
+			if r.Scope != "" && r.Verdict != Failed && !f.text {
 				v += " (" + r.Scope + ")"
 			}
 			return v
@@ -181,6 +185,62 @@ func allColumns() []column {
 				return r.Error
 			}
 			return strings.Join(r.Failed, " ")
+		}},
+	}
+	at := len(cols) - 2 // before verdict and failed
+	return append(cols[:at:at], append(certColumns(), cols[at:]...)...)
+}
+
+// certColumns are the columns of the certificates: the summary "proof",
+// the float64 bracket at the solver's point and the prediction's
+// big-float certificate.
+func certColumns() []column {
+	dec := func(v *string, f fmtr) string {
+		if v == nil {
+			return "-"
+		}
+		s, _, err := parseBigSci(*v, f.digits)
+		if err != nil {
+			return "-"
+		}
+		if f.latex {
+			return report.LaTeXSci(s)
+		}
+		return s
+	}
+	value := func(v *string) string {
+		if v == nil {
+			return "-"
+		}
+		if x, err := strconv.ParseFloat(*v, 64); err == nil {
+			return strconv.FormatFloat(x, 'g', 12, 64)
+		}
+		return "-"
+	}
+	return []column{
+		{name: "lower_bound", header: "LB (solver)", latex: "LB (solver)", right: true, cell: func(r Row, _ fmtr) string {
+			if r.LowerBound == nil {
+				return "-"
+			}
+			return strconv.FormatFloat(*r.LowerBound, 'g', 12, 64)
+		}},
+		{name: "certified_gap", header: "bracket", latex: "bracket", right: true, cell: func(r Row, f fmtr) string { return f.opt(r.CertifiedGap) }},
+		{name: "predicted_lower_bound", header: "LB (predicted)", latex: "LB (predicted)", right: true,
+			cell: func(r Row, _ fmtr) string { return value(r.PredictedLowerBound) }},
+		{name: "predicted_certificate_gap", header: "proof gap", latex: "proof gap", right: true,
+			cell: func(r Row, f fmtr) string { return dec(r.PredictedCertificateGap, f) }},
+		{name: "proof", header: "proof", latex: "proof", right: true, cell: func(r Row, f fmtr) string {
+			switch {
+			case r.PredictedCertificateGap != nil:
+				return dec(r.PredictedCertificateGap, f)
+			case r.PredictedObjective == nil && r.CertifiedGap != nil:
+				// A float64 bracket, marked: evidence, not a proof.
+				if f.latex {
+					return strings.Replace(f.sci(*r.CertifiedGap), "$", `$\sim `, 1)
+				}
+				return "~" + f.sci(*r.CertifiedGap)
+			}
+			return "-"
 		}},
 	}
 }
@@ -251,22 +311,24 @@ func seliWorst(r Row, f fmtr) string {
 	return f.sci(*d.Max) + " " + name
 }
 
-// DefaultTextColumns are the columns of the text table, chosen to fit about
-// 160 characters: the setting, the alive count, f*, the objective gap, the
-// largest geometry deviation and which it is, max cos, collapse agreement,
-// the exact KKT residual, the largest distance to SELI (rows of the plain
-// UFM with cross-entropy) and the verdict (theory when rows compare several
-// theories; failed when a row failed a tolerance).
+// DefaultTextColumns are the columns of the text table: the setting, the
+// alive count, f*, the objective gap, the largest geometry deviation and
+// which it is, max cos, collapse agreement, the exact KKT residual, the
+// largest distance to SELI (rows of the plain UFM with cross-entropy), the
+// proof and the verdict (theory when rows compare several theories; alive,
+// f* and gap only when some row has a prediction). The table leaves some
+// out to fit TextWidth (textDropOrder); the reasons (scope, failed
+// tolerances, errors) go under it.
 func DefaultTextColumns() []string {
-	return []string{"setting", "K", "N", "d", "theory", "alive", "fstar", "gap", "worst", "max_cos", "collapse", "exact_kkt", "seli", "verdict", "failed"}
+	return []string{"setting", "K", "N", "d", "theory", "alive", "fstar", "gap", "worst", "max_cos", "collapse", "exact_kkt", "seli", "proof", "verdict"}
 }
 
 // fullColumns are the default columns of markdown, latex and csv: every
-// column but the text table's summary column "worst".
+// column but the text table's summary columns "worst" and "proof".
 func fullColumns() []string {
 	var out []string
 	for _, n := range ColumnNames() {
-		if n != "worst" {
+		if n != "worst" && n != "proof" {
 			out = append(out, n)
 		}
 	}
@@ -312,12 +374,14 @@ func ParseColumns(text string) ([]string, error) {
 	return out, nil
 }
 
-// table builds the report table of rows with the chosen columns.
-func table(rows []Row, opt WriteOptions) *report.Table {
-	f := fmtr{digits: opt.Digits, latex: opt.Format == "latex"}
+// table builds the report table of rows with the chosen columns. The
+// default text table leaves columns out (textDropOrder) until it fits
+// TextWidth, and returns the headers of those it left out.
+func table(rows []Row, opt WriteOptions) (*report.Table, []string) {
+	f := fmtr{digits: opt.Digits, latex: opt.Format == "latex", text: opt.Format == "text" || opt.Format == ""}
 	names := opt.Columns
 	auto := names == nil
-	if auto && (opt.Format == "text" || opt.Format == "") {
+	if auto && f.text {
 		names = DefaultTextColumns()
 	} else if auto {
 		names = fullColumns()
@@ -334,11 +398,31 @@ func table(rows []Row, opt WriteOptions) *report.Table {
 		if auto && c.optional != nil && !c.optional(rows) {
 			continue
 		}
-		if auto && (opt.Format == "text" || opt.Format == "") && !textColumnUseful(c.name, rows) {
+		if auto && f.text && !textColumnUseful(c.name, rows) {
 			continue
 		}
 		cols = append(cols, c)
 	}
+	t := tableOf(rows, cols, f)
+	var dropped []string
+	for _, name := range textDropOrder() {
+		if !auto || !f.text || tableWidth(t) <= TextWidth {
+			break
+		}
+		for i, c := range cols {
+			if c.name == name {
+				dropped = append(dropped, c.header)
+				cols = append(cols[:i:i], cols[i+1:]...)
+				t = tableOf(rows, cols, f)
+				break
+			}
+		}
+	}
+	return t, dropped
+}
+
+// tableOf fills the columns cols of rows.
+func tableOf(rows []Row, cols []column, f fmtr) *report.Table {
 	t := &report.Table{}
 	for _, c := range cols {
 		h := c.header
@@ -366,6 +450,103 @@ func table(rows []Row, opt WriteOptions) *report.Table {
 	return t
 }
 
+// TextWidth is the width, in characters, the default text table and the
+// lines under it fit in.
+const TextWidth = 120
+
+// textDropOrder lists the default text columns the table leaves out, in
+// this order, while it is wider than TextWidth (a long setting name, a
+// theory column); setting, theory, proof and verdict always stay.
+func textDropOrder() []string {
+	return []string{"exact_kkt", "max_cos", "collapse", "N", "seli", "K", "d", "alive", "worst", "fstar", "gap"}
+}
+
+// tableWidth is the width of t in the text format: its widest cell per
+// column, padded by one space each side, and a border between and around
+// the columns.
+func tableWidth(t *report.Table) int {
+	width := 1
+	for i, h := range t.Header {
+		w := utf8.RuneCountInString(h)
+		for _, r := range t.Rows {
+			w = max(w, utf8.RuneCountInString(report.Printable(r[i])))
+		}
+		width += w + 3
+	}
+	return width
+}
+
+// notes are the lines under the text table: each distinct reason (scope,
+// failed tolerances, error, missing certificate) once, with the rows it
+// applies to, wrapped to TextWidth.
+func notes(rows []Row) []string {
+	var order []string
+	byNote := map[string][]string{}
+	multi := textColumnUseful("theory", rows)
+	for _, r := range rows {
+		var parts []string
+		switch {
+		case r.Verdict == Failed:
+			parts = append(parts, "error: "+r.Error)
+		case r.Scope != "":
+			parts = append(parts, r.Verdict.String()+" ("+r.Scope+")")
+		}
+		if len(r.Failed) > 0 {
+			parts = append(parts, "failed "+strings.Join(r.Failed, " "))
+		}
+		if r.ProofError != "" {
+			parts = append(parts, "no certificate: "+r.ProofError)
+		}
+		if len(parts) == 0 {
+			continue
+		}
+		note := strings.Join(parts, "; ")
+		if _, ok := byNote[note]; !ok {
+			order = append(order, note)
+		}
+		name := r.Name
+		if multi {
+			name += " [" + r.Theory + "]"
+		}
+		byNote[note] = append(byNote[note], name)
+	}
+	var out []string
+	for _, note := range order {
+		out = append(out, wrap(note+": "+nameList(byNote[note]), TextWidth, "    ")...)
+	}
+	return out
+}
+
+// nameList joins row names, the first eight and a count of the rest.
+func nameList(names []string) string {
+	if len(names) > 8 {
+		return strings.Join(names[:8], ", ") + fmt.Sprintf(" and %d more", len(names)-8)
+	}
+	return strings.Join(names, ", ")
+}
+
+// wrap breaks text at spaces into lines of at most width characters (a
+// longer word stays whole), indenting the continuation lines.
+func wrap(text string, width int, indent string) []string {
+	var lines []string
+	line := ""
+	for _, w := range strings.Fields(report.Printable(text)) {
+		switch {
+		case line == "":
+			line = w
+		case utf8.RuneCountInString(line)+1+utf8.RuneCountInString(w) > width:
+			lines = append(lines, line)
+			line = indent + w
+		default:
+			line += " " + w
+		}
+	}
+	if line != "" {
+		lines = append(lines, line)
+	}
+	return lines
+}
+
 // failedRowKeeps are the columns a row that could not be computed still
 // fills; the others show "-".
 func failedRowKeeps(column string) bool {
@@ -378,7 +559,7 @@ func failedRowKeeps(column string) bool {
 
 // textColumnUseful drops default text columns that would be empty or say
 // nothing: theory when every row compares the same theory, failed when no
-// row failed anything.
+// row failed anything, alive, f* and gap when no row has a prediction.
 func textColumnUseful(name string, rows []Row) bool {
 	switch name {
 	case "theory":
@@ -391,6 +572,13 @@ func textColumnUseful(name string, rows []Row) bool {
 	case "failed":
 		for _, r := range rows {
 			if len(r.Failed) > 0 || r.Error != "" {
+				return true
+			}
+		}
+		return false
+	case "alive", "fstar", "gap":
+		for _, r := range rows {
+			if r.PredictedObjective != nil {
 				return true
 			}
 		}
@@ -454,7 +642,7 @@ func Write(w io.Writer, rows []Row, opt WriteOptions) error {
 		}
 		return nil
 	}
-	t := table(rows, opt)
+	t, dropped := table(rows, opt)
 	if err := t.Write(w, opt.Format); err != nil {
 		return err
 	}
@@ -465,7 +653,17 @@ func Write(w io.Writer, rows []Row, opt WriteOptions) error {
 	case "markdown":
 		fmt.Fprintf(w, "\n%s\n", sum)
 	case "text":
-		fmt.Fprintln(w, sum)
+		var lines []string
+		if len(dropped) > 0 {
+			lines = append(lines, wrap(fmt.Sprintf("(left out to fit %d columns: %s; --columns all shows every column)", TextWidth, strings.Join(dropped, ", ")), TextWidth, "    ")...)
+		}
+		lines = append(lines, notes(rows)...)
+		lines = append(lines, wrap(sum, TextWidth, "    ")...)
+		for _, l := range lines {
+			if _, err := fmt.Fprintln(w, l); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"math/big"
 	"runtime"
 	"sort"
 	"strconv"
@@ -14,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"nccheck/certificate"
 	"nccheck/closedform"
 	"nccheck/derivation"
 	"nccheck/internal/sysmem"
@@ -42,6 +44,13 @@ type Tolerances struct {
 	// ||mu_k||^2 sqrt(K lambda_H n_k / ((K-1) lambda_W)) (which equals M_k at
 	// the prediction) is at most Collapse times max(1, the largest).
 	Collapse float64
+	// ProofBits is the exponent of the proof tolerance: a prediction is
+	// proved when its big-float certificate gap (Row.PredictedCertificateGap)
+	// is at most 2^-ProofBits max(1, |f*|), and refuted when f* lies below
+	// its certified lower bound by more than that. 0 means
+	// DefaultProofBits(prec) in a Config; in a row file's header (older
+	// files have none) it means the rows were judged without a certificate.
+	ProofBits int
 }
 
 // criteria are the class-status criteria of a setting under the
@@ -139,6 +148,9 @@ func (cfg Config) withDefaults() Config {
 	if cfg.Tol == (Tolerances{}) {
 		cfg.Tol = DefaultTolerances()
 	}
+	if cfg.Tol.ProofBits == 0 {
+		cfg.Tol.ProofBits = DefaultProofBits(cfg.Prec)
+	}
 	if cfg.Jobs <= 0 {
 		cfg.Jobs = 1
 	}
@@ -188,10 +200,29 @@ type Row struct {
 	SolverConverged bool      `json:"solver_converged"`
 	// SolverTol is the case's own stopping residual (Case.SolverTol), 0
 	// when the run's applies.
-	SolverTol     float64 `json:"solver_tol,omitempty"`
-	RestartSpread float64 `json:"restart_spread"` // max - min objective over restarts
-	Restarts      int     `json:"restarts"`
-	ExactKKT      *string `json:"exact_kkt_residual,omitempty"`
+	SolverTol float64 `json:"solver_tol,omitempty"`
+	// LowerBound is the float64 certificate of theory.md section 11 at the
+	// solver's best point (certificate.AtPoint): a lower bound on the
+	// global minimum for every d, in float64 (evidence, not a proof);
+	// CertifiedGap is NumericObjective - LowerBound, the width of the
+	// bracket [LowerBound, NumericObjective] around the global minimum.
+	// Both are absent from rows of older versions and from error rows.
+	LowerBound   *float64 `json:"lower_bound,omitempty"`
+	CertifiedGap *float64 `json:"certified_gap,omitempty"`
+	// PredictedLowerBound is the rigorous big-float certificate at the
+	// prediction's explicit point (certificate.BigAtClassMeans at Prec
+	// bits), as a decimal rounded down; PredictedCertificateGap is
+	// max(f*, f(point)) - PredictedLowerBound rounded up (f(point) the
+	// certificate's own evaluation), a decimal of ten significant digits
+	// rounded up: the prediction's f* is within it of the global minimum,
+	// for every d. ProofError says why a row with a prediction has no
+	// certificate (no explicit point, K above certificate.MaxBigClasses).
+	PredictedLowerBound     *string `json:"predicted_lower_bound,omitempty"`
+	PredictedCertificateGap *string `json:"predicted_certificate_gap,omitempty"`
+	ProofError              string  `json:"proof_error,omitempty"`
+	RestartSpread           float64 `json:"restart_spread"` // max - min objective over restarts
+	Restarts                int     `json:"restarts"`
+	ExactKKT                *string `json:"exact_kkt_residual,omitempty"`
 	// SELI is the solver's point's distance to the SELI geometry of
 	// theory.md section 13 (metrics.Measurement.DistTo against
 	// closedform.SELI of the counts), on rows of the plain UFM with
@@ -290,6 +321,14 @@ func CheckCase(ctx context.Context, i int, c Case, cfg Config) []Row {
 	if err == nil {
 		meas, err = measureNumeric(s, num)
 	}
+	var bracket *certificate.Result
+	if err == nil {
+		if bracket, err = bracketAt(s, num); err != nil {
+			err = fmt.Errorf("certificate at the solver's point: %w", err)
+		} else {
+			err = checkBracket(num.Objective, bracket.LowerBound, cfg.Tol)
+		}
+	}
 	var seli *metrics.GeometryDist
 	if err == nil {
 		if seli, err = seliDist(s, meas, cfg.Tol.criteria(s)); err != nil {
@@ -311,6 +350,7 @@ func CheckCase(ctx context.Context, i int, c Case, cfg Config) []Row {
 			r.Verdict, r.Error = Failed, err.Error()
 		default:
 			r.NumericObjective = num.Objective
+			setBracket(&r, bracket.LowerBound)
 			r.SELI = seli
 			r.SolverResidual = num.Residual
 			r.SolverConverged = num.Converged
@@ -398,8 +438,9 @@ func compare(r *Row, s setting.Setting, pred *closedform.Prediction, perr error,
 		r.ExactKKT = &v
 	}
 	r.Judge = judgeInputsOf(t)
-	r.Verdict, r.Failed = judge(gap, r.Metrics, *r.Judge, cfg.Tol)
-	return nil
+	proveAt(r, pred, cfg.Prec)
+	r.Verdict, r.Failed, err = judge(*r, cfg.Tol)
+	return err
 }
 
 // measureOutOfScope fills a row the theory does not cover: the numerical
@@ -407,7 +448,7 @@ func compare(r *Row, s setting.Setting, pred *closedform.Prediction, perr error,
 // paper's classifier rule when there is no bias, orthogonality of the means,
 // their norms).
 func measureOutOfScope(r *Row, s setting.Setting, m *metrics.Measurement, se *closedform.ScopeError, tol Tolerances) error {
-	r.Verdict, r.Scope = OutOfScope, se.Short
+	r.Verdict, r.Scope = judgeScope(*r, tol), se.Short
 	if se.Alive >= 0 {
 		r.Alive = se.Alive
 	}
@@ -461,19 +502,76 @@ func judgeInputsOf(t metrics.Target) *JudgeInputs {
 	return in
 }
 
-// judge applies the tolerances. The objective decides counterexample and
-// solver-gap; every failed tolerance is listed either way.
-func judge(gap float64, m *metrics.Report, in JudgeInputs, tol Tolerances) (Verdict, []string) {
+// judge applies the tolerances to a row with a prediction: its objective
+// gap, its metrics with its judge inputs, and its certificates. refuted
+// (f* below a certified lower bound) comes first, then counterexample and
+// solver-gap (the objective), then mismatch (geometry or proof); every
+// failed tolerance is listed either way. Rows without any certificate
+// field, judged by an older version, are judged without the certificates
+// when tol.ProofBits is 0 (the header of an older row file).
+func judge(r Row, tol Tolerances) (Verdict, []string, error) {
+	gap, m, in := *r.ObjectiveGap, r.Metrics, *r.Judge
 	var failed []string
 	var verdict Verdict
+	if r.LowerBound != nil {
+		fs, _ := strconv.ParseFloat(*r.PredictedObjective, 64)
+		if fs < *r.LowerBound-tol.Objective*math.Max(1, math.Abs(fs)) {
+			verdict = Refuted
+			failed = append(failed, fmt.Sprintf("f*<LB-%.0e", tol.Objective))
+		}
+	}
+	var proofFailed string
+	if tol.ProofBits > 0 {
+		refuted, pf, err := judgeProof(r, tol.ProofBits)
+		if err != nil {
+			return 0, nil, err
+		}
+		if refuted {
+			verdict = Refuted
+			failed = append(failed, fmt.Sprintf("f*<own LB-2^-%d", tol.ProofBits))
+		}
+		proofFailed = pf
+	}
 	switch {
+	case verdict != 0:
 	case gap < -tol.Objective:
 		verdict = Counterexample
-		failed = append(failed, fmt.Sprintf("objective<-%.0e", tol.Objective))
 	case gap > tol.Objective:
 		verdict = SolverGap
+	}
+	switch {
+	case gap < -tol.Objective:
+		failed = append(failed, fmt.Sprintf("objective<-%.0e", tol.Objective))
+	case gap > tol.Objective:
 		failed = append(failed, fmt.Sprintf("objective>%.0e", tol.Objective))
 	}
+	failed = append(failed, geometryFailed(m, in, tol)...)
+	if proofFailed != "" {
+		failed = append(failed, proofFailed)
+	}
+	switch {
+	case verdict != 0:
+		return verdict, failed, nil
+	case len(failed) > 0:
+		return Mismatch, failed, nil
+	}
+	return Agree, nil, nil
+}
+
+// judgeScope is the verdict of a row without a prediction: certified when
+// its bracket [LowerBound, NumericObjective] is at most the objective
+// tolerance wide relative to max(1, |NumericObjective|), else
+// out-of-scope.
+func judgeScope(r Row, tol Tolerances) Verdict {
+	if r.CertifiedGap != nil && *r.CertifiedGap <= tol.Objective*math.Max(1, math.Abs(r.NumericObjective)) {
+		return Certified
+	}
+	return OutOfScope
+}
+
+// geometryFailed lists the geometric tolerances a row's metrics fail.
+func geometryFailed(m *metrics.Report, in JudgeInputs, tol Tolerances) []string {
+	var failed []string
 	type named struct {
 		name string
 		v    *float64
@@ -508,13 +606,7 @@ func judge(gap float64, m *metrics.Report, in JudgeInputs, tol Tolerances) (Verd
 	if m.CollapseAgree != nil && !*m.CollapseAgree {
 		failed = append(failed, "collapse")
 	}
-	switch {
-	case verdict != 0:
-		return verdict, failed
-	case len(failed) > 0:
-		return Mismatch, failed
-	}
-	return Agree, nil
+	return failed
 }
 
 // Run checks every case with cfg.Jobs workers. emit is called (from one
@@ -661,6 +753,9 @@ type Summary struct {
 	Rows     int                `json:"rows"`
 	Verdicts map[string]int     `json:"verdicts"`
 	Worst    map[string]float64 `json:"worst"`
+	// WorstProof is the largest predicted certificate gap of the rows (a
+	// decimal: it may be below the float64 range), "" when no row has one.
+	WorstProof string `json:"worst_proof,omitempty"`
 }
 
 // Summarize computes the summary of rows.
@@ -671,8 +766,17 @@ func Summarize(rows []Row) Summary {
 			s.Worst[name] = v
 		}
 	}
+	var worstProof *big.Rat
 	for _, r := range rows {
 		s.Verdicts[r.Verdict.String()]++
+		if r.PredictedCertificateGap != nil {
+			if g, ok := new(big.Rat).SetString(*r.PredictedCertificateGap); ok && (worstProof == nil || g.Cmp(worstProof) > 0) {
+				worstProof, s.WorstProof = g, *r.PredictedCertificateGap
+			}
+		}
+		if r.CertifiedGap != nil && r.Verdict != Failed {
+			upd("bracket", *r.CertifiedGap)
+		}
 		if r.ObjectiveGap != nil {
 			upd("|objective gap|", math.Abs(*r.ObjectiveGap))
 		}
@@ -709,7 +813,11 @@ func (s Summary) String() string {
 	}
 	out := strings.TrimSuffix(b.String(), ",")
 	var parts []string
-	for _, name := range []string{"|objective gap|", "nc1", "nc2_h", "nc2_w", "nc2_wwt", "nc3_wh", "margin error", "max cos", "solver residual"} {
+	if s.WorstProof != "" {
+		p, _, _ := parseBigSci(s.WorstProof, 2)
+		parts = append(parts, "proof "+p)
+	}
+	for _, name := range []string{"bracket", "|objective gap|", "nc1", "nc2_h", "nc2_w", "nc2_wwt", "nc3_wh", "margin error", "max cos", "solver residual"} {
 		if v, ok := s.Worst[name]; ok {
 			parts = append(parts, fmt.Sprintf("%s %.1e", name, v))
 		}
@@ -720,10 +828,10 @@ func (s Summary) String() string {
 	return out
 }
 
-// AllPass reports whether every row is agree or out-of-scope.
+// AllPass reports whether every row is agree, certified or out-of-scope.
 func AllPass(rows []Row) bool {
 	for _, r := range rows {
-		if r.Verdict != Agree && r.Verdict != OutOfScope {
+		if r.Verdict != Agree && r.Verdict != Certified && r.Verdict != OutOfScope {
 			return false
 		}
 	}

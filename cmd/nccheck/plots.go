@@ -30,7 +30,7 @@ func writePlots(dir string, cases []verify.Case, rows []verify.Row, suite string
 	}
 	var rho, margin plotter.XYs
 	for _, r := range rows {
-		if r.Verdict == verify.OutOfScope || r.Verdict == verify.Failed || r.Metrics == nil {
+		if r.Verdict == verify.OutOfScope || r.Verdict == verify.Certified || r.Verdict == verify.Failed || r.Metrics == nil {
 			continue
 		}
 		for k, pr := range r.PredictedRho {

@@ -30,20 +30,30 @@ is the paper's theorem (section 2); with --bias the orthogonal structure of
 section 4; for the plain UFM (--no-relu) with balanced counts the simplex ETF
 of section 9.
 
-  agree           every deviation within its tolerance
+  agree           every deviation within its tolerance, and the prediction's
+                  big-float certificate proves f* is the global minimum
+                  (gap at most 2^-proof-bits max(1,|f*|))
+  certified       no prediction, and the float64 certificate at the solver's
+                  point brackets the global minimum within --tol-objective
+  refuted         f* below a certified lower bound (the solver point's, or the
+                  prediction's own) by more than the tolerance: no point has f*
   counterexample  numerical objective below f* by more than --tol-objective
   solver-gap      numerical objective above f* by more than --tol-objective
-  mismatch        objectives agree, geometry does not (column "failed" says which)
-  out-of-scope    no prediction: the imbalanced plain UFM, the authors' formula
+  mismatch        objectives agree; geometry or proof does not (notes say which)
+  out-of-scope    no prediction (the imbalanced plain UFM, the authors' formula
                   with a bias or without ReLU, or d below the number of alive
-                  classes
-  error           the row could not be computed (reason in "failed")
+                  classes) and a bracket wider than --tol-objective
+  error           the row could not be computed (reason under the table)
+
+Column "proof": the prediction's certificate gap max(f*, f(point)) - LB in
+big-float arithmetic with directed rounding, or, marked ~, the float64
+bracket f_num - LB at the solver's point where there is no prediction.
 
 Settings: one from --n/--d/--lambda-w/--lambda-h, a built-in --suite, or a
 --grid JSON file (schema in the README). The text table shows a summary of
 the columns (--columns all for every one); --shard i/n runs a part of the
-settings, and 'nccheck report' merges the parts' --out files. Exit status 0 when every row is agree
-or out-of-scope, 1 otherwise, 2 on bad input.`
+settings, and 'nccheck report' merges the parts' --out files. Exit status 0 when every row is agree,
+certified or out-of-scope, 1 otherwise, 2 on bad input.`
 
 func runVerify(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
@@ -65,13 +75,14 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	fs.Float64Var(&tol.Margin, "tol-margin", def.Margin, "`tolerance` on the margin error, relative to max(1, max M_k)")
 	fs.Float64Var(&tol.Cos, "tol-cos", def.Cos, "`tolerance` on max |cos(mu_k, mu_l) - c*|, k != l (c* = 0 for orthogonal means)")
 	fs.Float64Var(&tol.Collapse, "tol-collapse", def.Collapse, "a class counts as collapsed when its margin equivalent ||mu_k||^2 sqrt(K lambda_H n_k/((K-1) lambda_W)) (= M_k at the prediction) is at most this `fraction` of max(1, the largest)")
+	fs.IntVar(&tol.ProofBits, "proof-bits", 0, "the proof tolerance 2^-`B` max(1,|f*|) on the prediction's certificate gap; 0 means --prec - 32")
 	jobs := fs.Int("j", runtime.NumCPU(), "settings solved in `parallel`")
 	format := fs.String("format", "text", "output `format`: text, markdown, latex, csv or json (one object per row)")
-	columns := fs.String("columns", "default", "table `columns`: default (text: a summary that fits ~160 characters; other formats: all), all, or a comma list of "+strings.Join(verify.ColumnNames(), ","))
+	columns := fs.String("columns", "default", "table `columns`: default (text: a summary that fits 120 characters; other formats: all), all, or a comma list of "+strings.Join(verify.ColumnNames(), ","))
 	digits := fs.Int("digits", 2, "significant `digits` of the deviations (scientific notation)")
 	out := fs.String("out", "", "stream each finished row to this JSON-lines `file` as it completes")
 	resume := fs.Bool("resume", false, "with --out: keep the rows already in the file and run only the missing ones; the file's header must match this run's flags and grid")
-	force := fs.Bool("force", false, "with --resume: keep the rows of a file written with other flags that change results (--seed, the tolerances, --prec, --restarts, --tol, --max-iter, --theory, --kkt); this run's rows follow a new header line, and 'nccheck report' shows the mixture only with --force")
+	force := fs.Bool("force", false, "with --resume: keep the rows of a file written with other flags that change results (--seed, the tolerances, --proof-bits, --prec, --restarts, --tol, --max-iter, --theory, --kkt); this run's rows follow a new header line, and 'nccheck report' shows the mixture only with --force")
 	plotDir := fs.String("plot", "", "write SVG and PNG figures to this `directory`")
 	kkt := fs.Bool("kkt", true, "add the exact (big-float) KKT residual of the predicted point as a column")
 	shardText := fs.String("shard", "", "run only shard `i/n` of the settings (those with index mod n = i-1); merge shards' --out files with 'nccheck report'")
@@ -100,6 +111,13 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		if !(t.v > 0) || t.v > 1e300 {
 			return fail(&setting.InputError{Field: t.flag, Value: strconv.FormatFloat(t.v, 'g', -1, 64), Reason: "must be a finite positive number"})
 		}
+	}
+	if tol.ProofBits == 0 {
+		tol.ProofBits = verify.DefaultProofBits(*prec)
+	}
+	if tol.ProofBits < 1 || tol.ProofBits > int(*prec) {
+		return fail(&setting.InputError{Field: "--proof-bits", Value: strconv.Itoa(tol.ProofBits),
+			Reason: fmt.Sprintf("must be between 1 and --prec (%d): the certificate is tight to about 2^-prec", *prec)})
 	}
 	switch {
 	case *jobs < 1:
