@@ -199,7 +199,7 @@ func TestVerifySELIPath(t *testing.T) {
 		t.Fatalf("status %d %s", status, stderr)
 	}
 	if !strings.Contains(stdout, "SELI path n = 40,20,10,5, d = 4") || !strings.Contains(stdout, "all 3: dist ~ (log 1/lambda_W)^") ||
-		strings.Count(stdout, "out-of-scope (plain UFM, imbalanced)") != 3 {
+		!strings.Contains(stdout, "certified (plain UFM, imbalanced): path-1, path-2, path-3") || strings.Count(stdout, "| certified |") != 3 {
 		t.Errorf("no SELI path fit or other verdicts:\n%s", stdout)
 	}
 	for _, l := range strings.Split(stdout, "\n") {
