@@ -31,44 +31,49 @@ const descentTol = 1e-6
 
 // boundSetting is the problem the objective of a checkpoint is measured
 // in, as the certificate takes it: the checkpoint's counts and d, the
-// lambdas, ReLU features, the cross-entropy, and the checkpoint's bias,
+// lambdas, ReLU features, the loss, and the checkpoint's bias,
 // unregularised (the objective has no bias penalty), when it has one.
-func boundSetting(c *Checkpoint, lw, lh setting.Decimal) setting.Setting {
-	return setting.Setting{Counts: c.Counts, Dim: c.D, LambdaW: lw, LambdaH: lh, Bias: c.B != nil}
+func boundSetting(c *Checkpoint, lw, lh setting.Decimal, loss setting.Loss) setting.Setting {
+	return setting.Setting{Counts: c.Counts, Dim: c.D, LambdaW: lw, LambdaH: lh, Bias: c.B != nil, Loss: loss}
 }
 
 // newAccumulator returns the certificate's accumulator for the samples of
-// c (placeholder lambdas: the sums it keeps do not depend on them, and
-// setBound passes the real ones), or the reason it cannot have one.
-func newAccumulator(c *Checkpoint) (*certificate.Accumulator, string) {
+// c under the loss (placeholder lambdas: the sums it keeps do not depend on
+// them, and certify passes the real ones), or the reason it cannot have
+// one.
+func newAccumulator(c *Checkpoint, loss setting.Loss) (*certificate.Accumulator, string) {
 	one := setting.MustDecimal("1")
-	acc, err := certificate.NewAccumulator(boundSetting(c, one, one))
+	acc, err := certificate.NewAccumulator(boundSetting(c, one, one, loss))
 	if err != nil {
 		return nil, oneLine(err.Error())
 	}
 	return acc, ""
 }
 
-// setBound computes the float64 certificate of theory.md section 11 from
-// the accumulator fed with every sample's logits (nil: why is the reason),
-// and fills the report's bound, per-class r_k, descent classes and
-// diagnosis.
-func setBound(r *Report, m *metrics.Measurement, acc *certificate.Accumulator, why string, s setting.Setting) {
-	r.FreeCoordinates = freeCoordinates(m)
-	fail := func(reason string) {
-		r.Undefined = map[string]string{}
-		for _, key := range []string{"lower_bound", "bound_gap", "dual_norm_ratio", "perron_ratio", "r"} {
-			r.Undefined[key] = reason
-		}
-		r.Diagnosis = "no bound: " + reason
-	}
+// certify returns the float64 certificate of theory.md section 11 for the
+// setting s from the accumulator fed with every sample's logits (nil: why
+// is the reason), or the reason there is none.
+func certify(acc *certificate.Accumulator, why string, s setting.Setting) (*certificate.Result, string) {
 	if acc == nil {
-		fail(why)
-		return
+		return nil, why
 	}
 	res, err := acc.BoundFor(s)
 	if err != nil {
-		fail(oneLine(err.Error()))
+		return nil, oneLine(err.Error())
+	}
+	return res, ""
+}
+
+// setBound fills the report's bound, per-class r_k, descent classes and
+// diagnosis from the certificate (nil: why says why there is none).
+func setBound(r *Report, m *metrics.Measurement, res *certificate.Result, why string) {
+	r.FreeCoordinates = freeCoordinates(m)
+	if res == nil {
+		r.Undefined = map[string]string{}
+		for _, key := range []string{"lower_bound", "bound_gap", "dual_norm_ratio", "perron_ratio", "r"} {
+			r.Undefined[key] = why
+		}
+		r.Diagnosis = "no bound: " + why
 		return
 	}
 	gap := r.Objective - res.LowerBound
@@ -123,7 +128,7 @@ func diagnose(r *Report, m *metrics.Measurement) string {
 	}
 	where := "a free coordinate"
 	if r.FreeCoordinates == 0 {
-		where = "a new coordinate (none is free)"
+		where = "a new coordinate"
 	}
 	if r.Descent != nil && r.Descent.Perron && !anyAbove(r) {
 		return fmt.Sprintf("%s lower f together on %s (c^T Q c / (lambda_W lambda_H) = %.3g)", classWord(r.Descent.Classes), where, r.Descent.Ratio)
@@ -158,11 +163,24 @@ func diagnose(r *Report, m *metrics.Measurement) string {
 			others = append(others, k)
 		}
 	}
+	largest := func(ks []int) string {
+		if len(ks) == 1 {
+			return rk(ks[0])
+		}
+		return "max " + rk(argmaxR(r, ks))
+	}
 	if len(collapsed) > 0 {
-		parts = append(parts, fmt.Sprintf("collapsed %s would lower f on %s (max %s)", classWord(collapsed), where, rk(argmaxR(r, collapsed))))
+		parts = append(parts, fmt.Sprintf("collapsed %s would lower f on %s (%s)", classWord(collapsed), where, largest(collapsed)))
 	}
 	if len(others) > 0 {
-		parts = append(parts, fmt.Sprintf("%s each lower f on %s (max %s)", classWord(others), where, rk(argmaxR(r, others))))
+		verb := " each lower"
+		if len(others) == 1 {
+			verb = " lowers"
+		}
+		parts = append(parts, fmt.Sprintf("%s%s f on %s (%s)", classWord(others), verb, where, largest(others)))
+	}
+	if r.FreeCoordinates == 0 {
+		parts = append(parts, "no feature coordinate is free (d is too small for the move)")
 	}
 	return strings.Join(parts, "; ")
 }

@@ -35,6 +35,14 @@ type Options struct {
 	// GlobalMean is the convention of mu_G (default weighted: the mean of
 	// all N features).
 	GlobalMean metrics.GlobalMean
+	// Loss is the training loss (default cross-entropy): the objective,
+	// the prediction (closedform.Default's theorem for it, bias-free) and
+	// the bound use it; the metrics' loss and probabilities stay the
+	// softmax cross-entropy's. Other losses need a features checkpoint.
+	Loss setting.Loss
+	// LambdaSource says where the lambdas come from (a flag, a config.json
+	// file); copied into the report.
+	LambdaSource string
 	// Test, when not nil, is a checkpoint of a held-out split of the same
 	// network (same classifier and bias, bit for bit; opened with
 	// OpenSettings.Split), measured with the training class means and
@@ -61,13 +69,20 @@ type Report struct {
 	LambdaW string `json:"lambda_w"`
 	LambdaH string `json:"lambda_h"`
 	Fitted  bool   `json:"fitted"`
+	// LambdaSource is Options.LambdaSource (omitted when empty) and Loss
+	// the loss of the objective, prediction and bound (setting.Loss's
+	// text: "ce", "ls:A", "mse").
+	LambdaSource string `json:"lambda_source,omitempty"`
+	Loss         string `json:"loss"`
 	// Bias is true when the checkpoint has a bias: it enters the logits of
 	// the objective; the prediction is the bias-free theorem's.
 	Bias bool `json:"bias"`
 	// Objective is f of theory.md section 1 at the checkpoint (float64).
 	Objective float64 `json:"objective"`
-	// PredictedObjective is f* (decimal, every digit of the precision); nil
-	// when the theorem makes no prediction (Scope says why).
+	// PredictedObjective is f* of the theorem for the loss
+	// (closedform.Default: the paper's for the cross-entropy), decimal,
+	// every digit of the precision; nil when the theorem makes no
+	// prediction (Scope says why).
 	PredictedObjective *string `json:"predicted_objective"`
 	// ObjectiveGap is metrics.ObjectiveGap(f, f*) = (f - f*) / max(1, |f*|).
 	ObjectiveGap *float64 `json:"objective_gap"`
@@ -168,11 +183,14 @@ func Measure(c *Checkpoint, opt Options) (*Report, error) {
 	case !opt.Fit && (opt.LambdaW.IsZero() || opt.LambdaH.IsZero()):
 		return nil, &setting.InputError{Field: setting.FieldLambdaW + "/" + setting.FieldLambdaH, Reason: "are required (or fit them)"}
 	}
-	acc, why := newAccumulator(c)
+	acc, why := newAccumulator(c, opt.Loss)
 	mo := metrics.Options{GlobalMean: opt.GlobalMean}
 	var m *metrics.Measurement
 	var err error
 	if c.stats != nil {
+		if !opt.Loss.IsCE() {
+			return nil, &Error{File: c.Path, Reason: "a statistics checkpoint carries the cross-entropy only (loss_sum, softmax_sums); the loss " + opt.Loss.String() + " needs a features checkpoint"}
+		}
 		m, err = c.stats.Measure(mo)
 		if err == nil && acc != nil {
 			if err := addStats(acc, c.stats); err != nil {
@@ -232,32 +250,33 @@ func Compare(c *Checkpoint, m *metrics.Measurement, acc *certificate.Accumulator
 	if opt.CollapseTol == 0 {
 		opt.CollapseTol = DefaultCollapseTol
 	}
-	lwd, lhd := opt.LambdaW, opt.LambdaH
-	if opt.Fit {
-		lw, lh, err := FitLambdas(m)
-		if err != nil {
-			return nil, &Error{File: c.Path, Reason: "fit: " + err.Error()}
-		}
-		if lwd, err = setting.ParseDecimal(strconv.FormatFloat(lw, 'g', 6, 64)); err != nil {
-			return nil, err
-		}
-		if lhd, err = setting.ParseDecimal(strconv.FormatFloat(lh, 'g', 6, 64)); err != nil {
-			return nil, err
-		}
+	lwd, lhd, err := lambdas(c, m, opt)
+	if err != nil {
+		return nil, err
 	}
-	s := setting.Setting{Counts: c.Counts, Dim: c.D, LambdaW: lwd, LambdaH: lhd}
+	s := setting.Setting{Counts: c.Counts, Dim: c.D, LambdaW: lwd, LambdaH: lhd, Loss: opt.Loss}
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
+	res, why := certify(acc, why, boundSetting(c, lwd, lhd, opt.Loss))
 	lw, lh := lwd.Float64(), lhd.Float64()
 	r := &Report{File: c.Path, Epoch: c.Epoch, K: c.K, N: c.N, D: c.D, LambdaW: lwd.String(), LambdaH: lhd.String(),
-		Fitted: opt.Fit, Bias: c.B != nil, Objective: m.Objective(lw, lh, 0)}
+		Fitted: opt.Fit, LambdaSource: opt.LambdaSource, Loss: opt.Loss.String(), Bias: c.B != nil}
+	switch {
+	case opt.Loss.IsCE():
+		r.Objective = m.Objective(lw, lh, 0)
+	case res != nil:
+		// The certificate's own evaluation of the loss, fed the logits.
+		r.Objective = res.Loss + lw/2*m.ClassifierNormSq + lh/2*m.FeatureNormSq
+	default:
+		return nil, &Error{File: c.Path, Reason: "the " + opt.Loss.String() + " objective needs the certificate's pass: " + why}
+	}
 	if math.IsNaN(r.Objective) || math.IsInf(r.Objective, 0) {
 		return nil, &Error{File: c.Path, Reason: fmt.Sprintf("the objective is %v", r.Objective)}
 	}
 	ro := metrics.ReportOptions{Criteria: metrics.Criteria{LambdaW: lw, LambdaH: lh, CollapseTol: opt.CollapseTol, MergeTol: opt.MergeTol},
 		ClassifierRule: closedform.PaperClassifierRule(c.Counts)}
-	p, err := closedform.Paper{}.Predict(s, opt.Prec)
+	p, err := closedform.Auto{}.Predict(s, opt.Prec)
 	var se *closedform.ScopeError
 	switch {
 	case errors.As(err, &se):
@@ -282,8 +301,28 @@ func Compare(c *Checkpoint, m *metrics.Measurement, acc *certificate.Accumulator
 	if p != nil {
 		predicted(r, p, ro.Target)
 	}
-	setBound(r, m, acc, why, boundSetting(c, lwd, lhd))
+	setBound(r, m, res, why)
 	return r, nil
+}
+
+// lambdas returns the lambdas of the prediction: opt's, or fitted to the
+// measurement (cross-entropy only: the fit uses the paper's margins).
+func lambdas(c *Checkpoint, m *metrics.Measurement, opt Options) (lw, lh setting.Decimal, err error) {
+	if !opt.Fit {
+		return opt.LambdaW, opt.LambdaH, nil
+	}
+	if !opt.Loss.IsCE() {
+		return lw, lh, &setting.InputError{Field: "Fit", Reason: "fits the cross-entropy theorem's margins; the loss is " + opt.Loss.String()}
+	}
+	fw, fh, err := FitLambdas(m)
+	if err != nil {
+		return lw, lh, &Error{File: c.Path, Reason: "fit: " + err.Error()}
+	}
+	if lw, err = setting.ParseDecimal(strconv.FormatFloat(fw, 'g', 6, 64)); err != nil {
+		return lw, lh, err
+	}
+	lh, err = setting.ParseDecimal(strconv.FormatFloat(fh, 'g', 6, 64))
+	return lw, lh, err
 }
 
 // predicted fills the predicted values of a report.

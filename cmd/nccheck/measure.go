@@ -6,18 +6,16 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
 	"strconv"
-	"strings"
 
 	"nccheck/checkpoint"
 	"nccheck/closedform"
 	"nccheck/internal/regfile"
-	"nccheck/internal/report"
 	"nccheck/internal/sysmem"
+	"nccheck/metrics"
 	"nccheck/setting"
 )
 
@@ -26,75 +24,65 @@ Measures trained networks against the prediction (theory.md section 10). Each
 FILE is a NumPy .npz checkpoint with arrays features (N x d, float32 or
 float64: the input of the last layer for every training sample, after its
 ReLU), labels (N, integer, 0..K-1), classifier (K x d) and optionally bias (K)
-and epoch (a scalar); a DIR means every *.npz in it. Rows are sorted by epoch
-(by file name when there is none).
+and epoch (a scalar); or a statistics checkpoint of experiments/ncstats.py
+(counts, feature_sums, feature_gram, norm_sq_sums, loss_sum, softmax_sums,
+correct, optional nc4_agree, classifier, bias, epoch). A DIR means every *.npz
+in it. Rows are sorted by epoch (by file name when there is none).
 
-Per checkpoint: the objective of theory.md section 1 at the checkpoint
-(float64), the predicted f* of the paper's theorem for the class counts of
-the labels, d and the lambdas, their gap (f - f*)/max(1, |f*|), and the
-metrics of section 8: NC1, NC2_H, NC2_W against the imbalanced theorem's
-classifier (rows K sqrt(n_k) mu_k - sum_j sqrt(n_j) mu_j) and against the
-balanced theory's (rows mu_k - mean_j mu_j), NC2_WWT, NC3_WH, max |cos(mu_k,
-mu_l)| over pairs of classes, the worst margin error, and whether the
-collapsed classes are the predicted ones. --classes adds per class: n_k,
-measured and predicted margin M_k, rho_k = ||mu_k||^2, ||w_k||^2,
-cos(w_k, mu_k), collapsed.
+Per checkpoint: the objective f of theory.md section 1 at the checkpoint, the
+predicted f* for the class counts, d and the lambdas, their gap (f - f*)/max(1,
+|f*|); the checkpoint's own float64 lower bound LB on the global minimum for
+every d (theory.md section 11: a bracket, not a proof), omega/s and the classes
+that can still lower f (r_k > 1), with a one-line diagnosis; the metrics of
+sections 8 and 10 (NC1, NC2_H, NC2_W against the imbalanced and the balanced
+classifier, NC2_WWT, NC3_WH, max cos, margin error, collapse); and the
+structure metrics of the balanced literature (accuracy, NC4, equinorm,
+equiangularity, self-duality, CDNV, GNC2, bias relation). --classes adds per
+class tables. --test measures a test split with the training means and W.
 
---fit estimates effective lambdas for a network trained without the explicit
-feature penalty: lambda_W/lambda_H from the balance lambda_W ||W||^2 =
-lambda_H ||H||^2, and lambda_W lambda_H from the measured margins; then the
-balance and the average margin agree by construction (see the README).
+The lambdas: --lambda-w and --lambda-h, or --fit (estimated per checkpoint),
+or else lambda_w and lambda_h of the config.json beside each checkpoint (as
+experiments/fashion-mnist/train.py writes it).
 
 A deviation of 1e-1..1e-3 is a measurement, not a failure: the exit status is
 0 for every file read, 2 for a bad file or flag.`
 
+// measureFlags are the parsed flags of measure.
+type measureFlags struct {
+	lambdaW, lambdaH, format, plotDir, test, columns string
+	fit, classes                                     bool
+	digits                                           int
+	opt                                              checkpoint.Options
+}
+
 func runMeasure(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("measure", flag.ContinueOnError)
-	lambdaW := fs.String("lambda-w", "", "weight decay on the classifier W the network was trained with, a positive `decimal` read exactly")
-	lambdaH := fs.String("lambda-h", "", "feature penalty lambda_H of the training loss (theory.md section 10), a positive `decimal`")
-	fit := fs.Bool("fit", false, "estimate effective lambdas from each checkpoint instead of --lambda-w/--lambda-h")
+	var f measureFlags
+	fs.StringVar(&f.lambdaW, "lambda-w", "", "weight decay on the classifier W the network was trained with, a positive `decimal` read exactly")
+	fs.StringVar(&f.lambdaH, "lambda-h", "", "feature penalty lambda_H of the training loss (theory.md section 10), a positive `decimal`")
+	fs.BoolVar(&f.fit, "fit", false, "estimate effective lambdas from each checkpoint instead of --lambda-w/--lambda-h")
 	prec := fs.Uint("prec", closedform.DefaultPrec, "`bits` of the closed-form prediction")
-	format := fs.String("format", "text", "output `format`: text, markdown, latex, csv or json (one object per checkpoint per line)")
-	classes := fs.Bool("classes", false, "add a per-class table for each checkpoint (JSON always has the classes)")
-	digits := fs.Int("digits", 2, "significant `digits` of the deviations")
+	fs.StringVar(&f.format, "format", "text", "output `format`: text, markdown, latex, csv (one table: checkpoints, or classes with --classes)\n"+
+		"or json (one object per checkpoint per line)")
+	fs.BoolVar(&f.classes, "classes", false, "add per-class tables for each checkpoint (JSON always has the classes; CSV: the classes only, long format)")
+	fs.IntVar(&f.digits, "digits", 2, "significant `digits` of the deviations")
 	tolCollapse := fs.Float64("tol-collapse", checkpoint.DefaultCollapseTol, "a class counts as collapsed when its margin equivalent ||mu_k||^2 sqrt(K lambda_H n_k/((K-1) lambda_W)) is at most this `fraction` of max(1, the largest)")
-	plotDir := fs.String("plot", "", "write the metrics against epoch and the last checkpoint's rho_k and M_k against n_k as SVG and PNG into `directory`")
-	setUsage(fs, "(--lambda-w LW --lambda-h LH | --fit) [flags] FILE_OR_DIR...", measureDescription)
+	fs.StringVar(&f.plotDir, "plot", "", "write the metrics and f - LB against epoch and the last checkpoint's rho_k and M_k against n_k as SVG and PNG into `directory`")
+	globalMean := fs.String("global-mean", "weighted", "the global mean mu_G of NC1, equinorm, equiangularity, self-duality, GNC2, bias relation: `weighted`\n"+
+		"(the mean of all N features, theory.md section 8) or classes (the mean of the class means)")
+	fs.StringVar(&f.test, "test", "", "a checkpoint (or a directory of them) of the test set of the same network (the same classifier and bias),\n"+
+		"measured with the training means and W: test accuracy, NC4 and NC1 about the training means; a class may be absent")
+	fs.StringVar(&f.columns, "columns", "default", "`columns`: default (tables of at most 120 columns) or all (one wide table per checkpoint table)")
+	loss := fs.String("loss", "ce", "the training `loss` of the objective, prediction and bound: ce, ls:A or mse (features checkpoints)")
+	setUsage(fs, "[--lambda-w LW --lambda-h LH | --fit] [flags] FILE_OR_DIR...", measureDescription)
 	paths, done, status := parseInterspersed(fs, args, stdout, stderr)
 	if done {
 		return status
 	}
 	fail := func(err error) int { return badInput(stderr, "measure", err) }
-
-	opt := checkpoint.Options{Fit: *fit, Prec: *prec, CollapseTol: *tolCollapse}
-	switch {
-	case *fit && (*lambdaW != "" || *lambdaH != ""):
-		return fail(&setting.InputError{Field: "--fit", Reason: "estimates the lambdas; do not give --lambda-w or --lambda-h too"})
-	case !*fit && *lambdaW == "":
-		return fail(&setting.InputError{Field: "--lambda-w", Reason: "is required (or --fit)"})
-	case !*fit && *lambdaH == "":
-		return fail(&setting.InputError{Field: "--lambda-h", Reason: "is required (or --fit)"})
-	}
-	var err error
-	if !*fit {
-		if opt.LambdaW, err = setting.ParseLambda(setting.FieldLambdaW, *lambdaW); err != nil {
-			return fail(err)
-		}
-		if opt.LambdaH, err = setting.ParseLambda(setting.FieldLambdaH, *lambdaH); err != nil {
-			return fail(err)
-		}
-	}
-	if err := checkPrec(*prec); err != nil {
+	f.opt = checkpoint.Options{Fit: f.fit, Prec: *prec, CollapseTol: *tolCollapse}
+	if err := f.check(*globalMean, *loss); err != nil {
 		return fail(err)
-	}
-	if err := checkFormat(*format, "text", "markdown", "latex", "csv", "json"); err != nil {
-		return fail(err)
-	}
-	if *digits < 1 || *digits > 17 {
-		return fail(&setting.InputError{Field: "--digits", Value: strconv.Itoa(*digits), Reason: "must be between 1 and 17"})
-	}
-	if !(*tolCollapse > 0) || *tolCollapse >= 1 {
-		return fail(&setting.InputError{Field: "--tol-collapse", Value: strconv.FormatFloat(*tolCollapse, 'g', -1, 64), Reason: "must be in (0, 1)"})
 	}
 	if len(paths) == 0 {
 		return fail(errors.New("no checkpoint: give one or more .npz files or directories"))
@@ -103,51 +91,151 @@ func runMeasure(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return fail(err)
 	}
-	if *plotDir != "" {
-		if err := os.MkdirAll(*plotDir, 0o755); err != nil {
-			return fail(&setting.InputError{Field: "--plot", Value: strconv.Quote(*plotDir), Reason: err.Error()})
+	if f.plotDir != "" {
+		if err := os.MkdirAll(f.plotDir, 0o755); err != nil {
+			return fail(&setting.InputError{Field: "--plot", Value: strconv.Quote(f.plotDir), Reason: err.Error()})
 		}
 	}
-
 	// Open every file first: a bad file is reported before any work. Each
 	// opening is refused before it allocates when the measurement needs
 	// more than the memory left by the checkpoints already open.
-	cps, err := openCheckpoints(files, *prec)
+	cps, tests, err := openAll(files, f.test, *prec)
 	if err != nil {
 		return fail(err)
 	}
 	sortCheckpoints(cps)
-
-	var reports []*checkpoint.Report
-	enc := json.NewEncoder(stdout)
-	for _, c := range cps {
-		r, err := checkpoint.Measure(c, opt)
-		if err != nil {
-			var ce *checkpoint.Error
-			var ie *setting.InputError
-			if errors.As(err, &ce) || errors.As(err, &ie) {
-				return fail(err)
-			}
-			return failure(stderr, "measure", err)
-		}
-		if *format == "json" {
-			if err := enc.Encode(r); err != nil {
-				return failure(stderr, "measure", err)
-			}
-		}
-		reports = append(reports, r)
+	opts, err := f.options(cps, tests)
+	if err != nil {
+		return fail(err)
 	}
-	if *format != "json" {
-		if err := writeMeasureTables(stdout, reports, *format, *digits, *classes); err != nil {
+	reports, status := measureAll(cps, opts, f.format, stdout, stderr)
+	if status != exitOK {
+		return status
+	}
+	if f.format != "json" {
+		if err := writeMeasureTables(stdout, reports, tableStyle{format: f.format, digits: f.digits, classes: f.classes, all: f.columns == "all"}); err != nil {
 			return failure(stderr, "measure", err)
 		}
 	}
-	if *plotDir != "" {
-		if err := writeMeasurePlots(*plotDir, reports); err != nil {
+	if f.plotDir != "" {
+		if err := writeMeasurePlots(f.plotDir, reports); err != nil {
 			return failure(stderr, "measure", err)
 		}
 	}
 	return exitOK
+}
+
+// check validates the flags and fills f.opt.
+func (f *measureFlags) check(globalMean, loss string) error {
+	switch {
+	case f.fit && (f.lambdaW != "" || f.lambdaH != ""):
+		return &setting.InputError{Field: "--fit", Reason: "estimates the lambdas; do not give --lambda-w or --lambda-h too"}
+	case f.lambdaW != "" && f.lambdaH == "":
+		return &setting.InputError{Field: "--lambda-h", Reason: "is required with --lambda-w"}
+	case f.lambdaH != "" && f.lambdaW == "":
+		return &setting.InputError{Field: "--lambda-w", Reason: "is required with --lambda-h"}
+	}
+	var err error
+	if f.lambdaW != "" {
+		if f.opt.LambdaW, err = setting.ParseLambda(setting.FieldLambdaW, f.lambdaW); err != nil {
+			return err
+		}
+		if f.opt.LambdaH, err = setting.ParseLambda(setting.FieldLambdaH, f.lambdaH); err != nil {
+			return err
+		}
+		f.opt.LambdaSource = "--lambda-w, --lambda-h"
+	}
+	if f.opt.GlobalMean, err = metrics.ParseGlobalMean(globalMean); err != nil {
+		var ie *setting.InputError
+		if errors.As(err, &ie) {
+			return ie.WithField("--global-mean")
+		}
+		return err
+	}
+	if f.opt.Loss, err = setting.ParseLoss(loss); err != nil {
+		var ie *setting.InputError
+		if errors.As(err, &ie) {
+			return ie.WithField("--loss")
+		}
+		return err
+	}
+	if f.fit && !f.opt.Loss.IsCE() {
+		return &setting.InputError{Field: "--fit", Reason: "fits the cross-entropy theorem's margins; it cannot be used with --loss " + loss}
+	}
+	if err := checkPrec(f.opt.Prec); err != nil {
+		return err
+	}
+	if err := checkFormat(f.format, "text", "markdown", "latex", "csv", "json"); err != nil {
+		return err
+	}
+	if f.columns != "default" && f.columns != "all" {
+		return &setting.InputError{Field: "--columns", Value: strconv.Quote(f.columns), Reason: "must be default or all"}
+	}
+	if f.digits < 1 || f.digits > 17 {
+		return &setting.InputError{Field: "--digits", Value: strconv.Itoa(f.digits), Reason: "must be between 1 and 17"}
+	}
+	if tol := f.opt.CollapseTol; !(tol > 0) || tol >= 1 {
+		return &setting.InputError{Field: "--tol-collapse", Value: strconv.FormatFloat(tol, 'g', -1, 64), Reason: "must be in (0, 1)"}
+	}
+	return nil
+}
+
+// options returns the options of each checkpoint: the flags' lambdas, the
+// fit, or the lambdas of the config.json in the checkpoint's directory; and
+// the checkpoint's test split.
+func (f *measureFlags) options(cps []*checkpoint.Checkpoint, tests map[*checkpoint.Checkpoint]*checkpoint.Checkpoint) ([]checkpoint.Options, error) {
+	opts := make([]checkpoint.Options, len(cps))
+	configs := map[string]*runConfig{}
+	for i, c := range cps {
+		o := f.opt
+		o.Test = tests[c]
+		if !f.fit && f.lambdaW == "" {
+			dir := filepath.Dir(c.Path)
+			cfg, ok := configs[dir]
+			if !ok {
+				var err error
+				if cfg, err = readRunConfig(dir); err != nil {
+					return nil, err
+				}
+				configs[dir] = cfg
+			}
+			if cfg == nil {
+				return nil, &setting.InputError{Field: "--lambda-w", Reason: fmt.Sprintf(
+					"is required (or --fit, or a config.json with lambda_w and lambda_h beside the checkpoints: %s has none)", strconv.Quote(dir))}
+			}
+			o.LambdaW, o.LambdaH, o.LambdaSource = cfg.lambdaW, cfg.lambdaH, cfg.path
+		}
+		if f.fit {
+			o.LambdaSource = "--fit"
+		}
+		opts[i] = o
+	}
+	return opts, nil
+}
+
+// measureAll measures every checkpoint, writing each JSON line as soon as
+// it is measured when format is json.
+func measureAll(cps []*checkpoint.Checkpoint, opts []checkpoint.Options, format string, stdout, stderr io.Writer) ([]*checkpoint.Report, int) {
+	var reports []*checkpoint.Report
+	enc := json.NewEncoder(stdout)
+	for i, c := range cps {
+		r, err := checkpoint.Measure(c, opts[i])
+		if err != nil {
+			var ce *checkpoint.Error
+			var ie *setting.InputError
+			if errors.As(err, &ce) || errors.As(err, &ie) {
+				return nil, badInput(stderr, "measure", err)
+			}
+			return nil, failure(stderr, "measure", err)
+		}
+		if format == "json" {
+			if err := enc.Encode(r); err != nil {
+				return nil, failure(stderr, "measure", err)
+			}
+		}
+		reports = append(reports, r)
+	}
+	return reports, exitOK
 }
 
 // parseInterspersed parses flags that may come before, between and after
@@ -225,16 +313,59 @@ func checkReason(err error) string {
 	return oneLine(err.Error())
 }
 
+// openAll opens the training checkpoints and the test splits of --test
+// (FILE_OR_DIR, "" for none), within the memory the process may still
+// allocate, and pairs each split with the training checkpoints of the same
+// network (the same classifier and bias, bit for bit).
+func openAll(files []string, test string, prec uint) ([]*checkpoint.Checkpoint, map[*checkpoint.Checkpoint]*checkpoint.Checkpoint, error) {
+	var testFiles []string
+	if test != "" {
+		var err error
+		if testFiles, err = checkpointFiles([]string{test}); err != nil {
+			var ie *setting.InputError
+			if errors.As(err, &ie) {
+				return nil, nil, ie.WithField("--test")
+			}
+			return nil, nil, err
+		}
+	}
+	all, err := openCheckpoints(append(append([]string(nil), files...), testFiles...), prec, len(files))
+	if err != nil {
+		return nil, nil, err
+	}
+	cps, splits := all[:len(files)], all[len(files):]
+	tests := map[*checkpoint.Checkpoint]*checkpoint.Checkpoint{}
+	for _, t := range splits {
+		matched := false
+		for _, c := range cps {
+			if !checkpoint.SameNetwork(c, t) {
+				continue
+			}
+			if prev, ok := tests[c]; ok {
+				return nil, nil, &setting.InputError{Field: "--test", Value: strconv.Quote(t.Path),
+					Reason: fmt.Sprintf("and %s both have the classifier of %s (one test split per checkpoint)", strconv.Quote(prev.Path), strconv.Quote(c.Path))}
+			}
+			tests[c], matched = t, true
+		}
+		if !matched {
+			return nil, nil, &setting.InputError{Field: "--test", Value: strconv.Quote(t.Path),
+				Reason: "has the classifier and bias of no training checkpoint given (a test split must come from the same network)"}
+		}
+	}
+	return cps, tests, nil
+}
+
 // openCheckpoints opens every file within the memory the process may still
 // allocate (internal/sysmem): each file's measurement (MemoryBytes, at
 // prec bits) must fit what the checkpoints opened before it leave
-// (RetainedBytes each), and K must be within the closed form's limit.
-func openCheckpoints(files []string, prec uint) ([]*checkpoint.Checkpoint, error) {
+// (RetainedBytes each), and K must be within the closed form's limit. The
+// files from index splits on are test splits (a class may be absent).
+func openCheckpoints(files []string, prec uint, splits int) ([]*checkpoint.Checkpoint, error) {
 	limit := sysmem.Current()
 	left := limit.Bytes
 	cps := make([]*checkpoint.Checkpoint, len(files))
 	for i, f := range files {
-		set := checkpoint.OpenSettings{MaxMemory: -1, Prec: prec}
+		set := checkpoint.OpenSettings{MaxMemory: -1, Prec: prec, Split: i >= splits}
 		if limit.Known() {
 			set.MaxMemory, set.MemorySource = max(left, 1), limit.Source
 			if i > 0 {
@@ -270,128 +401,3 @@ func sortCheckpoints(cps []*checkpoint.Checkpoint) {
 	})
 }
 
-// writeMeasureTables writes the per-checkpoint table and, with classes, a
-// per-class table for each checkpoint.
-func writeMeasureTables(w io.Writer, reports []*checkpoint.Report, format string, digits int, classes bool) error {
-	latex := format == "latex"
-	sci := func(v float64) string {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return "non-finite"
-		}
-		s := strconv.FormatFloat(v, 'e', digits-1, 64)
-		if latex {
-			return report.LaTeXSci(s)
-		}
-		return s
-	}
-	opt := func(v *float64) string {
-		if v == nil {
-			return "-"
-		}
-		return sci(*v)
-	}
-	fixed := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
-	fitted := false
-	for _, r := range reports {
-		fitted = fitted || r.Fitted
-	}
-	t := &report.Table{Header: []string{"epoch", "K", "N", "d", "objective", "f*", "gap", "NC1", "NC2_H", "NC2_W", "NC2_W bal", "NC2_WWT", "NC3_WH", "max cos", "margin err", "collapse"}}
-	if fitted {
-		t.Header = append(t.Header, "lambda_W (fit)", "lambda_H (fit)")
-	}
-	for range t.Header {
-		t.Align = append(t.Align, report.AlignRight)
-	}
-	t.Align[15] = report.AlignLeft
-	for _, r := range reports {
-		epoch := filepath.Base(r.File)
-		if r.Epoch != nil {
-			epoch = strconv.FormatInt(*r.Epoch, 10)
-		}
-		fstar := "-"
-		if r.PredictedObjective != nil {
-			if f, err := strconv.ParseFloat(*r.PredictedObjective, 64); err == nil {
-				fstar = fixed(f)
-			}
-		}
-		collapse := "-"
-		if r.Metrics.CollapseAgree != nil {
-			collapse = "ok"
-			if !*r.Metrics.CollapseAgree {
-				var diff []string
-				for k, c := range r.Classes {
-					if c.PredictedCollapsed != nil && c.Collapsed != *c.PredictedCollapsed {
-						diff = append(diff, strconv.Itoa(k))
-					}
-				}
-				collapse = "differs [" + strings.Join(diff, " ") + "]"
-			}
-		}
-		if r.Scope != "" {
-			collapse = "no prediction: " + r.Scope
-		}
-		m := r.Metrics
-		row := []string{epoch, strconv.Itoa(r.K), strconv.Itoa(r.N), strconv.Itoa(r.D), fixed(r.Objective), fstar, opt(r.ObjectiveGap),
-			opt(m.NC1), opt(m.NC2H), opt(m.NC2W), opt(m.NC2WBalanced), opt(m.NC2WWT), opt(m.NC3WH), sci(m.MaxCos), opt(m.MarginError), collapse}
-		if fitted {
-			row = append(row, r.LambdaW, r.LambdaH)
-		}
-		t.Rows = append(t.Rows, row)
-	}
-	if len(reports) > 0 && format != "csv" {
-		r := reports[0]
-		what := fmt.Sprintf("lambda_W = %s, lambda_H = %s", r.LambdaW, r.LambdaH)
-		if fitted {
-			what = "lambdas fitted per checkpoint (predicted columns follow the fit)"
-		}
-		t.Title = fmt.Sprintf("Checkpoints against the predicted global minimizer (%s; gap = (f - f*)/max(1, |f*|))", what)
-		if r.Bias {
-			t.Title += "; the checkpoints have a bias: it enters the objective, the prediction is bias-free"
-		}
-	}
-	if err := t.Write(w, format); err != nil {
-		return err
-	}
-	if !classes {
-		return nil
-	}
-	for _, r := range reports {
-		ct := &report.Table{Header: []string{"class", "n_k", "M_k", "M_k pred", "rho_k", "rho_k pred", "|w_k|^2", "|w_k|^2 pred", "cos(w_k,mu_k)", "cos pred", "collapsed", "pred"}}
-		for range ct.Header {
-			ct.Align = append(ct.Align, report.AlignRight)
-		}
-		name := filepath.Base(r.File)
-		if r.Epoch != nil {
-			name = fmt.Sprintf("epoch %d (%s)", *r.Epoch, name)
-		}
-		ct.Title = "Classes of " + name
-		for k, c := range r.Classes {
-			pb := "-"
-			if c.PredictedCollapsed != nil {
-				pb = yesNo(*c.PredictedCollapsed)
-			}
-			ct.Rows = append(ct.Rows, []string{strconv.Itoa(k), strconv.Itoa(c.N), fixed(c.Margin), optFixed(c.PredictedMargin),
-				fixed(c.FeatureNormSq), optFixed(c.PredictedFeatureNormSq), fixed(c.ClassifierNormSq), optFixed(c.PredictedClassifierNormSq),
-				fixed(c.CosWMu), optFixed(c.PredictedCosWMu), yesNo(c.Collapsed), pb})
-		}
-		fmt.Fprintln(w)
-		if err := ct.Write(w, format); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func optFixed(v *float64) string {
-	if v == nil {
-		return "-"
-	}
-	return strconv.FormatFloat(*v, 'g', 6, 64)
-}
-
-func yesNo(b bool) string {
-	if b {
-		return "yes"
-	}
-	return "no"
-}

@@ -240,7 +240,8 @@ func save(p *plot.Plot, base string) error {
 }
 
 // writeMeasurePlots writes, as SVG and PNG: the metrics of every
-// checkpoint against the epoch on log axes (measure-metrics), and for the
+// checkpoint and the bound's f - LB against the epoch on log axes
+// (measure-metrics), and for the
 // last checkpoint the measured and predicted rho_k and M_k against n_k
 // (measure-rho, measure-margin). Zero or undefined values and epoch 0 are
 // left out of the log plot.
@@ -265,6 +266,7 @@ func writeMeasurePlots(dir string, reports []*checkpoint.Report) error {
 			v := math.Abs(*r.ObjectiveGap)
 			return &v
 		}},
+		{"f - LB (bound)", func(r *checkpoint.Report) *float64 { return r.BoundGap }},
 		{"NC1", func(r *checkpoint.Report) *float64 { return r.Metrics.NC1 }},
 		{"NC2_H", func(r *checkpoint.Report) *float64 { return r.Metrics.NC2H }},
 		{"NC2_W", func(r *checkpoint.Report) *float64 { return r.Metrics.NC2W }},
