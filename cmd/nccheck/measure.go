@@ -400,4 +400,3 @@ func sortCheckpoints(cps []*checkpoint.Checkpoint) {
 		return a.Path < b.Path
 	})
 }
-
