@@ -39,12 +39,15 @@
 //
 // Settings come from grids ([ParseGrid]: keys case-sensitive, names
 // printable, lambdas within the solver's float64 range, [CheckFloat64Range])
-// and run in parallel ([Config.Jobs]); rows stream to a JSON-lines file as
-// they finish ([RowWriter], [OpenRowFile]: locked, after a header line
-// [RowHeader] with the grid's hash and the parameters that change results,
-// [HeaderOf]) and a run resumes from such a file ([ReadRows], which reads
-// lines in bounded memory and checks every row against itself, its verdict
-// judged again from its numbers, [CheckRow]; [Rows.Check] against the grid;
-// [Config.SkipKeys]); row sets from several runs merge ([Merge]). [Write]
-// renders rows as text, Markdown, LaTeX, CSV or JSON lines.
+// and run in parallel ([Config.Jobs]) as a [Plan] says ([NewPlan]: the
+// cases of [Config.Shard] whose rows are not all in [Config.SkipKeys]); a
+// cancelled context stops [Run] with the rows finished so far. [CheckRow]
+// checks a row read back against itself (its verdict judged again from its
+// numbers, with the tolerances [TolerancesOf] reads from the parameters
+// [Config.Params] names).
+//
+// This package is the engine and its types. Rendering (text, Markdown,
+// LaTeX, CSV, JSON lines) is package verify/render; row files (streamed,
+// locked, resumed, merged; their header records [GridHash] and
+// [Config.Params]) are package verify/rowfile.
 package verify

@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"strconv"
+	"strings"
 
 	"nccheck/metrics"
 	"nccheck/setting"
@@ -134,4 +135,13 @@ func checkJudged(r Row, tol Tolerances) error {
 			key, r.Verdict, clip(fmt.Sprint(r.Failed), 80), v, clip(fmt.Sprint(failed), 80))
 	}
 	return nil
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
 }

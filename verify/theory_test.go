@@ -148,24 +148,3 @@ func TestDuplicateTheoryNames(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
-
-// TestReadRowsOldFormulaKey: row files written before the key "formula" was
-// renamed "theory" still read, with the theory taken from the old key.
-func TestReadRowsOldFormulaKey(t *testing.T) {
-	header := `{"nccheck_rows":1,"grid":"sha256:0","params":{"tol-objective":"1e-09","tol-geometry":"0.0001","tol-nc1":"1e-08","tol-margin":"0.0001","tol-cos":"0.0001","tol-collapse":"1e-06"}}` + "\n"
-	old := `{"index":0,"name":"a","key":"a|authors-code|n=(4,2) d=2 lW=5e-3 lH=5e-3","setting":{"n":[4,2],"d":2,"lambda_w":"5e-3","lambda_h":"5e-3","bias":false},` +
-		`"formula":"authors-code","verdict":"error","error":"no solution","alive_classes":2,"predicted_objective":null,"numeric_objective":0,"objective_gap":null,"metrics":null,` +
-		`"solver_kkt_residual":0,"solver_converged":true,"restart_spread":0,"restarts":1,"seconds":0}` + "\n"
-	rs, err := verify.ReadRows(strings.NewReader(header + old))
-	if err != nil || len(rs.Rows) != 1 || rs.Rows[0].Theory != "authors-code" {
-		t.Fatalf("rows %+v, err %v", rs, err)
-	}
-	rows := rs.Rows
-	var b strings.Builder
-	if err := verify.NewRowWriter(&b).Write(rows[0]); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(b.String(), `"theory":"authors-code"`) || strings.Contains(b.String(), `"formula"`) {
-		t.Errorf("rewritten row %s", b.String())
-	}
-}

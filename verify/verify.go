@@ -12,12 +12,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"nccheck/certificate"
 	"nccheck/closedform"
 	"nccheck/derivation"
+	"nccheck/internal/report"
 	"nccheck/internal/sysmem"
 	"nccheck/internal/target"
 	"nccheck/metrics"
@@ -352,16 +352,7 @@ func CheckCase(ctx context.Context, i int, c Case, cfg Config) []Row {
 			r.NumericObjective = num.Objective
 			setBracket(&r, bracket.LowerBound)
 			r.SELI = seli
-			r.SolverResidual = num.Residual
-			r.SolverConverged = num.Converged
-			r.Restarts = len(num.RestartObjectives)
-			if len(num.RestartObjectives) > 0 {
-				lo, hi := math.Inf(1), math.Inf(-1)
-				for _, o := range num.RestartObjectives {
-					lo, hi = math.Min(lo, o), math.Max(hi, o)
-				}
-				r.RestartSpread = hi - lo
-			}
+			setSolver(&r, num)
 			if cerr := compare(&r, s, pred, perr, num, meas, cfg); cerr != nil {
 				r.Verdict, r.Error = Failed, cerr.Error()
 			}
@@ -370,6 +361,21 @@ func CheckCase(ctx context.Context, i int, c Case, cfg Config) []Row {
 		rows = append(rows, r)
 	}
 	return rows
+}
+
+// setSolver fills the solver's figures of a row: residual, convergence,
+// restarts and the spread of their objectives.
+func setSolver(r *Row, num *Numeric) {
+	r.SolverResidual = num.Residual
+	r.SolverConverged = num.Converged
+	r.Restarts = len(num.RestartObjectives)
+	if len(num.RestartObjectives) > 0 {
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, o := range num.RestartObjectives {
+			lo, hi = math.Min(lo, o), math.Max(hi, o)
+		}
+		r.RestartSpread = hi - lo
+	}
 }
 
 // predictChecked returns th's prediction of s, validated: a panic in the
@@ -609,82 +615,6 @@ func geometryFailed(m *metrics.Report, in JudgeInputs, tol Tolerances) []string 
 	return failed
 }
 
-// Run checks every case with cfg.Jobs workers. emit is called (from one
-// goroutine at a time) for each row as soon as its case finishes, in
-// completion order; the returned rows are in case order, then theory
-// order. Cases outside cfg.Shard, and cases whose rows are all in
-// cfg.SkipKeys, are not run. A cancelled
-// context stops the run: cases not started are skipped, running solves are
-// asked to stop, and Run returns the rows it has with ctx.Err().
-func Run(ctx context.Context, cases []Case, cfg Config, emit func(Row) error) ([]Row, error) {
-	cfg = cfg.withDefaults()
-	seen := map[string]bool{}
-	for _, th := range cfg.Theories {
-		if seen[th.Name()] {
-			return nil, &setting.InputError{Field: "Theory", Value: strconv.Quote(th.Name()),
-				Reason: "names two theories of the run: rows are keyed by the theory's name"}
-		}
-		seen[th.Name()] = true
-	}
-	type result struct {
-		i    int
-		rows []Row
-	}
-	todo := make(chan int)
-	results := make(chan result)
-	var wg sync.WaitGroup
-	for w := 0; w < cfg.Jobs; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range todo {
-				results <- result{i, CheckCase(ctx, i, cases[i], cfg)}
-			}
-		}()
-	}
-	go func() {
-		defer close(todo)
-		for i, c := range cases {
-			if !cfg.Shard.Has(i) {
-				continue
-			}
-			skip := true
-			for _, th := range cfg.Theories {
-				skip = skip && cfg.SkipKeys[KeyOf(c, th.Name())]
-			}
-			if skip {
-				continue
-			}
-			select {
-			case todo <- i:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	go func() { wg.Wait(); close(results) }()
-	var all []Row
-	var emitErr error
-	for res := range results {
-		for _, r := range res.rows {
-			// A setting runs when any of its rows is missing; the rows it
-			// already has (SkipKeys) are neither emitted nor returned again.
-			if cfg.SkipKeys[r.Key] {
-				continue
-			}
-			if emit != nil && emitErr == nil {
-				emitErr = emit(r)
-			}
-			all = append(all, r)
-		}
-	}
-	sort.SliceStable(all, func(a, b int) bool { return all[a].Index < all[b].Index })
-	if emitErr != nil {
-		return all, emitErr
-	}
-	return all, ctx.Err()
-}
-
 // CheckLimits refuses, before any work starts, a run the solver could not
 // hold in memory, and a setting outside its float64 range
 // (CheckFloat64Range): each case needs optimize.Problem.PredictMemory(set) bytes
@@ -814,7 +744,7 @@ func (s Summary) String() string {
 	out := strings.TrimSuffix(b.String(), ",")
 	var parts []string
 	if s.WorstProof != "" {
-		p, _, _ := parseBigSci(s.WorstProof, 2)
+		p, _, _ := report.DecimalSci(s.WorstProof, 2)
 		parts = append(parts, "proof "+p)
 	}
 	for _, name := range []string{"bracket", "|objective gap|", "nc1", "nc2_h", "nc2_w", "nc2_wwt", "nc3_wh", "margin error", "max cos", "solver residual"} {

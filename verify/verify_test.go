@@ -264,7 +264,8 @@ func TestRandomSuiteReproducible(t *testing.T) {
 }
 
 // TestRunCancel: cancelling the context stops a long solve promptly (the
-// default solver honours it) and Run reports the cancellation.
+// default solver honours it), Run reports the cancellation, and the case it
+// cut short gives no row (a resumed run computes it).
 func TestRunCancel(t *testing.T) {
 	counts := make([]int, 10)
 	for i := range counts {
@@ -281,8 +282,8 @@ func TestRunCancel(t *testing.T) {
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("error %v, want the deadline", err)
 	}
-	if len(rows) > 1 || (len(rows) == 1 && rows[0].Verdict != Failed) {
-		t.Errorf("rows %+v", rows)
+	if len(rows) != 0 {
+		t.Errorf("rows of cases the cancellation cut short: %+v", rows)
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 
 	"nccheck/closedform"
 	"nccheck/setting"
-	"nccheck/verify"
+	"nccheck/verify/render"
 )
 
 // settingFlags are the flags that describe one problem instance; every
@@ -183,10 +183,10 @@ func checkPrecDigits(prec uint, digits int) error {
 // checkTableFlags validates the table flags verify and report share:
 // --format, --columns and --digits.
 func checkTableFlags(format, columns string, digits int) ([]string, error) {
-	if err := checkFormat(format, verify.Formats()...); err != nil {
+	if err := checkFormat(format, render.Formats()...); err != nil {
 		return nil, err
 	}
-	cols, err := verify.ParseColumns(columns)
+	cols, err := render.ParseColumns(columns)
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 	"nccheck/checkpoint"
 	"nccheck/internal/sysmem"
 	"nccheck/verify"
+	"nccheck/verify/rowfile"
 )
 
 // TestMain runs the command itself in a child process when the test binary
@@ -205,7 +206,7 @@ func TestConcurrentWriters(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "rows.jsonl")
-	rf, _, err := verify.OpenRowFile(out, verify.RowFileOptions{Header: verify.HeaderOf(cases, verify.Config{}), Cases: cases, Theories: []string{"paper"}})
+	rf, _, err := rowfile.Open(out, rowfile.Options{Header: rowfile.HeaderOf(cases, verify.Config{}), Cases: cases, Theories: []string{"paper"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,6 +36,9 @@ const (
 	exitOK       = 0
 	exitFailed   = 1 // the command ran, and its check failed (verify)
 	exitBadInput = 2 // bad flags or values; a one-line reason is on stderr
+	// exitInterrupted: the run was interrupted (SIGINT, SIGTERM; 128 + 2,
+	// the shell's status of a command ended by SIGINT).
+	exitInterrupted = 130
 )
 
 func commands() []command {

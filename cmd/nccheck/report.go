@@ -14,6 +14,8 @@ import (
 	"nccheck/internal/regfile"
 	"nccheck/setting"
 	"nccheck/verify"
+	"nccheck/verify/render"
+	"nccheck/verify/rowfile"
 )
 
 const reportDescription = `
@@ -35,9 +37,9 @@ interrupted write) is ignored, with a note on stderr. With --suite or --grid
 the settings with no row are listed on stderr (for the theories of the
 header, or of --theory).
 
-Exit status: 0 when every expected row is present and agree or out-of-scope,
-1 when a row is not, or rows are missing, 2 on bad input (unreadable file,
-conflicting rows, bad flags).`
+Exit status: 0 when every expected row is present and agree, certified or
+out-of-scope, 1 when a row is not, or rows are missing, 2 on bad input
+(unreadable file, conflicting rows, bad flags).`
 
 func runReport(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("report", flag.ContinueOnError)
@@ -89,7 +91,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 	}
 	missing := 0
 	if cases != nil {
-		have := verify.Keys(rows)
+		have := rowfile.Keys(rows)
 		var names []string
 		for _, c := range cases {
 			for _, th := range theories {
@@ -103,7 +105,7 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "nccheck report: %d of %d rows missing: %s\n", missing, len(cases)*len(theories), strings.Join(names, ", "))
 		}
 	}
-	if err := verify.Write(stdout, rows, verify.WriteOptions{Format: *format, Digits: *digits, Columns: cols}); err != nil {
+	if err := render.Write(stdout, rows, render.WriteOptions{Format: *format, Digits: *digits, Columns: cols}); err != nil {
 		return failure(stderr, "report", err)
 	}
 	if *format == "text" {
@@ -130,9 +132,9 @@ func runReport(args []string, stdout, stderr io.Writer) int {
 // unless force, and with cases the rows must belong to them (and the
 // headers' grid hash be theirs, unless force). With theorySet the
 // headers' theories must be theories.
-func readRowFiles(files []string, cases []verify.Case, theories []string, theorySet, force bool, stderr io.Writer) ([]verify.Row, verify.RowHeader, error) {
+func readRowFiles(files []string, cases []verify.Case, theories []string, theorySet, force bool, stderr io.Writer) ([]verify.Row, rowfile.Header, error) {
 	var sets [][]verify.Row
-	var first verify.RowHeader
+	var first rowfile.Header
 	firstFile := ""
 	bad := func(path, reason string) error {
 		return &setting.InputError{Field: "ROWS", Value: strconv.Quote(path), Reason: reason}
@@ -142,7 +144,7 @@ func readRowFiles(files []string, cases []verify.Case, theories []string, theory
 		if err != nil {
 			return nil, first, bad(path, checkReason(err))
 		}
-		rs, err := verify.ReadRows(f)
+		rs, err := rowfile.Read(f)
 		f.Close()
 		if err != nil {
 			return nil, first, bad(path, err.Error())
@@ -184,13 +186,13 @@ func readRowFiles(files []string, cases []verify.Case, theories []string, theory
 		}
 		sets = append(sets, rs.Rows)
 	}
-	rows, err := verify.Merge(sets...)
+	rows, err := rowfile.Merge(sets...)
 	return rows, first, err
 }
 
 // allTheories is theories with --formula, else every formula the headers
 // name.
-func allTheories(headers []verify.RowHeader, theories []string, theorySet bool) []string {
+func allTheories(headers []rowfile.Header, theories []string, theorySet bool) []string {
 	if theorySet {
 		return theories
 	}

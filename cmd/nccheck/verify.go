@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"nccheck"
@@ -20,6 +22,8 @@ import (
 	"nccheck/optimize"
 	"nccheck/setting"
 	"nccheck/verify"
+	"nccheck/verify/render"
+	"nccheck/verify/rowfile"
 )
 
 const verifyDescription = `
@@ -52,146 +56,193 @@ bracket f_num - LB at the solver's point where there is no prediction.
 Settings: one from --n/--d/--lambda-w/--lambda-h, a built-in --suite, or a
 --grid JSON file (schema in the README). The text table shows a summary of
 the columns (--columns all for every one); --shard i/n runs a part of the
-settings, and 'nccheck report' merges the parts' --out files. Exit status 0 when every row is agree,
-certified or out-of-scope, 1 otherwise, 2 on bad input.`
+settings, and 'nccheck report' merges the parts' --out files. Ctrl-C (or
+SIGTERM) stops the run: the rows finished so far stay in the --out file and
+--resume runs the rest. Exit status 0 when every row is agree, certified or
+out-of-scope, 1 otherwise, 2 on bad input, 130 when interrupted.`
 
-func runVerify(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
-	var sf settingFlags
-	sf.register(fs, true)
-	suite := fs.String("suite", "", "built-in `suite`: "+strings.Join(nccheck.SuiteNames(), ", "))
-	grid := fs.String("grid", "", "JSON grid `file` of settings (schema in the README)")
-	theory := registerTheory(fs, "`theories` compared, one row each per setting: "+theoryHelp)
-	prec := fs.Uint("prec", closedform.DefaultPrec, "`bits` for the closed form")
-	seed := fs.Uint64("seed", 1, "solver `seed` (the same for every setting)")
-	restarts := fs.Int("restarts", 4, "solver random `restarts` per setting")
-	solverTol := fs.Float64("tol", 1e-10, "solver stopping `residual` (KKT residual of theory.md section 5)")
-	maxIter := fs.Int("max-iter", 20000, "solver iteration `limit` per local run")
+// verifyFlags are the flags of verify.
+type verifyFlags struct {
+	sf                                                settingFlags
+	theory                                            *theoryFlag
+	suite, grid, format, columns, out, plotDir, shard *string
+	prec                                              *uint
+	seed                                              *uint64
+	restarts, maxIter, jobs, digits                   *int
+	solverTol                                         *float64
+	resume, force, kkt                                *bool
+	tol                                               verify.Tolerances
+}
+
+// registerVerifyFlags adds verify's flags to fs.
+func registerVerifyFlags(fs *flag.FlagSet) *verifyFlags {
+	vf := &verifyFlags{}
+	vf.sf.register(fs, true)
+	vf.suite = fs.String("suite", "", "built-in `suite`: "+strings.Join(nccheck.SuiteNames(), ", "))
+	vf.grid = fs.String("grid", "", "JSON grid `file` of settings (schema in the README)")
+	vf.theory = registerTheory(fs, "`theories` compared, one row each per setting: "+theoryHelp)
+	vf.prec = fs.Uint("prec", closedform.DefaultPrec, "`bits` for the closed form")
+	vf.seed = fs.Uint64("seed", 1, "solver `seed` (the same for every setting)")
+	vf.restarts = fs.Int("restarts", 4, "solver random `restarts` per setting")
+	vf.solverTol = fs.Float64("tol", 1e-10, "solver stopping `residual` (KKT residual of theory.md section 5)")
+	vf.maxIter = fs.Int("max-iter", 20000, "solver iteration `limit` per local run")
 	def := verify.DefaultTolerances()
-	tol := def
-	fs.Float64Var(&tol.Objective, "tol-objective", def.Objective, "`tolerance` on the relative objective gap (f_num - f*)/max(1,|f*|)")
-	fs.Float64Var(&tol.Geometry, "tol-geometry", def.Geometry, "`tolerance` on NC2_H, NC2_W, NC2_WWT and NC3_WH")
-	fs.Float64Var(&tol.NC1, "tol-nc1", def.NC1, "`tolerance` on NC1")
-	fs.Float64Var(&tol.Margin, "tol-margin", def.Margin, "`tolerance` on the margin error, relative to max(1, max M_k)")
-	fs.Float64Var(&tol.Cos, "tol-cos", def.Cos, "`tolerance` on max |cos(mu_k, mu_l) - c*|, k != l (c* = 0 for orthogonal means)")
-	fs.Float64Var(&tol.Collapse, "tol-collapse", def.Collapse, "a class counts as collapsed when its margin equivalent ||mu_k||^2 sqrt(K lambda_H n_k/((K-1) lambda_W)) (= M_k at the prediction) is at most this `fraction` of max(1, the largest)")
-	fs.IntVar(&tol.ProofBits, "proof-bits", 0, "the proof tolerance 2^-`B` max(1,|f*|) on the prediction's certificate gap; 0 means --prec - 32")
-	jobs := fs.Int("j", runtime.NumCPU(), "settings solved in `parallel`")
-	format := fs.String("format", "text", "output `format`: text, markdown, latex, csv or json (one object per row)")
-	columns := fs.String("columns", "default", "table `columns`: default (text: a summary that fits 120 characters; other formats: all), all, or a comma list of "+strings.Join(verify.ColumnNames(), ","))
-	digits := fs.Int("digits", 2, "significant `digits` of the deviations (scientific notation)")
-	out := fs.String("out", "", "stream each finished row to this JSON-lines `file` as it completes")
-	resume := fs.Bool("resume", false, "with --out: keep the rows already in the file and run only the missing ones; the file's header must match this run's flags and grid")
-	force := fs.Bool("force", false, "with --resume: keep the rows of a file written with other flags that change results (--seed, the tolerances, --proof-bits, --prec, --restarts, --tol, --max-iter, --theory, --kkt); this run's rows follow a new header line, and 'nccheck report' shows the mixture only with --force")
-	plotDir := fs.String("plot", "", "write SVG and PNG figures to this `directory`")
-	kkt := fs.Bool("kkt", true, "add the exact (big-float) KKT residual of the predicted point as a column")
-	shardText := fs.String("shard", "", "run only shard `i/n` of the settings (those with index mod n = i-1); merge shards' --out files with 'nccheck report'")
+	vf.tol = def
+	fs.Float64Var(&vf.tol.Objective, "tol-objective", def.Objective, "`tolerance` on the relative objective gap (f_num - f*)/max(1,|f*|)")
+	fs.Float64Var(&vf.tol.Geometry, "tol-geometry", def.Geometry, "`tolerance` on NC2_H, NC2_W, NC2_WWT and NC3_WH")
+	fs.Float64Var(&vf.tol.NC1, "tol-nc1", def.NC1, "`tolerance` on NC1")
+	fs.Float64Var(&vf.tol.Margin, "tol-margin", def.Margin, "`tolerance` on the margin error, relative to max(1, max M_k)")
+	fs.Float64Var(&vf.tol.Cos, "tol-cos", def.Cos, "`tolerance` on max |cos(mu_k, mu_l) - c*|, k != l (c* = 0 for orthogonal means)")
+	fs.Float64Var(&vf.tol.Collapse, "tol-collapse", def.Collapse, "a class counts as collapsed when its margin equivalent ||mu_k||^2 sqrt(K lambda_H n_k/((K-1) lambda_W)) (= M_k at the prediction) is at most this `fraction` of max(1, the largest)")
+	fs.IntVar(&vf.tol.ProofBits, "proof-bits", 0, "the proof tolerance 2^-`B` max(1,|f*|) on the prediction's certificate gap; 0 means --prec - 32")
+	vf.jobs = fs.Int("j", runtime.NumCPU(), "settings solved in `parallel`")
+	vf.format = fs.String("format", "text", "output `format`: text, markdown, latex, csv or json (one object per row)")
+	vf.columns = fs.String("columns", "default", "table `columns`: default (text: a summary that fits 120 characters; other formats: all), all, or a comma list of "+strings.Join(render.ColumnNames(), ","))
+	vf.digits = fs.Int("digits", 2, "significant `digits` of the deviations (scientific notation)")
+	vf.out = fs.String("out", "", "stream each finished row to this JSON-lines `file` as it completes")
+	vf.resume = fs.Bool("resume", false, "with --out: keep the rows already in the file and run only the missing ones; the file's header must match this run's flags and grid")
+	vf.force = fs.Bool("force", false, "with --resume: keep the rows of a file written with other flags that change results (--seed, the tolerances, --proof-bits, --prec, --restarts, --tol, --max-iter, --theory, --kkt); this run's rows follow a new header line, and 'nccheck report' shows the mixture only with --force")
+	vf.plotDir = fs.String("plot", "", "write SVG and PNG figures to this `directory`")
+	vf.kkt = fs.Bool("kkt", true, "add the exact (big-float) KKT residual of the predicted point as a column")
+	vf.shard = fs.String("shard", "", "run only shard `i/n` of the settings (those with index mod n = i-1); merge shards' --out files with 'nccheck report'")
+	return vf
+}
+
+// checkNumbers validates the tolerances and the solver's flags, and sets
+// the default proof tolerance.
+func (vf *verifyFlags) checkNumbers() error {
+	if err := checkPrec(*vf.prec); err != nil {
+		return err
+	}
+	t := &vf.tol
+	for _, f := range []struct {
+		flag string
+		v    float64
+	}{{"--tol-objective", t.Objective}, {"--tol-geometry", t.Geometry}, {"--tol-nc1", t.NC1}, {"--tol-margin", t.Margin}, {"--tol-cos", t.Cos}, {"--tol-collapse", t.Collapse}} {
+		if !(f.v > 0) || f.v > 1e300 {
+			return &setting.InputError{Field: f.flag, Value: strconv.FormatFloat(f.v, 'g', -1, 64), Reason: "must be a finite positive number"}
+		}
+	}
+	if t.ProofBits == 0 {
+		t.ProofBits = verify.DefaultProofBits(*vf.prec)
+	}
+	positive := func(flag string, v int) error {
+		return &setting.InputError{Field: flag, Value: strconv.Itoa(v), Reason: "must be at least 1"}
+	}
+	switch {
+	case t.ProofBits < 1 || t.ProofBits > int(*vf.prec):
+		return &setting.InputError{Field: "--proof-bits", Value: strconv.Itoa(t.ProofBits),
+			Reason: fmt.Sprintf("must be between 1 and --prec (%d): the certificate is tight to about 2^-prec", *vf.prec)}
+	case *vf.jobs < 1:
+		return positive("-j", *vf.jobs)
+	case *vf.restarts < 1:
+		return positive("--restarts", *vf.restarts)
+	case !(*vf.solverTol > 0) || *vf.solverTol > 1:
+		return &setting.InputError{Field: "--tol", Value: strconv.FormatFloat(*vf.solverTol, 'g', -1, 64), Reason: "must be a positive number at most 1"}
+	case *vf.maxIter < 1:
+		return positive("--max-iter", *vf.maxIter)
+	}
+	return nil
+}
+
+// setup validates the flags and returns the run's cases, its
+// configuration (no skipped keys yet) and the table options.
+func (vf *verifyFlags) setup() ([]verify.Case, verify.Config, render.WriteOptions, error) {
+	var cfg verify.Config
+	var opt render.WriteOptions
+	cases, err := settingsOf(*vf.suite, *vf.grid, &vf.sf)
+	if err != nil {
+		return nil, cfg, opt, err
+	}
+	theories, err := vf.theory.set()
+	if err != nil {
+		return nil, cfg, opt, err
+	}
+	if err := vf.checkNumbers(); err != nil {
+		return nil, cfg, opt, err
+	}
+	cols, err := checkTableFlags(*vf.format, *vf.columns, *vf.digits)
+	if err != nil {
+		return nil, cfg, opt, err
+	}
+	opt = render.WriteOptions{Format: *vf.format, Digits: *vf.digits, Columns: cols}
+	if *vf.shard != "" {
+		if cfg.Shard, err = verify.ParseShard(*vf.shard); err != nil {
+			return nil, cfg, opt, err
+		}
+	}
+	switch {
+	case *vf.resume && *vf.out == "":
+		return nil, cfg, opt, &setting.InputError{Field: "--resume", Reason: "needs --out FILE"}
+	case *vf.force && !*vf.resume:
+		return nil, cfg, opt, &setting.InputError{Field: "--force", Reason: "needs --resume (it keeps rows written with other flags)"}
+	}
+	if *vf.plotDir != "" {
+		if err := os.MkdirAll(*vf.plotDir, 0o755); err != nil {
+			return nil, cfg, opt, &setting.InputError{Field: "--plot", Value: strconv.Quote(*vf.plotDir), Reason: err.Error()}
+		}
+	}
+	solverSet := optimize.Settings{Tol: *vf.solverTol, MaxIter: *vf.maxIter, Restarts: *vf.restarts, Workers: max(1, runtime.GOMAXPROCS(0) / *vf.jobs)}
+	if err := verify.CheckLimits(cases, solverSet, *vf.jobs); err != nil {
+		return nil, cfg, opt, err
+	}
+	cfg.Theories, cfg.Prec, cfg.Tol, cfg.Seed, cfg.Jobs, cfg.ExactKKT = theories, *vf.prec, vf.tol, *vf.seed, *vf.jobs, *vf.kkt
+	cfg.Solver = verify.NewSolver(solverSet)
+	return cases, cfg, opt, nil
+}
+
+// openSink opens the --out row file (nil without --out) and returns it
+// with the rows it keeps (--resume), noting on stderr a file written with
+// other flags (--force).
+func (vf *verifyFlags) openSink(cases []verify.Case, cfg verify.Config, stderr io.Writer) (*rowfile.File, []verify.Row, error) {
+	if *vf.out == "" {
+		return nil, nil, nil
+	}
+	header := rowfile.HeaderOf(cases, cfg)
+	sink, rs, err := rowfile.Open(*vf.out, rowfile.Options{Header: header, Cases: cases, Theories: cfg.TheoryNames(), Resume: *vf.resume, Force: *vf.force})
+	if err != nil {
+		return nil, nil, &setting.InputError{Field: "--out", Value: strconv.Quote(*vf.out), Reason: rowFileReason(err, "verify")}
+	}
+	for _, h := range rs.Headers {
+		if m := h.Mismatch(header); m != nil {
+			fmt.Fprintf(stderr, "nccheck verify: --force: %s: %s; its %d rows are kept as they were judged\n", *vf.out, m, len(rs.Rows))
+			break
+		}
+	}
+	return sink, rs.Rows, nil
+}
+
+// runVerify runs verify until it ends or the process is interrupted
+// (SIGINT, SIGTERM): then the running solves stop, the rows written so far
+// stay in the --out file, and the status is exitInterrupted.
+func runVerify(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return verifyContext(ctx, args, stdout, stderr)
+}
+
+// verifyContext is verify with a context whose cancellation interrupts it.
+func verifyContext(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	vf := registerVerifyFlags(fs)
 	setUsage(fs, "(--suite NAME | --grid FILE | --n ... --d ... --lambda-w ... --lambda-h ...) [flags]", verifyDescription)
 	if done, status := parseFlags(fs, args, stdout, stderr); done {
 		return status
 	}
-	fail := func(err error) int { return badInput(stderr, "verify", err) }
-
-	cases, err := settingsOf(*suite, *grid, &sf)
+	cases, cfg, opt, err := vf.setup()
 	if err != nil {
-		return fail(err)
+		return badInput(stderr, "verify", err)
 	}
-	theorySet, err := theory.set()
+	sink, kept, err := vf.openSink(cases, cfg, stderr)
 	if err != nil {
-		return fail(err)
+		return badInput(stderr, "verify", err)
 	}
-	theories := []closedform.Theory(theorySet)
-	if err := checkPrec(*prec); err != nil {
-		return fail(err)
-	}
-	for _, t := range []struct {
-		flag string
-		v    float64
-	}{{"--tol-objective", tol.Objective}, {"--tol-geometry", tol.Geometry}, {"--tol-nc1", tol.NC1}, {"--tol-margin", tol.Margin}, {"--tol-cos", tol.Cos}, {"--tol-collapse", tol.Collapse}} {
-		if !(t.v > 0) || t.v > 1e300 {
-			return fail(&setting.InputError{Field: t.flag, Value: strconv.FormatFloat(t.v, 'g', -1, 64), Reason: "must be a finite positive number"})
-		}
-	}
-	if tol.ProofBits == 0 {
-		tol.ProofBits = verify.DefaultProofBits(*prec)
-	}
-	if tol.ProofBits < 1 || tol.ProofBits > int(*prec) {
-		return fail(&setting.InputError{Field: "--proof-bits", Value: strconv.Itoa(tol.ProofBits),
-			Reason: fmt.Sprintf("must be between 1 and --prec (%d): the certificate is tight to about 2^-prec", *prec)})
-	}
-	switch {
-	case *jobs < 1:
-		return fail(&setting.InputError{Field: "-j", Value: strconv.Itoa(*jobs), Reason: "must be at least 1"})
-	case *restarts < 1:
-		return fail(&setting.InputError{Field: "--restarts", Value: strconv.Itoa(*restarts), Reason: "must be at least 1"})
-	case !(*solverTol > 0) || *solverTol > 1:
-		return fail(&setting.InputError{Field: "--tol", Value: strconv.FormatFloat(*solverTol, 'g', -1, 64), Reason: "must be a positive number at most 1"})
-	case *maxIter < 1:
-		return fail(&setting.InputError{Field: "--max-iter", Value: strconv.Itoa(*maxIter), Reason: "must be at least 1"})
-	}
-	cols, err := checkTableFlags(*format, *columns, *digits)
-	if err != nil {
-		return fail(err)
-	}
-	var shard verify.Shard
-	if *shardText != "" {
-		if shard, err = verify.ParseShard(*shardText); err != nil {
-			return fail(err)
-		}
-	}
-	if *resume && *out == "" {
-		return fail(&setting.InputError{Field: "--resume", Reason: "needs --out FILE"})
-	}
-	if *force && !*resume {
-		return fail(&setting.InputError{Field: "--force", Reason: "needs --resume (it keeps rows written with other flags)"})
-	}
-	if *plotDir != "" {
-		if err := os.MkdirAll(*plotDir, 0o755); err != nil {
-			return fail(&setting.InputError{Field: "--plot", Value: strconv.Quote(*plotDir), Reason: err.Error()})
-		}
-	}
-
-	workers := max(1, runtime.GOMAXPROCS(0) / *jobs)
-	solverSet := optimize.Settings{Tol: *solverTol, MaxIter: *maxIter, Restarts: *restarts, Workers: workers}
-	if err := verify.CheckLimits(cases, solverSet, *jobs); err != nil {
-		return fail(err)
-	}
-	cfg := verify.Config{Theories: theories, Prec: *prec, Tol: tol, Seed: *seed, Jobs: *jobs, ExactKKT: *kkt,
-		Solver: verify.NewSolver(solverSet), Shard: shard}
-	var (
-		sink *verify.RowFile
-		kept []verify.Row
-	)
-	if *out != "" {
-		header := verify.HeaderOf(cases, cfg)
-		var rs *verify.Rows
-		sink, rs, err = verify.OpenRowFile(*out, verify.RowFileOptions{Header: header, Cases: cases, Theories: theoryNames(theories), Resume: *resume, Force: *force})
-		if err != nil {
-			return fail(&setting.InputError{Field: "--out", Value: strconv.Quote(*out), Reason: rowFileReason(err, "verify")})
-		}
+	if sink != nil {
 		defer sink.Close()
-		for _, h := range rs.Headers {
-			if m := h.Mismatch(header); m != nil {
-				fmt.Fprintf(stderr, "nccheck verify: --force: %s: %s; its %d rows are kept as they were judged\n", *out, m, len(rs.Rows))
-				break
-			}
-		}
-		kept = rs.Rows
 	}
-	cfg.SkipKeys = verify.Keys(kept)
-	total := 0
-	for i, c := range cases {
-		if !shard.Has(i) {
-			continue
-		}
-		for _, th := range theories {
-			if !cfg.SkipKeys[verify.KeyOf(c, th.Name())] {
-				total++
-			}
-		}
-	}
-	prog := newProgress(stderr, total)
-	rows, err := verify.Run(context.Background(), cases, cfg, func(r verify.Row) error {
+	cfg.SkipKeys = rowfile.Keys(kept)
+	prog := newProgress(stderr, verify.NewPlan(cases, cfg).Rows)
+	rows, err := verify.Run(ctx, cases, cfg, func(r verify.Row) error {
 		prog.step()
 		if sink != nil {
 			return sink.Write(r)
@@ -199,24 +250,40 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 		return nil
 	})
 	prog.done()
+	if ctx.Err() != nil {
+		fmt.Fprintf(stderr, "nccheck verify: interrupted after %d of %d rows%s\n", len(rows), prog.total, keptNote(*vf.out))
+		return exitInterrupted
+	}
 	if err != nil {
 		return failure(stderr, "verify", err)
 	}
-	if len(kept) > 0 {
-		if rows, err = verify.Merge(kept, rows); err != nil {
-			return failure(stderr, "verify", err)
-		}
-	}
-	if err := verify.Write(stdout, rows, verify.WriteOptions{Format: *format, Digits: *digits, Columns: cols}); err != nil {
+	if rows, err = rowfile.Merge(kept, rows); err != nil {
 		return failure(stderr, "verify", err)
 	}
-	if *format == "text" {
+	return writeVerify(stdout, stderr, rows, opt, cases, *vf.suite, *vf.plotDir)
+}
+
+// keptNote says where the rows of an interrupted run are.
+func keptNote(out string) string {
+	if out == "" {
+		return " (no --out file: nothing kept)"
+	}
+	return "; they are in " + out + ", and --resume runs the rest"
+}
+
+// writeVerify renders the rows, the SELI path fits and the figures, and
+// returns the exit status of the rows.
+func writeVerify(stdout, stderr io.Writer, rows []verify.Row, opt render.WriteOptions, cases []verify.Case, suite, plotDir string) int {
+	if err := render.Write(stdout, rows, opt); err != nil {
+		return failure(stderr, "verify", err)
+	}
+	if opt.Format == "text" {
 		for _, p := range verify.SELIPaths(rows) {
 			fmt.Fprintln(stdout, p)
 		}
 	}
-	if *plotDir != "" {
-		if err := writePlots(*plotDir, cases, rows, *suite); err != nil {
+	if plotDir != "" {
+		if err := writePlots(plotDir, cases, rows, suite); err != nil {
 			return failure(stderr, "verify", err)
 		}
 	}
@@ -226,18 +293,9 @@ func runVerify(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// theoryNames lists the theories' names.
-func theoryNames(ths []closedform.Theory) []string {
-	out := make([]string, len(ths))
-	for i, th := range ths {
-		out[i] = th.Name()
-	}
-	return out
-}
-
 // rowFileReason says why a row file was refused, naming what to do.
 func rowFileReason(err error, cmd string) string {
-	var hm *verify.HeaderMismatchError
+	var hm *rowfile.MismatchError
 	var le *regfile.LockedError
 	switch {
 	case errors.As(err, &hm) && cmd == "verify":

@@ -230,3 +230,40 @@ func (t *Table) printable() *Table {
 	}
 	return out
 }
+
+// DecimalSci shortens a decimal string to digits significant digits
+// (truncated) in scientific notation without going through float64 (big-float
+// residuals and certificate gaps can be below 1e-300), and reports whether it
+// is negative.
+func DecimalSci(s string, digits int) (string, bool, error) {
+	s = strings.TrimSpace(s)
+	mant, exp := s, 0
+	if i := strings.IndexAny(s, "eE"); i >= 0 {
+		var err error
+		mant = s[:i]
+		if exp, err = strconv.Atoi(s[i+1:]); err != nil {
+			return "", false, err
+		}
+	}
+	neg := strings.HasPrefix(mant, "-")
+	mant = strings.TrimLeft(mant, "+-")
+	intPart, frac, _ := strings.Cut(mant, ".")
+	all := intPart + frac
+	exp += len(intPart) - 1
+	trimmed := strings.TrimLeft(all, "0")
+	if trimmed == "" {
+		return "0", neg, nil
+	}
+	exp -= len(all) - len(trimmed)
+	if len(trimmed) > digits {
+		trimmed = trimmed[:digits]
+	}
+	out := trimmed[:1]
+	if len(trimmed) > 1 {
+		out += "." + trimmed[1:]
+	}
+	if neg {
+		out = "-" + out
+	}
+	return fmt.Sprintf("%se%+03d", out, exp), neg, nil
+}

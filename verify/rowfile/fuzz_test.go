@@ -1,19 +1,21 @@
-package verify
+package rowfile
 
 import (
 	"bytes"
 	"errors"
 	"strings"
 	"testing"
+
+	"nccheck/verify"
 )
 
 // FuzzReadRows checks the row-file reader:
 //
 //   - no input makes it panic;
-//   - a refusal is a *RowFileError naming a line of the input, in one line
+//   - a refusal is a *LineError naming a line of the input, in one line
 //     of at most a few hundred characters (it quotes the input clipped);
 //   - an acceptance returns rows each under a header, on increasing lines,
-//     every one passing CheckRow with its header's tolerances, and an end
+//     every one passing verify.CheckRow with its header's tolerances, and an end
 //     offset within the input; writing the headers and rows again and
 //     reading them back gives the same rows.
 //
@@ -34,12 +36,12 @@ func FuzzReadRows(f *testing.F) {
 	f.Add([]byte(""))
 	f.Add([]byte("\n\n\n"))
 	f.Fuzz(func(t *testing.T, in []byte) {
-		rs, err := ReadRows(bytes.NewReader(in))
+		rs, err := Read(bytes.NewReader(in))
 		if err != nil {
-			var re *RowFileError
+			var re *LineError
 			msg := err.Error()
 			if !errors.As(err, &re) || re.Line < 1 || re.Line > bytes.Count(in, []byte("\n"))+1 {
-				t.Fatalf("error %v: want a *RowFileError on a line of the input", err)
+				t.Fatalf("error %v: want a *LineError on a line of the input", err)
 			}
 			if strings.ContainsAny(msg, "\n\r") || len(msg) > 600 {
 				t.Fatalf("message of %d characters: %q", len(msg), msg)
@@ -50,7 +52,7 @@ func FuzzReadRows(f *testing.F) {
 			t.Fatalf("inconsistent result: end %d of %d, %d rows %d lines %d under", rs.End, len(in), len(rs.Rows), len(rs.Lines), len(rs.Under))
 		}
 		var again bytes.Buffer
-		w := NewRowWriter(&again)
+		w := NewWriter(&again)
 		h := -1
 		for i, r := range rs.Rows {
 			if rs.Under[i] < 0 || rs.Under[i] >= len(rs.Headers) || (i > 0 && rs.Lines[i] <= rs.Lines[i-1]) {
@@ -60,7 +62,7 @@ func FuzzReadRows(f *testing.F) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if err := CheckRow(r, tol); err != nil {
+			if err := verify.CheckRow(r, tol); err != nil {
 				t.Fatalf("accepted row %d fails CheckRow: %v", i, err)
 			}
 			for ; h < rs.Under[i]; h++ {
@@ -68,7 +70,7 @@ func FuzzReadRows(f *testing.F) {
 			}
 			w.Write(r)
 		}
-		back, err := ReadRows(&again)
+		back, err := Read(&again)
 		if err != nil || len(back.Rows) != len(rs.Rows) {
 			t.Fatalf("rewritten rows do not read back: %v", err)
 		}

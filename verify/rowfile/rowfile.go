@@ -1,4 +1,4 @@
-package verify
+package rowfile
 
 import (
 	"bufio"
@@ -14,106 +14,57 @@ import (
 	"sync"
 
 	"nccheck/internal/regfile"
+	"nccheck/verify"
 )
 
-// A row file (verify --out) is JSON lines: a header line (RowHeader), then
-// one Row per line. A run resumed with other settings (--force) appends a
-// new header, which applies to the rows after it.
-
-// RowFileVersion is the version of the row file format this package
+// Version is the version of the row file format this package
 // writes and reads.
-const RowFileVersion = 1
+const Version = 1
 
-// MaxRowBytes bounds a line of a row file: a row of K = 100000 classes
+// MaxLineBytes bounds a line of a row file: a row of K = 100000 classes
 // (setting.MaxClasses, out of scope) takes about 5 MB. Lines are read in
 // memory bounded by it.
-const MaxRowBytes = 16 << 20
+const MaxLineBytes = 16 << 20
 
-// RowHeader is the first line of a row file: the version, the hash of the
+// Header is the first line of a row file: the version, the hash of the
 // run's cases (GridHash) and the parameters that change results, by
 // command-line flag name (HeaderOf).
-type RowHeader struct {
+type Header struct {
 	Version int               `json:"nccheck_rows"`
 	Grid    string            `json:"grid"`
 	Params  map[string]string `json:"params"`
 }
 
-// HeaderOf returns the header of a run of cases with cfg: the grid hash,
-// "theory" (the theories' names, comma-separated), "prec", "seed", "kkt",
-// the tolerances ("tol-objective", "tol-geometry", "tol-nc1",
-// "tol-margin", "tol-cos", "tol-collapse", "proof-bits"; headers of older
-// versions have no "proof-bits", and their rows no certificates) and the solver's own parameters
-// when it is a ParamSolver ("restarts", "tol", "max-iter" for NewSolver).
-func HeaderOf(cases []Case, cfg Config) RowHeader {
-	cfg = cfg.withDefaults()
-	names := make([]string, len(cfg.Theories))
-	for i, th := range cfg.Theories {
-		names[i] = th.Name()
-	}
-	p := map[string]string{
-		"theory": strings.Join(names, ","),
-		"prec":   strconv.FormatUint(uint64(cfg.Prec), 10),
-		"seed":   strconv.FormatUint(cfg.Seed, 10),
-		"kkt":    strconv.FormatBool(cfg.ExactKKT),
-	}
-	for name, v := range tolParams(cfg.Tol) {
-		p[name] = v
-	}
-	if ps, ok := cfg.Solver.(ParamSolver); ok {
-		for k, v := range ps.Params() {
-			p[k] = v
-		}
-	}
-	return RowHeader{Version: RowFileVersion, Grid: GridHash(cases), Params: p}
+// HeaderOf returns the header of a run of cases with cfg: the grid hash
+// (verify.GridHash) and the parameters that change results
+// (verify.Config.Params).
+func HeaderOf(cases []verify.Case, cfg verify.Config) Header {
+	return Header{Version: Version, Grid: verify.GridHash(cases), Params: cfg.Params()}
 }
 
-// tolParams names the tolerances by flag.
-func tolParams(t Tolerances) map[string]string {
-	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-	p := map[string]string{"tol-objective": f(t.Objective), "tol-geometry": f(t.Geometry), "tol-nc1": f(t.NC1),
-		"tol-margin": f(t.Margin), "tol-cos": f(t.Cos), "tol-collapse": f(t.Collapse)}
-	if t.ProofBits > 0 {
-		p["proof-bits"] = strconv.Itoa(t.ProofBits)
-	}
-	return p
-}
-
-// Tolerances reads the tolerances the rows after the header were judged
-// with; ProofBits is 0 when the header has no "proof-bits" (an older
-// version's, whose rows were judged without certificates).
-func (h RowHeader) Tolerances() (Tolerances, error) {
-	var t Tolerances
-	for _, f := range []struct {
-		name string
-		v    *float64
-	}{{"tol-objective", &t.Objective}, {"tol-geometry", &t.Geometry}, {"tol-nc1", &t.NC1}, {"tol-margin", &t.Margin}, {"tol-cos", &t.Cos}, {"tol-collapse", &t.Collapse}} {
-		v, err := strconv.ParseFloat(h.Params[f.name], 64)
-		if err != nil || !(v > 0) || v > 1e300 {
-			return t, fmt.Errorf("the header's %s is %s, not a positive tolerance", f.name, clipQuote(h.Params[f.name]))
-		}
-		*f.v = v
-	}
-	if text, ok := h.Params["proof-bits"]; ok {
-		v, err := strconv.Atoi(text)
-		if err != nil || v < 1 || v > 1<<16 {
-			return t, fmt.Errorf("the header's proof-bits is %s, not a positive whole number", clipQuote(text))
-		}
-		t.ProofBits = v
+// verify.Tolerances reads the tolerances the rows after the header were judged
+// with (verify.TolerancesOf); ProofBits is 0 when the header has no
+// "proof-bits" (an older version's, whose rows were judged without
+// certificates).
+func (h Header) Tolerances() (verify.Tolerances, error) {
+	t, err := verify.TolerancesOf(h.Params)
+	if err != nil {
+		return t, fmt.Errorf("the header's %w", err)
 	}
 	return t, nil
 }
 
 // Theories returns the theories' names of the header's "theory".
-func (h RowHeader) Theories() []string { return strings.Split(h.Params["theory"], ",") }
+func (h Header) Theories() []string { return strings.Split(h.Params["theory"], ",") }
 
-// HeaderMismatchError is the refusal of a row file written with other
+// MismatchError is the refusal of a row file written with other
 // settings than the run's: Param is the differing parameter ("grid" for the
 // cases, else a flag name without its dashes).
-type HeaderMismatchError struct {
+type MismatchError struct {
 	Param, File, Run string
 }
 
-func (e *HeaderMismatchError) Error() string {
+func (e *MismatchError) Error() string {
 	if e.Param == "grid" {
 		return fmt.Sprintf("its rows are of other settings (grid %s, this run's %s)", short(e.File), short(e.Run))
 	}
@@ -136,9 +87,9 @@ func orNone(v string) string {
 
 // Mismatch compares the header of a file (h) with a run's (run): the first
 // differing parameter in the order grid, then flag names sorted, or nil.
-func (h RowHeader) Mismatch(run RowHeader) *HeaderMismatchError {
+func (h Header) Mismatch(run Header) *MismatchError {
 	if h.Grid != run.Grid {
-		return &HeaderMismatchError{Param: "grid", File: h.Grid, Run: run.Grid}
+		return &MismatchError{Param: "grid", File: h.Grid, Run: run.Grid}
 	}
 	keys := map[string]bool{}
 	for k := range h.Params {
@@ -154,72 +105,72 @@ func (h RowHeader) Mismatch(run RowHeader) *HeaderMismatchError {
 	sort.Strings(sorted)
 	for _, k := range sorted {
 		if h.Params[k] != run.Params[k] {
-			return &HeaderMismatchError{Param: k, File: h.Params[k], Run: run.Params[k]}
+			return &MismatchError{Param: k, File: h.Params[k], Run: run.Params[k]}
 		}
 	}
 	return nil
 }
 
-// RowWriter streams rows as JSON lines, one object per line, each written
+// Writer streams rows as JSON lines, one object per line, each written
 // in one call and, for a file, synced to disk: an interrupted run loses no
 // row that finished. It is safe for concurrent use.
-type RowWriter struct {
+type Writer struct {
 	mu sync.Mutex
 	w  io.Writer
 }
 
-// NewRowWriter returns a RowWriter on w.
-func NewRowWriter(w io.Writer) *RowWriter { return &RowWriter{w: w} }
+// NewWriter returns a Writer on w.
+func NewWriter(w io.Writer) *Writer { return &Writer{w: w} }
 
 // Write appends one row.
-func (rw *RowWriter) Write(r Row) error {
+func (rw *Writer) Write(r verify.Row) error {
 	b, err := json.Marshal(r)
 	if err != nil {
-		return fmt.Errorf("verify: row %q: %w", r.Key, err)
+		return fmt.Errorf("rowfile: row %q: %w", r.Key, err)
 	}
 	return rw.line(b)
 }
 
 // WriteHeader appends a header line.
-func (rw *RowWriter) WriteHeader(h RowHeader) error {
+func (rw *Writer) WriteHeader(h Header) error {
 	b, err := json.Marshal(h)
 	if err != nil {
-		return fmt.Errorf("verify: header: %w", err)
+		return fmt.Errorf("rowfile: header: %w", err)
 	}
 	return rw.line(b)
 }
 
-func (rw *RowWriter) line(b []byte) error {
-	if len(b) >= MaxRowBytes {
-		return fmt.Errorf("verify: a row of %d bytes exceeds the %d bytes a row file line may have", len(b), MaxRowBytes)
+func (rw *Writer) line(b []byte) error {
+	if len(b) >= MaxLineBytes {
+		return fmt.Errorf("rowfile: a row of %d bytes exceeds the %d bytes a row file line may have", len(b), MaxLineBytes)
 	}
 	rw.mu.Lock()
 	defer rw.mu.Unlock()
 	if _, err := rw.w.Write(append(b, '\n')); err != nil {
-		return fmt.Errorf("verify: writing row: %w", err)
+		return fmt.Errorf("rowfile: writing row: %w", err)
 	}
 	if f, ok := rw.w.(*os.File); ok {
 		if err := f.Sync(); err != nil {
-			return fmt.Errorf("verify: writing row: %w", err)
+			return fmt.Errorf("rowfile: writing row: %w", err)
 		}
 	}
 	return nil
 }
 
-// RowFileError is a line of a row file that is not what it should be.
-type RowFileError struct {
+// LineError is a line of a row file that is not what it should be.
+type LineError struct {
 	Line   int
 	Reason string
 }
 
-func (e *RowFileError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Reason) }
+func (e *LineError) Error() string { return fmt.Sprintf("line %d: %s", e.Line, e.Reason) }
 
-// Rows is the content of a row file.
-type Rows struct {
+// Set is the content of a row file.
+type Set struct {
 	// Headers are the file's header lines; Rows[i] was written under
 	// Headers[Under[i]], on line Lines[i] of the file.
-	Headers []RowHeader
-	Rows    []Row
+	Headers []Header
+	Rows    []verify.Row
 	Under   []int
 	Lines   []int
 	// End is the byte offset just past the last complete line, and Torn
@@ -228,22 +179,22 @@ type Rows struct {
 	Torn bool
 }
 
-// ReadRows reads a row file in memory bounded by MaxRowBytes per line:
+// Read reads a row file in memory bounded by MaxLineBytes per line:
 // its first line that is not blank must be a header; every row is decoded
 // strictly (unknown keys are errors) and checked against itself
 // (CheckRow: its key, its setting, its verdict recomputed from its numbers
 // with the tolerances of its header). A torn last line (not JSON, or JSON
 // without its newline) is left out, with Torn set. Any other problem is a
-// *RowFileError naming the line.
-func ReadRows(r io.Reader) (*Rows, error) {
+// *LineError naming the line.
+func Read(r io.Reader) (*Set, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
-	out := &Rows{}
-	var tol Tolerances
+	out := &Set{}
+	var tol verify.Tolerances
 	var buf []byte
 	for line := 1; ; line++ {
 		text, complete, err := readLine(br, &buf)
 		if err != nil {
-			return nil, &RowFileError{Line: line, Reason: err.Error()}
+			return nil, &LineError{Line: line, Reason: err.Error()}
 		}
 		if text == nil {
 			return out, nil // end of input
@@ -263,16 +214,16 @@ func ReadRows(r io.Reader) (*Rows, error) {
 		}
 		header, row, err := parseLine(trimmed, len(out.Headers) == 0)
 		if err != nil {
-			return nil, &RowFileError{Line: line, Reason: err.Error()}
+			return nil, &LineError{Line: line, Reason: err.Error()}
 		}
 		if header != nil {
 			if tol, err = header.Tolerances(); err != nil {
-				return nil, &RowFileError{Line: line, Reason: err.Error()}
+				return nil, &LineError{Line: line, Reason: err.Error()}
 			}
 			out.Headers = append(out.Headers, *header)
 		} else {
-			if err := CheckRow(*row, tol); err != nil {
-				return nil, &RowFileError{Line: line, Reason: err.Error()}
+			if err := verify.CheckRow(*row, tol); err != nil {
+				return nil, &LineError{Line: line, Reason: err.Error()}
 			}
 			out.Rows = append(out.Rows, *row)
 			out.Under = append(out.Under, len(out.Headers)-1)
@@ -290,12 +241,12 @@ func readLine(br *bufio.Reader, buf *[]byte) (text []byte, complete bool, err er
 	for {
 		chunk, err := br.ReadSlice('\n')
 		need := len(*buf) + len(chunk)
-		if need > MaxRowBytes {
-			return nil, false, fmt.Errorf("longer than %d bytes, the most a row file line may have", MaxRowBytes)
+		if need > MaxLineBytes {
+			return nil, false, fmt.Errorf("longer than %d bytes, the most a row file line may have", MaxLineBytes)
 		}
 		if need > cap(*buf) {
 			// Doubling: a line of n bytes costs at most 2n of allocations.
-			grown := make([]byte, len(*buf), min(max(2*cap(*buf), need), MaxRowBytes))
+			grown := make([]byte, len(*buf), min(max(2*cap(*buf), need), MaxLineBytes))
 			copy(grown, *buf)
 			*buf = grown
 		}
@@ -316,24 +267,24 @@ func readLine(br *bufio.Reader, buf *[]byte) (text []byte, complete bool, err er
 }
 
 // parseLine decodes a header (required when first) or a row, strictly.
-func parseLine(text []byte, first bool) (*RowHeader, *Row, error) {
+func parseLine(text []byte, first bool) (*Header, *verify.Row, error) {
 	if first || bytes.Contains(text, []byte(`"nccheck_rows"`)) {
-		var h RowHeader
+		var h Header
 		if err := strictDecode(text, &h); err != nil || h.Version == 0 {
 			if first {
 				return nil, nil, errors.New("not a row file header (verify --out writes one as the first line; a file of an older nccheck has none)")
 			}
 			return nil, nil, errors.New("not a row file header")
 		}
-		if h.Version != RowFileVersion {
-			return nil, nil, fmt.Errorf("row file version %d; this nccheck reads version %d", h.Version, RowFileVersion)
+		if h.Version != Version {
+			return nil, nil, fmt.Errorf("row file version %d; this nccheck reads version %d", h.Version, Version)
 		}
 		if h.Grid == "" || h.Params == nil {
 			return nil, nil, errors.New("the header has no grid hash or no parameters")
 		}
 		return &h, nil, nil
 	}
-	var r Row
+	var r verify.Row
 	if err := strictDecode(text, &r); err != nil {
 		return nil, nil, fmt.Errorf("not a verify row: %s", clip(oneLine(err.Error()), 120))
 	}
@@ -364,23 +315,23 @@ func clip(s string, n int) string {
 // Check checks every row against the cases of a run and its theories'
 // names: its index is in the grid, its name, key and solver_tol are those
 // of the case at that index, its theory is one of the theories. A row of
-// another grid or suite is a *RowFileError naming its line.
-func (rs *Rows) Check(cases []Case, theories []string) error {
+// another grid or suite is a *LineError naming its line.
+func (rs *Set) Check(cases []verify.Case, theories []string) error {
 	for i, r := range rs.Rows {
 		if err := checkInGrid(r, cases, theories); err != nil {
-			return &RowFileError{Line: rs.Lines[i], Reason: err.Error()}
+			return &LineError{Line: rs.Lines[i], Reason: err.Error()}
 		}
 	}
 	return nil
 }
 
-func checkInGrid(r Row, cases []Case, theories []string) error {
+func checkInGrid(r verify.Row, cases []verify.Case, theories []string) error {
 	if r.Index < 0 || r.Index >= len(cases) {
 		return fmt.Errorf("row %s has index %d, outside the %d settings of the grid", clipQuote(r.Name), r.Index, len(cases))
 	}
 	c := cases[r.Index]
-	if r.Name != c.Name || r.Key != KeyOf(c, r.Theory) || r.SolverTol != c.SolverTol {
-		return fmt.Errorf("row %s is not setting %d of the grid (%s): a row of another grid or suite", clipQuote(r.Key), r.Index+1, clipQuote(KeyOf(c, r.Theory)))
+	if r.Name != c.Name || r.Key != verify.KeyOf(c, r.Theory) || r.SolverTol != c.SolverTol {
+		return fmt.Errorf("row %s is not setting %d of the grid (%s): a row of another grid or suite", clipQuote(r.Key), r.Index+1, clipQuote(verify.KeyOf(c, r.Theory)))
 	}
 	for _, th := range theories {
 		if r.Theory == th {
@@ -390,22 +341,22 @@ func checkInGrid(r Row, cases []Case, theories []string) error {
 	return fmt.Errorf("row %s has theory %s, not one of this run's (%s)", clipQuote(r.Key), clipQuote(r.Theory), strings.Join(theories, ", "))
 }
 
-// RowFile is a JSON-lines file of rows open for streaming, locked for this
+// File is a JSON-lines file of rows open for streaming, locked for this
 // process until it is closed.
-type RowFile struct {
-	*RowWriter
+type File struct {
+	*Writer
 	f *os.File
 }
 
 // Close closes the file and releases its lock.
-func (rf *RowFile) Close() error { return rf.f.Close() }
+func (rf *File) Close() error { return rf.f.Close() }
 
-// RowFileOptions configure OpenRowFile.
-type RowFileOptions struct {
+// Options configure Open.
+type Options struct {
 	// Header is the run's header (HeaderOf), Cases and Theories its cases
 	// and theories' names, against which kept rows are checked.
-	Header   RowHeader
-	Cases    []Case
+	Header   Header
+	Cases    []verify.Case
 	Theories []string
 	// Resume keeps the rows already in the file; Force keeps them even
 	// when the file's header differs from the run's (a new header is then
@@ -413,30 +364,30 @@ type RowFileOptions struct {
 	Resume, Force bool
 }
 
-// OpenRowFile opens path to stream rows into, refusing a path that exists
+// Open opens path to stream rows into, refusing a path that exists
 // and is not a regular file (a FIFO would block) and taking an exclusive
 // lock on it: a second writer is refused with a *regfile.LockedError naming
 // the holder's process id. Without Resume the file is truncated (after the
 // lock is taken) and the header written. With Resume the rows already in it
-// are read (ReadRows: each checked against itself), checked against the
-// run (Rows.Check) and returned; a file whose header differs from the
-// run's is a *HeaderMismatchError unless Force; a torn last line is cut
+// are read (Read: each checked against itself), checked against the
+// run (Set.Check) and returned; a file whose header differs from the
+// run's is a *MismatchError unless Force; a torn last line is cut
 // off and new rows are appended. A missing or empty file is created.
-func OpenRowFile(path string, opt RowFileOptions) (*RowFile, *Rows, error) {
+func Open(path string, opt Options) (*File, *Set, error) {
 	f, _, err := regfile.OpenWrite(path, 0o644)
 	if err != nil {
 		return nil, nil, err
 	}
-	fail := func(err error) (*RowFile, *Rows, error) {
+	fail := func(err error) (*File, *Set, error) {
 		f.Close()
 		return nil, nil, err
 	}
 	if err := regfile.Lock(f); err != nil {
 		return fail(err)
 	}
-	kept := &Rows{}
+	kept := &Set{}
 	if opt.Resume {
-		if kept, err = ReadRows(f); err != nil {
+		if kept, err = Read(f); err != nil {
 			return fail(err)
 		}
 	}
@@ -460,7 +411,7 @@ func OpenRowFile(path string, opt RowFileOptions) (*RowFile, *Rows, error) {
 	if _, err := f.Seek(kept.End, io.SeekStart); err != nil {
 		return fail(err)
 	}
-	rf := &RowFile{RowWriter: NewRowWriter(f), f: f}
+	rf := &File{Writer: NewWriter(f), f: f}
 	if opt.Header.Version != 0 {
 		if err := rf.WriteHeader(opt.Header); err != nil {
 			return fail(err)
@@ -470,7 +421,7 @@ func OpenRowFile(path string, opt RowFileOptions) (*RowFile, *Rows, error) {
 }
 
 // Keys returns the set of the rows' keys (for Config.SkipKeys).
-func Keys(rows []Row) map[string]bool {
+func Keys(rows []verify.Row) map[string]bool {
 	m := make(map[string]bool, len(rows))
 	for _, r := range rows {
 		m[r.Key] = true
@@ -480,18 +431,18 @@ func Keys(rows []Row) map[string]bool {
 
 // Merge combines row sets (from shards, resumed runs or several files)
 // into one set ordered by setting index, then by the order in which each key
-// first appears. Rows with the same key must be identical apart from their
-// wall time (Seconds); one of them is kept. Rows that differ are an error
+// first appears. Set with the same key must be identical apart from their
+// wall time (Seconds); one of them is kept. Set that differ are an error
 // naming the key, and so are two rows of one index with different names
 // (rows of two grids).
-func Merge(sets ...[]Row) ([]Row, error) {
-	byKey := map[string]Row{}
+func Merge(sets ...[]verify.Row) ([]verify.Row, error) {
+	byKey := map[string]verify.Row{}
 	nameOf := map[int]string{}
 	var order []string
 	for _, set := range sets {
 		for _, r := range set {
 			if n, ok := nameOf[r.Index]; ok && n != r.Name {
-				return nil, fmt.Errorf("verify: rows %s and %s both have index %d: rows of different grids", clipQuote(n), clipQuote(r.Name), r.Index)
+				return nil, fmt.Errorf("rowfile: rows %s and %s both have index %d: rows of different grids", clipQuote(n), clipQuote(r.Name), r.Index)
 			}
 			nameOf[r.Index] = r.Name
 			prev, ok := byKey[r.Key]
@@ -505,11 +456,11 @@ func Merge(sets ...[]Row) ([]Row, error) {
 				return nil, err
 			}
 			if !same {
-				return nil, fmt.Errorf("verify: conflicting rows for %q (verdicts %s and %s)", r.Key, prev.Verdict, r.Verdict)
+				return nil, fmt.Errorf("rowfile: conflicting rows for %q (verdicts %s and %s)", r.Key, prev.Verdict, r.Verdict)
 			}
 		}
 	}
-	out := make([]Row, 0, len(order))
+	out := make([]verify.Row, 0, len(order))
 	for _, k := range order {
 		out = append(out, byKey[k])
 	}
@@ -519,7 +470,7 @@ func Merge(sets ...[]Row) ([]Row, error) {
 }
 
 // sameRow compares two rows apart from Seconds.
-func sameRow(a, b Row) (bool, error) {
+func sameRow(a, b verify.Row) (bool, error) {
 	a.Seconds, b.Seconds = 0, 0
 	ja, err := json.Marshal(a)
 	if err != nil {
@@ -530,4 +481,11 @@ func sameRow(a, b Row) (bool, error) {
 		return false, err
 	}
 	return bytes.Equal(ja, jb), nil
+}
+
+func clipQuote(s string) string {
+	if len(s) > 40 {
+		s = s[:40] + "..."
+	}
+	return strconv.Quote(s)
 }
