@@ -34,6 +34,7 @@ func (c *Checkpoint) featuresHeader(a *archive) error {
 	}
 	c.fortran = m.h.Descr.Fortran
 	c.fSize = elemSize(m.h.Descr.Type)
+	c.order = byteOrder(m.h.Descr.Type)
 	c.entry = m.zf.Name
 	return nil
 }

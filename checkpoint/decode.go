@@ -1,6 +1,7 @@
 package checkpoint
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"strings"
@@ -14,6 +15,94 @@ const chunkElems = 1 << 16
 // descriptor as the library reports it ("'<f4'" -> "f4").
 func dtypeCode(descr string) string {
 	return strings.TrimLeft(strings.Trim(descr, `'"`), "<>=|")
+}
+
+// byteOrder is the byte order of a dtype descriptor: '>' big-endian, '<'
+// little-endian, '=', '|' or none the machine's (as npyio reads it),
+// binary.LittleEndian or binary.BigEndian.
+func byteOrder(descr string) binary.ByteOrder {
+	switch d := strings.Trim(descr, `'"`); {
+	case strings.HasPrefix(d, ">"):
+		return binary.BigEndian
+	case strings.HasPrefix(d, "<"), binary.NativeEndian.Uint16([]byte{1, 0}) == 1:
+		return binary.LittleEndian
+	}
+	return binary.BigEndian
+}
+
+// decodeFloat32s decodes len(dst) float32 values of byte order bo from raw
+// (4 len(dst) bytes) and returns the index of the first NaN or infinity,
+// -1 when every value is finite. Little-endian data is decoded four values
+// per bounds check, with the check of the exponents in the same loop.
+func decodeFloat32s(dst []float32, raw []byte, bo binary.ByteOrder) int {
+	const exp = 0x7f800000
+	if bo != binary.ByteOrder(binary.LittleEndian) {
+		for i := range dst {
+			u := bo.Uint32(raw[4*i:])
+			dst[i] = math.Float32frombits(u)
+			if u&exp == exp {
+				return i
+			}
+		}
+		return -1
+	}
+	i := 0
+	for ; i+4 <= len(dst) && 4*i+16 <= len(raw); i += 4 {
+		b := raw[4*i : 4*i+16]
+		u0 := binary.LittleEndian.Uint32(b[0:4])
+		u1 := binary.LittleEndian.Uint32(b[4:8])
+		u2 := binary.LittleEndian.Uint32(b[8:12])
+		u3 := binary.LittleEndian.Uint32(b[12:16])
+		v := dst[i : i+4 : i+4]
+		v[0], v[1], v[2], v[3] = math.Float32frombits(u0), math.Float32frombits(u1), math.Float32frombits(u2), math.Float32frombits(u3)
+		if u0&exp == exp || u1&exp == exp || u2&exp == exp || u3&exp == exp {
+			return i + firstNonFinite32(v)
+		}
+	}
+	for ; i < len(dst); i++ {
+		u := binary.LittleEndian.Uint32(raw[4*i:])
+		dst[i] = math.Float32frombits(u)
+		if u&exp == exp {
+			return i
+		}
+	}
+	return -1
+}
+
+// decodeFloat64s is decodeFloat32s for float64 values (8 bytes each).
+func decodeFloat64s(dst []float64, raw []byte, bo binary.ByteOrder) int {
+	const exp = 0x7ff0000000000000
+	if bo != binary.ByteOrder(binary.LittleEndian) {
+		for i := range dst {
+			u := bo.Uint64(raw[8*i:])
+			dst[i] = math.Float64frombits(u)
+			if u&exp == exp {
+				return i
+			}
+		}
+		return -1
+	}
+	i := 0
+	for ; i+4 <= len(dst) && 8*i+32 <= len(raw); i += 4 {
+		b := raw[8*i : 8*i+32]
+		u0 := binary.LittleEndian.Uint64(b[0:8])
+		u1 := binary.LittleEndian.Uint64(b[8:16])
+		u2 := binary.LittleEndian.Uint64(b[16:24])
+		u3 := binary.LittleEndian.Uint64(b[24:32])
+		v := dst[i : i+4 : i+4]
+		v[0], v[1], v[2], v[3] = math.Float64frombits(u0), math.Float64frombits(u1), math.Float64frombits(u2), math.Float64frombits(u3)
+		if u0&exp == exp || u1&exp == exp || u2&exp == exp || u3&exp == exp {
+			return i + firstNonFinite(v)
+		}
+	}
+	for ; i < len(dst); i++ {
+		u := binary.LittleEndian.Uint64(raw[8*i:])
+		dst[i] = math.Float64frombits(u)
+		if u&exp == exp {
+			return i
+		}
+	}
+	return -1
 }
 
 // dtypeName is the descriptor for messages, without quotes ("<f4").

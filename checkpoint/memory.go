@@ -3,6 +3,7 @@ package checkpoint
 import (
 	"nccheck/closedform"
 	"nccheck/derivation"
+	"nccheck/metrics"
 )
 
 // RetainedBytes is the memory an opened checkpoint keeps until it is
@@ -22,65 +23,70 @@ func (c *Checkpoint) RetainedBytes() int64 {
 
 // MemoryBytes predicts the memory, in bytes, that opening the checkpoint
 // and measuring it with opt allocate, from the shapes of its headers
-// (OpenWith checks it before reading any data). With B = rows d the values
-// of a block of rows = min(N, max(1, 2^20/d)) samples and m = min(d, K), it
-// is the sum of
+// (OpenWith checks it before reading any data), with the features held in
+// memory or streamed as OpenWith decided (InMemory). With B = rows d the
+// values of a block of rows = min(N, max(1, 2^20/d)) samples and s the
+// bytes of a feature in the file (4 or 8), it is the sum of
 //
 //   - RetainedBytes, the decoding chunks of Open (2^16 elements of each
 //     array at most), npyio's bulk-decoding buffer of each array read (128
-//     KiB at most) and a transposed copy of W when it is stored in
-//     Fortran order (8 K d);
-//   - the feature blocks: two float64 blocks (16 B) and a float32 block
-//     (4 B) for float32 features, or for features in Fortran order the
-//     whole array as float64 (8 N d) and one block (8 B); 64 KiB of read
-//     buffer;
-//   - package metrics' passes and report: the predicted class of every
-//     sample (4 N), the centred block (8 B), the logits and the
-//     projections of a block (8 rows K and at most 16 rows K), about 19
-//     K x d matrices (the class sums, the means, the centred means, the
-//     projection directions, the classifier distances' and the structure
-//     metrics' temporaries: 152 K d), the d x d or K x K eigenproblem
-//     (24 m^2) and about 25 K x K matrices (200 K^2);
-//   - the prediction of package closedform at opt.Prec bits, the upper
-//     bound derivation.PredictionMemoryBytes.
+//     KiB at most), the read buffers of the members (64 KiB each) and a
+//     transposed copy of W when it is stored in Fortran order (8 K d);
+//   - the features: two blocks of the file's bytes (2 s B; one when there
+//     is one block) for a pass that reads the file, and the whole array
+//     held in memory (s N d) or one decoded block (s B) when streamed; in
+//     Fortran order, the whole array read by npyio, its bulk-decoding
+//     buffer and a transposed block (s B);
+//   - metrics.MeasureBytes(N, d, K): package metrics' passes and report
+//     (which read float32 features as float32: no float64 block), and the
+//     logits of a block for the certificate (8 rows K);
+//   - the certificate's bound (boundBytes) and the prediction of package
+//     closedform at opt.Prec bits, the upper bound
+//     derivation.PredictionMemoryBytes.
 //
 // Every buffer of the measurement is allocated once, so the sum bounds
 // its peak; TestMemoryBytesMeasured compares it with the bytes a
 // measurement allocates.
-func (c *Checkpoint) MemoryBytes(opt Options) int64 {
+func (c *Checkpoint) MemoryBytes(opt Options) int64 { return c.memoryBytes(opt, c.inMemory) }
+
+// memoryBytes is MemoryBytes with the features in memory or streamed.
+func (c *Checkpoint) memoryBytes(opt Options, inMemory bool) int64 {
 	if c.FeatureType == FeatureStatistics {
 		return c.statsMemoryBytes(opt)
 	}
 	n, d, k := int64(c.N), int64(c.D), int64(c.K)
-	rows := int64(rowsPerBlock(c.N, c.D))
-	blk := rows * d
+	s := int64(c.fSize)
+	blk := int64(rowsPerBlock(c.N, c.D)) * d
+	raw := int64(rawBuffers(c.N, c.D))
 	b := c.RetainedBytes()
-	// Open's decoding chunks, and the buffers of npyio's bulk decoding (one
-	// per array read).
+	// Open's decoding chunks, npyio's bulk-decoding buffers, the members'
+	// read buffers (features, classifier, labels, bias, epoch; one more
+	// per opening of the features by a measurement).
 	b += 8*min(k*d, chunkElems) + int64(c.labelSz)*min(n, chunkElems)
 	b += bulkBuffer(k*d, c.wSize) + bulkBuffer(n, c.labelSz)
+	members := int64(5)
 	if c.bias {
 		b += bulkBuffer(k, c.bSize)
 	}
 	if c.wFortran {
 		b += 8 * k * d
 	}
-	// Feature blocks.
+	// The features.
 	switch {
 	case c.fortran:
-		b += 8*n*d + 8*blk + bulkBuffer(n*d, c.fSize)
-		if c.FeatureType == "float32" {
-			b += 4 * min(n*d, chunkElems)
-		}
-	case c.FeatureType == "float32":
-		b += 20*blk + 2*bulkBuffer(blk, c.fSize)
+		b += s*n*d + bulkBuffer(n*d, c.fSize) + s*blk
+		members++
+	case inMemory:
+		b += s*n*d + raw*s*blk
+		members++
 	default:
-		b += 16*blk + 2*bulkBuffer(blk, c.fSize)
+		b += (raw + 1) * s * blk
+		members += 2
 	}
-	b += 64 << 10
-	// metrics.Measure and metrics.Measurement.Report.
-	m := min(d, k)
-	b += 4*n + 8*blk + 24*rows*k + 152*k*d + 24*m*m + 200*k*k
+	b += members * (64 << 10)
+	// Package metrics' passes and report, the certificate's logits of a
+	// block (Options.Logits), the bound and the prediction.
+	b += metrics.MeasureBytes(c.N, c.D, c.K) + 8*blk/d*k
 	return b + boundBytes(k) + predictionBytes(c.K, opt)
 }
 

@@ -5,6 +5,7 @@ import (
 	"math"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"nccheck/setting"
@@ -64,8 +65,9 @@ func fmtInt(v int) string {
 // counts every allocation, freed or not), on shapes where each of its
 // terms dominates: many samples (the labels and blocks), a large d with
 // two samples (package metrics' K x d matrices: issue 18's 311 KB file of
-// d = 2e7 asked for 41 GB), a large K d, features in Fortran order, and
-// many classes (the closed form's K x K matrices).
+// d = 2e7 asked for 41 GB), a large K d, features in Fortran order, many
+// classes (the closed form's K x K matrices), and features streamed from
+// the file under a limit too small to hold them.
 func TestMemoryBytesMeasured(t *testing.T) {
 	dir := t.TempDir()
 	opt := Options{LambdaW: setting.MustDecimal("1e-3"), LambdaH: setting.MustDecimal("1e-3")}
@@ -79,16 +81,35 @@ func TestMemoryBytesMeasured(t *testing.T) {
 		{"large K d", 100, 2000, 50, true, false},
 		{"Fortran order", 20000, 20, 4, true, true},
 		{"many classes", 300, 150, 150, false, false},
+		{"streamed float32", 20000, 200, 10, false, false},
+		{"streamed float64", 20000, 200, 10, true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(dir, "m.npz")
 			writeZip(t, path, patternMembers(tc.n, tc.d, tc.k, tc.float64s, tc.fortran)...)
+			set := OpenSettings{MaxMemory: -1}
+			streamed := strings.HasPrefix(tc.name, "streamed")
+			if streamed {
+				// A limit that the streamed measurement fits and the one in
+				// memory does not.
+				c, err := Open(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				set.MaxMemory = c.memoryBytes(opt, false)
+				if c.memoryBytes(opt, true) <= set.MaxMemory {
+					t.Fatalf("streaming needs %d bytes, holding the features %d", set.MaxMemory, c.memoryBytes(opt, true))
+				}
+			}
 			runtime.GC()
 			var before, after runtime.MemStats
 			runtime.ReadMemStats(&before)
-			c, err := OpenWith(path, OpenSettings{MaxMemory: -1})
+			c, err := OpenWith(path, set)
 			if err != nil {
 				t.Fatal(err)
+			}
+			if c.InMemory() == streamed {
+				t.Fatalf("InMemory() = %v", c.InMemory())
 			}
 			r, err := Measure(c, opt)
 			if err != nil {

@@ -1,6 +1,7 @@
 package checkpoint
 
 import (
+	"encoding/binary"
 	"fmt"
 	"strconv"
 
@@ -70,16 +71,18 @@ type Checkpoint struct {
 	// Statistics).
 	FeatureType string
 
-	fortran  bool   // features stored in Fortran (column-major) order
-	wFortran bool   // classifier stored in Fortran order
-	bias     bool   // the file has a bias
-	labelSz  int    // bytes per label in the file
-	fSize    int    // bytes per feature in the file
-	wSize    int    // bytes per classifier entry
-	bSize    int    // bytes per bias entry
-	entry    string // the features' member inside the archive
-	size     int64  // file size in bytes
-	split    bool   // a held-out split: a class may have no samples
+	fortran  bool             // features stored in Fortran (column-major) order
+	wFortran bool             // classifier stored in Fortran order
+	bias     bool             // the file has a bias
+	inMemory bool             // a measurement holds the features in memory (InMemory)
+	labelSz  int              // bytes per label in the file
+	fSize    int              // bytes per feature in the file
+	order    binary.ByteOrder // of the features
+	wSize    int              // bytes per classifier entry
+	bSize    int              // bytes per bias entry
+	entry    string           // the features' member inside the archive
+	size     int64            // file size in bytes
+	split    bool             // a held-out split: a class may have no samples
 	stats    *metrics.Stats
 	// statsFortran is the bytes of the transposed copies of a statistics
 	// checkpoint's arrays stored in Fortran order.
@@ -182,9 +185,19 @@ func OpenWith(path string, set OpenSettings) (*Checkpoint, error) {
 	return c, nil
 }
 
-// checkMemory refuses a checkpoint whose measurement would need more than
-// set.MaxMemory, before any array is read.
+// checkMemory decides whether a measurement holds the features in memory
+// (when they take at most MaxInMemoryBytes and the measurement then fits
+// set.MaxMemory; Fortran order always) and refuses a checkpoint whose
+// measurement would need more than set.MaxMemory even with streamed
+// features, before any array is read.
 func (c *Checkpoint) checkMemory(set OpenSettings) error {
+	prec := set.Prec
+	if prec == 0 {
+		prec = closedform.DefaultPrec
+	}
+	opt := Options{Prec: prec}
+	// A held-out split is read in one pass: nothing to hold.
+	c.inMemory = c.FeatureType != FeatureStatistics && (c.fortran || !c.split && int64(c.N)*int64(c.D)*int64(c.fSize) <= MaxInMemoryBytes)
 	limit, source := set.MaxMemory, set.MemorySource
 	if limit == 0 {
 		l := sysmem.Current()
@@ -196,11 +209,15 @@ func (c *Checkpoint) checkMemory(set OpenSettings) error {
 	if limit < 0 {
 		return nil
 	}
-	prec := set.Prec
-	if prec == 0 {
-		prec = closedform.DefaultPrec
+	need := c.memoryBytes(opt, c.inMemory)
+	if need > limit && c.inMemory && !c.fortran {
+		streamed := c.memoryBytes(opt, false)
+		if streamed <= limit {
+			c.inMemory = false
+			return nil
+		}
+		need = min(need, streamed)
 	}
-	need := c.MemoryBytes(Options{Prec: prec})
 	if need <= limit {
 		return nil
 	}
@@ -218,4 +235,7 @@ func (c *Checkpoint) checkMemory(set OpenSettings) error {
 		c.N, c.D, c.K, sysmem.FormatBytes(need), what)}
 }
 
-var _ metrics.Samples = (*features)(nil)
+var (
+	_ metrics.Samples        = (*features)(nil)
+	_ metrics.Float32Samples = features32{}
+)

@@ -56,6 +56,7 @@ type Measurement struct {
 
 	meanRows []float64  // K x d row-major copy of the means
 	dirs     *mat.Dense // kept eigenvectors of Sigma_B / sqrt(eigenvalue), d x r; nil when Sigma_B = 0
+	dirCoef  *mat.Dense // K x r, dirs = Mc dirCoef (Mc = [mu_k - mu_G]) when d > K; nil otherwise
 }
 
 // Measure reads the samples in two passes and returns the measurement of
@@ -144,65 +145,14 @@ func (m *Measurement) checkCounts() error {
 }
 
 // firstPass accumulates the class sums (returned, K x d row-major), ||H||^2,
-// the loss, the softmax sums and the decisions, and hands every block's
-// logits to hook (Options.Logits) when it is not nil.
+// the loss, the softmax sums and the decisions (passes.go), and hands every
+// block's logits to hook (Options.Logits) when it is not nil.
 func (m *Measurement) firstPass(x Samples, labels []int, pred []int32, hook func(int, []float64, []int) error) ([]float64, error) {
-	k, d := m.K, m.D
-	sums := make([]float64, k*d) // row c: sum of class c's features
-	wT := m.W.T()
-	var zbuf []float64 // logits of a block, reused
-	loss, hsq := 0.0, 0.0
-	err := x.Scan(func(first int, rows []float64) error {
-		nb := len(rows) / d
-		if nb == 0 {
-			return nil
-		}
-		if !finite(rows) {
-			return fmt.Errorf("metrics: features of samples %d..%d: %w", first, first+nb-1, setting.ErrNonFinite)
-		}
-		blk := mat.NewDense(nb, d, rows)
-		if len(zbuf) < nb*k {
-			zbuf = make([]float64, nb*k)
-		}
-		logits := mat.NewDense(nb, k, zbuf[:nb*k])
-		logits.Mul(blk, wT) // nb x K, into the reused buffer
-		if m.B != nil {
-			for r := 0; r < nb; r++ {
-				z := logits.RawRowView(r)
-				for j := range z {
-					z[j] += m.B[j]
-				}
-			}
-		}
-		if hook != nil {
-			if err := hook(first, zbuf[:nb*k], labels[first:first+nb]); err != nil {
-				return err
-			}
-		}
-		for r := 0; r < nb; r++ {
-			y := labels[first+r]
-			h := rows[r*d : (r+1)*d]
-			s := sums[y*d : (y+1)*d]
-			for a, v := range h {
-				s[a] += v
-				hsq += v * v
-			}
-			z := logits.RawRowView(r)
-			ce, top := softmaxInto(z, y, m.SoftmaxSums.RawRowView(y))
-			loss += ce
-			pred[first+r] = int32(top)
-			if top == y {
-				m.Correct[y]++
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	f := newFirstPass(m, labels, pred, hook)
+	if err := scanBlocks(x, m.D, &f.block, newTeam(f), f.before, f.after); err != nil {
 		return nil, err
 	}
-	m.Loss = loss / float64(m.N)
-	m.FeatureNormSq = hsq
-	return sums, nil
+	return f.finish(), nil
 }
 
 // softmaxInto returns CE(z, y) = log sum_j exp(z_j) - z_y (shifted by max z)
@@ -271,25 +221,23 @@ func (m *Measurement) setMeans(sums []float64) error {
 		!finite(m.WH.RawMatrix().Data) || !finite(m.SoftmaxSums.RawMatrix().Data) {
 		return fmt.Errorf("metrics: the measurement overflows: %w", setting.ErrNonFinite)
 	}
-	if dirs, ok := pinvDirections(m.Means, m.Global); ok {
-		m.dirs = dirs
+	if dirs, coef, ok := pinvDirections(m.Means, m.Global); ok {
+		m.dirs, m.dirCoef = dirs, coef
 	}
 	return nil
 }
 
 // secondPass computes NC1, the within-class sums and the NC4 agreement from
-// the centred features.
+// the centred features (passes.go).
 func (m *Measurement) secondPass(x Samples, labels []int, pred []int32) error {
-	kn := newNCCKernel(m)
+	sp := newSecondPass(m, labels, pred)
 	m.NC4Agree = make([]int, m.K)
-	var nc1 float64
-	err := x.Scan(func(first int, rows []float64) error {
-		s, err := kn.block(rows, labels[first:], func(s, _ int) int { return int(pred[first+s]) }, m.NC4Agree, m.WithinSq)
-		nc1 += s
+	if err := scanBlocks(x, m.D, &sp.block, newTeam(sp), nil, nil); err != nil {
 		return err
-	})
-	if err != nil {
-		return err
+	}
+	nc1 := sp.finish()
+	if math.IsNaN(nc1) || math.IsInf(nc1, 0) {
+		return fmt.Errorf("metrics: NC1 projections: %w", setting.ErrNonFinite)
 	}
 	if m.dirs == nil {
 		return nil // Sigma_B = 0: NC1 undefined
@@ -404,10 +352,11 @@ func (kn *nccKernel) block(rows []float64, labels []int, decision func(s, neares
 // pinvDirections returns the kept eigenvectors u_j of Sigma_B = (1/K)
 // sum_k (mu_k - mu_G)(mu_k - mu_G)^T, each divided by sqrt(v_j), as the
 // columns of a d x r matrix; ok is false when Sigma_B is zero. With d <= K
-// it decomposes Sigma_B; otherwise the K x K Gram matrix C = Mc^T Mc / K
-// (Mc = [mu_k - mu_G]), whose nonzero eigenvalues are Sigma_B's, with
-// u_j = Mc q_j / sqrt(K v_j).
-func pinvDirections(means *mat.Dense, global []float64) (*mat.Dense, bool) {
+// it decomposes Sigma_B (coef is nil); otherwise the K x K Gram matrix C =
+// Mc^T Mc / K (Mc = [mu_k - mu_G]), whose nonzero eigenvalues are
+// Sigma_B's, with u_j = Mc q_j / sqrt(K v_j): the directions are Mc coef,
+// coef (K x r) column j q_j / (sqrt(K) v_j).
+func pinvDirections(means *mat.Dense, global []float64) (dirs, coef *mat.Dense, ok bool) {
 	d, k := means.Dims()
 	mc := mat.NewDense(d, k, nil)
 	for c := 0; c < k; c++ {
@@ -425,7 +374,7 @@ func pinvDirections(means *mat.Dense, global []float64) (*mat.Dense, bool) {
 	}
 	var eig mat.EigenSym
 	if !eig.Factorize(sym, true) {
-		return nil, false
+		return nil, nil, false
 	}
 	vals := eig.Values(nil)
 	var vecs mat.Dense
@@ -435,7 +384,7 @@ func pinvDirections(means *mat.Dense, global []float64) (*mat.Dense, bool) {
 		maxv = math.Max(maxv, math.Abs(v))
 	}
 	if maxv == 0 || math.IsNaN(maxv) {
-		return nil, false
+		return nil, nil, false
 	}
 	cut := maxv * math.Max(1e-15, float64(d)*2.220446049250313e-16)
 	var keep []int
@@ -445,25 +394,24 @@ func pinvDirections(means *mat.Dense, global []float64) (*mat.Dense, bool) {
 		}
 	}
 	out := mat.NewDense(d, len(keep), nil)
-	for c, j := range keep {
-		v := vals[j]
-		if d <= k {
+	if d <= k {
+		for c, j := range keep {
 			for a := 0; a < d; a++ {
-				out.Set(a, c, vecs.At(a, j)/math.Sqrt(v))
+				out.Set(a, c, vecs.At(a, j)/math.Sqrt(vals[j]))
 			}
-			continue
 		}
-		// u = Mc q / sqrt(K v); divided by sqrt(v): Mc q / (sqrt(K) v).
-		scale := 1 / (math.Sqrt(float64(k)) * v)
-		for a := 0; a < d; a++ {
-			s := 0.0
-			for col := 0; col < k; col++ {
-				s += mc.At(a, col) * vecs.At(col, j)
-			}
-			out.Set(a, c, s*scale)
+		return out, nil, true
+	}
+	// u = Mc q / sqrt(K v); divided by sqrt(v): Mc q / (sqrt(K) v).
+	coef = mat.NewDense(k, len(keep), nil)
+	for c, j := range keep {
+		scale := 1 / (math.Sqrt(float64(k)) * vals[j])
+		for col := 0; col < k; col++ {
+			coef.Set(col, c, vecs.At(col, j)*scale)
 		}
 	}
-	return out, true
+	out.Mul(mc, coef)
+	return out, coef, true
 }
 
 func finite(v []float64) bool {

@@ -21,6 +21,16 @@ type Samples interface {
 	Scan(fn func(first int, rows []float64) error) error
 }
 
+// Float32Samples are Samples whose values are float32 (a network's
+// features): Measure reads them with Scan32, without a float64 copy of a
+// block, and gives the same bits as from Scan (the values are widened
+// exactly) for the same blocks.
+type Float32Samples interface {
+	Samples
+	// Scan32 is Scan with the values as float32, in the same blocks.
+	Scan32(fn func(first int, rows []float32) error) error
+}
+
 // blockRows is the number of samples per block of the in-memory Samples.
 const blockRows = 256
 
@@ -56,6 +66,53 @@ func (r *rows) Scan(fn func(first int, rows []float64) error) error {
 		}
 	}
 	return nil
+}
+
+// rows32 are in-memory float32 features, one row per sample.
+type rows32 struct {
+	data   []float32 // len N*d
+	d      int
+	labels []int // len N
+	buf    []float64
+}
+
+// FromFloat32Rows returns Float32Samples over in-memory float32 features:
+// data is N x d, row-major, labels has length N. Scan32 passes blocks
+// without copying; Scan converts each block to float64. The blocks are
+// FromRows' (the same bits for the same values).
+func FromFloat32Rows(data []float32, d int, labels []int) Float32Samples {
+	return &rows32{data: data, d: d, labels: labels}
+}
+
+func (r *rows32) Dims() (n, d int) { return len(r.labels), r.d }
+
+func (r *rows32) Labels() []int { return r.labels }
+
+func (r *rows32) Scan32(fn func(first int, rows []float32) error) error {
+	n := len(r.labels)
+	if len(r.data) != n*r.d {
+		return fmt.Errorf("metrics: %d values for %d samples of dimension %d", len(r.data), n, r.d)
+	}
+	for i := 0; i < n; i += blockRows {
+		j := min(n, i+blockRows)
+		if err := fn(i, r.data[i*r.d:j*r.d]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *rows32) Scan(fn func(first int, rows []float64) error) error {
+	return r.Scan32(func(first int, rows []float32) error {
+		if len(r.buf) < len(rows) {
+			r.buf = make([]float64, blockRows*r.d)
+		}
+		b := r.buf[:len(rows)]
+		for i, v := range rows {
+			b[i] = float64(v)
+		}
+		return fn(first, b)
+	})
 }
 
 // columns are features stored one column per sample (d x N), as the

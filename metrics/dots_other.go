@@ -1,0 +1,10 @@
+//go:build !amd64 || noasm
+
+package metrics
+
+// Without amd64 assembly (another architecture, or the noasm build tag)
+// dotsRows runs dots in Go for every row.
+
+const haveAVX2 = false
+
+func dotsAsm(z, x, q []float64, d, kp int) int { return 0 }

@@ -1,0 +1,185 @@
+package metrics
+
+import (
+	"runtime"
+	"sync"
+)
+
+// The arithmetic of Measure's passes over the samples. Each product is
+// rounded before it is added (the float64 conversions forbid fusing into an
+// FMA), and every sum runs in a fixed order, so the results do not depend
+// on the compiler's choices or on the number of goroutines.
+
+// parts is the number of contiguous parts every block of samples is cut
+// into (rows nb p/parts .. nb (p+1)/parts - 1 of a block of nb rows). Each
+// part keeps running sums of its own over the pass, and the parts' sums
+// are added in part order at its end. The partition depends on the block
+// sizes of the Samples alone, never on GOMAXPROCS: the same samples in the
+// same blocks give the same bits on any machine. Two parts use the two
+// cores of the machine nccheck is measured on.
+const parts = 2
+
+// minParallelRows is the smallest block whose parts run on goroutines of
+// their own; smaller blocks run them one after the other (the same bits).
+const minParallelRows = 32
+
+// partRunner processes rows lo..hi-1 of the current block into part p.
+type partRunner interface {
+	runPart(p, lo, hi int)
+}
+
+// team runs the parts of every block of a pass: part 0 on the caller's
+// goroutine, the others on helpers started once per pass (none when
+// GOMAXPROCS is 1). Nothing is allocated per block.
+type team struct {
+	r    partRunner
+	jobs chan [3]int // part, lo, hi
+	wg   sync.WaitGroup
+}
+
+func newTeam(r partRunner) *team {
+	t := &team{r: r}
+	if runtime.GOMAXPROCS(0) > 1 {
+		t.jobs = make(chan [3]int)
+		for p := 1; p < parts; p++ {
+			go t.help()
+		}
+	}
+	return t
+}
+
+func (t *team) help() {
+	for j := range t.jobs {
+		t.r.runPart(j[0], j[1], j[2])
+		t.wg.Done()
+	}
+}
+
+// block runs every part of a block of nb rows and returns when all are
+// done.
+func (t *team) block(nb int) {
+	if t.jobs == nil || nb < minParallelRows {
+		for p := 0; p < parts; p++ {
+			t.r.runPart(p, nb*p/parts, nb*(p+1)/parts)
+		}
+		return
+	}
+	t.wg.Add(parts - 1)
+	for p := 1; p < parts; p++ {
+		t.jobs <- [3]int{p, nb * p / parts, nb * (p + 1) / parts}
+	}
+	t.r.runPart(0, 0, nb/parts)
+	t.wg.Wait()
+}
+
+// stop ends the helpers.
+func (t *team) stop() {
+	if t.jobs != nil {
+		close(t.jobs)
+	}
+}
+
+// padded is n rounded up to a multiple of 4, the width of dots.
+func padded(n int) int { return (n + 3) &^ 3 }
+
+// transposed returns n vectors of length d, vector j given by row(j, a),
+// as a d x padded(n) matrix, row-major, zero in the padding: column j is
+// vector j. It is dots' layout.
+func transposed(n, d int, row func(j, a int) float64) []float64 {
+	np := padded(n)
+	out := make([]float64, d*np)
+	for j := 0; j < n; j++ {
+		for a := 0; a < d; a++ {
+			out[a*np+j] = row(j, a)
+		}
+	}
+	return out
+}
+
+// dots sets z[j] = sum_a q[a kp + j] x[a] for j < kp, q d x kp row-major
+// (transposeRows' layout, kp a multiple of 4, d = len(x)): each sum runs
+// over a = 0, 1, ..., d-1 in order, products rounded before they are added.
+func dots(z, x, q []float64, kp int) {
+	d := len(x)
+	_ = q[d*kp-1]
+	for j := 0; j < kp; j += 4 {
+		var z0, z1, z2, z3 float64
+		o := j
+		for a := 0; a < d; a++ {
+			xa := x[a]
+			w := q[o : o+4 : o+4]
+			z0 += float64(w[0] * xa)
+			z1 += float64(w[1] * xa)
+			z2 += float64(w[2] * xa)
+			z3 += float64(w[3] * xa)
+			o += kp
+		}
+		z[j], z[j+1], z[j+2], z[j+3] = z0, z1, z2, z3
+	}
+}
+
+// dotsRows is dots for each row of x (len(x)/d rows of d values): z[r kp
+// + j] = sum_a q[a kp + j] x[r d + a], with the same bits; on amd64 with
+// AVX2, 4 rows at a time in assembly (dots_amd64.s; the noasm build tag
+// turns it off).
+func dotsRows(z, x, q []float64, d, kp int) {
+	rows := len(x) / d
+	for r := dotsAsm(z, x, q, d, kp); r < rows; r++ {
+		dots(z[r*kp:(r+1)*kp], x[r*d:(r+1)*d], q, kp)
+	}
+}
+
+// widen sets dst[a] = float64(src[a]), adds it to sum[a] and returns sum_a
+// src[a]^2, summed in four interleaved partial sums (a mod 4) added as (s0
+// + s1) + (s2 + s3).
+func widen[T float32 | float64](dst, sum []float64, src []T) float64 {
+	n := len(src)
+	dst, sum = dst[:n], sum[:n]
+	var s0, s1, s2, s3 float64
+	a := 0
+	for ; a+4 <= n; a += 4 {
+		x0, x1, x2, x3 := float64(src[a]), float64(src[a+1]), float64(src[a+2]), float64(src[a+3])
+		dst[a], dst[a+1], dst[a+2], dst[a+3] = x0, x1, x2, x3
+		sum[a] += x0
+		sum[a+1] += x1
+		sum[a+2] += x2
+		sum[a+3] += x3
+		s0 += float64(x0 * x0)
+		s1 += float64(x1 * x1)
+		s2 += float64(x2 * x2)
+		s3 += float64(x3 * x3)
+	}
+	for ; a < n; a++ {
+		x := float64(src[a])
+		dst[a] = x
+		sum[a] += x
+		s0 += float64(x * x)
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// centre sets dst[a] = src[a] - mu[a] and returns sum_a dst[a]^2, summed as
+// in widen.
+func centre[T float32 | float64](dst []float64, src []T, mu []float64) float64 {
+	n := len(src)
+	dst, mu = dst[:n], mu[:n]
+	var s0, s1, s2, s3 float64
+	a := 0
+	for ; a+4 <= n; a += 4 {
+		c0 := float64(src[a]) - mu[a]
+		c1 := float64(src[a+1]) - mu[a+1]
+		c2 := float64(src[a+2]) - mu[a+2]
+		c3 := float64(src[a+3]) - mu[a+3]
+		dst[a], dst[a+1], dst[a+2], dst[a+3] = c0, c1, c2, c3
+		s0 += float64(c0 * c0)
+		s1 += float64(c1 * c1)
+		s2 += float64(c2 * c2)
+		s3 += float64(c3 * c3)
+	}
+	for ; a < n; a++ {
+		c := float64(src[a]) - mu[a]
+		dst[a] = c
+		s0 += float64(c * c)
+	}
+	return (s0 + s1) + (s2 + s3)
+}
