@@ -140,3 +140,90 @@ loop4:
 done:
 	VZEROUPPER
 	RET
+
+// func dots4AVX512(d int, x *float64, xs int, q *float64, kp int, z *float64, zs int, cols int)
+//
+// dots4AVX2 for cols a multiple of 16, 16 columns at a time in two ZMM
+// registers per row (the same operations per element, so the same bits).
+// Requires AVX-512F.
+TEXT ·dots4AVX512(SB), NOSPLIT, $0-64
+	MOVQ x+8(FP), SI
+	MOVQ xs+16(FP), BX
+	SHLQ $3, BX
+	MOVQ q+24(FP), DI
+	MOVQ kp+32(FP), R12
+	SHLQ $3, R12
+	MOVQ z+40(FP), DX
+	MOVQ zs+48(FP), R13
+	SHLQ $3, R13
+	MOVQ cols+56(FP), R14
+
+chunk16:
+	CMPQ R14, $16
+	JLT done512
+	VPXORQ Z0, Z0, Z0
+	VPXORQ Z1, Z1, Z1
+	VPXORQ Z2, Z2, Z2
+	VPXORQ Z3, Z3, Z3
+	VPXORQ Z4, Z4, Z4
+	VPXORQ Z5, Z5, Z5
+	VPXORQ Z6, Z6, Z6
+	VPXORQ Z7, Z7, Z7
+	MOVQ SI, R8
+	LEAQ (R8)(BX*1), R9
+	LEAQ (R9)(BX*1), R10
+	LEAQ (R10)(BX*1), R11
+	MOVQ DI, AX
+	MOVQ d+0(FP), CX
+
+loop16:
+	VMOVUPD 0(AX), Z8
+	VMOVUPD 64(AX), Z9
+	VBROADCASTSD (R8), Z10
+	VBROADCASTSD (R9), Z11
+	VBROADCASTSD (R10), Z12
+	VBROADCASTSD (R11), Z13
+	VMULPD Z8, Z10, Z14
+	VADDPD Z14, Z0, Z0
+	VMULPD Z9, Z10, Z15
+	VADDPD Z15, Z1, Z1
+	VMULPD Z8, Z11, Z16
+	VADDPD Z16, Z2, Z2
+	VMULPD Z9, Z11, Z17
+	VADDPD Z17, Z3, Z3
+	VMULPD Z8, Z12, Z18
+	VADDPD Z18, Z4, Z4
+	VMULPD Z9, Z12, Z19
+	VADDPD Z19, Z5, Z5
+	VMULPD Z8, Z13, Z20
+	VADDPD Z20, Z6, Z6
+	VMULPD Z9, Z13, Z21
+	VADDPD Z21, Z7, Z7
+	ADDQ $8, R8
+	ADDQ $8, R9
+	ADDQ $8, R10
+	ADDQ $8, R11
+	ADDQ R12, AX
+	DECQ CX
+	JNZ loop16
+
+	MOVQ DX, R8
+	VMOVUPD Z0, 0(R8)
+	VMOVUPD Z1, 64(R8)
+	ADDQ R13, R8
+	VMOVUPD Z2, 0(R8)
+	VMOVUPD Z3, 64(R8)
+	ADDQ R13, R8
+	VMOVUPD Z4, 0(R8)
+	VMOVUPD Z5, 64(R8)
+	ADDQ R13, R8
+	VMOVUPD Z6, 0(R8)
+	VMOVUPD Z7, 64(R8)
+	ADDQ $128, DI
+	ADDQ $128, DX
+	SUBQ $16, R14
+	JMP chunk16
+
+done512:
+	VZEROUPPER
+	RET

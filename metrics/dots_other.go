@@ -5,6 +5,6 @@ package metrics
 // Without amd64 assembly (another architecture, or the noasm build tag)
 // dotsRows runs dots in Go for every row.
 
-const haveAVX2 = false
+const bestLevel = levelGo
 
-func dotsAsm(z, x, q []float64, d, kp int) int { return 0 }
+func dotsAsm(level kernelLevel, z, x, q []float64, d, kp int) int { return 0 }

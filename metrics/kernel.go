@@ -118,13 +118,26 @@ func dots(z, x, q []float64, kp int) {
 	}
 }
 
+// kernelLevel is the instruction set of dotsRows's kernel.
+type kernelLevel int
+
+const (
+	levelGo     kernelLevel = iota // dots, row by row
+	levelAVX2                      // dots_amd64.s, 4 rows at a time
+	levelAVX512                    // the same, 16 columns at a time in ZMM registers
+)
+
 // dotsRows is dots for each row of x (len(x)/d rows of d values): z[r kp
-// + j] = sum_a q[a kp + j] x[r d + a], with the same bits; on amd64 with
-// AVX2, 4 rows at a time in assembly (dots_amd64.s; the noasm build tag
-// turns it off).
-func dotsRows(z, x, q []float64, d, kp int) {
+// + j] = sum_a q[a kp + j] x[r d + a], with the same bits at every
+// kernelLevel; on amd64, 4 rows at a time in assembly (dots_amd64.s; the
+// noasm build tag turns it off).
+func dotsRows(z, x, q []float64, d, kp int) { dotsRowsAt(bestLevel, z, x, q, d, kp) }
+
+// dotsRowsAt is dotsRows with the kernel of level (levelGo on any machine;
+// the others where the CPU has them).
+func dotsRowsAt(level kernelLevel, z, x, q []float64, d, kp int) {
 	rows := len(x) / d
-	for r := dotsAsm(z, x, q, d, kp); r < rows; r++ {
+	for r := dotsAsm(level, z, x, q, d, kp); r < rows; r++ {
 		dots(z[r*kp:(r+1)*kp], x[r*d:(r+1)*d], q, kp)
 	}
 }

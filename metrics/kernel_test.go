@@ -146,17 +146,21 @@ func TestDots(t *testing.T) {
 	}
 }
 
-// TestDotsRowsSameBits checks dotsRows (the AVX2 assembly 4 rows at a time
+// TestDotsRowsSameBits checks dotsRows (the assembly 4 rows at a time
 // where the CPU has it, Go for the rest) against dots row by row (Go),
 // bit for bit, on values of mixed signs and magnitudes, for column counts
-// that use the assembly's 8- and 4-column chunks and row counts with and
-// without a remainder.
+// that use the AVX-512 16-column chunks and the AVX2 8- and 4-column ones,
+// and row counts with and without a remainder.
 func TestDotsRowsSameBits(t *testing.T) {
-	t.Logf("AVX2 assembly: %v", haveAVX2)
+	levels := []kernelLevel{levelGo}
+	for l := levelAVX2; l <= bestLevel; l++ {
+		levels = append(levels, l)
+	}
+	t.Logf("kernel levels tested (0 Go, 1 AVX2, 2 AVX-512): %v", levels)
 	rng := rand.New(rand.NewPCG(7, 8))
 	val := func() float64 { return rng.NormFloat64() * math.Exp2(float64(rng.IntN(40)-20)) }
 	for _, d := range []int{1, 3, 64, 513} {
-		for _, k := range []int{1, 4, 8, 10, 17} {
+		for _, k := range []int{1, 4, 8, 10, 17, 32, 45} {
 			for _, rows := range []int{1, 4, 5, 11} {
 				kp := padded(k)
 				q := transposed(k, d, func(j, a int) float64 { return val() })
@@ -164,14 +168,16 @@ func TestDotsRowsSameBits(t *testing.T) {
 				for i := range x {
 					x[i] = val()
 				}
-				got := make([]float64, rows*kp)
-				dotsRows(got, x, q, d, kp)
-				want := make([]float64, kp)
-				for r := 0; r < rows; r++ {
-					dots(want, x[r*d:(r+1)*d], q, kp)
-					for j, v := range want {
-						if g := got[r*kp+j]; math.Float64bits(g) != math.Float64bits(v) {
-							t.Fatalf("d = %d, K = %d, %d rows: row %d column %d is %v, dots gives %v", d, k, rows, r, j, g, v)
+				for _, level := range levels {
+					got := make([]float64, rows*kp)
+					dotsRowsAt(level, got, x, q, d, kp)
+					want := make([]float64, kp)
+					for r := 0; r < rows; r++ {
+						dots(want, x[r*d:(r+1)*d], q, kp)
+						for j, v := range want {
+							if g := got[r*kp+j]; math.Float64bits(g) != math.Float64bits(v) {
+								t.Fatalf("level %d, d = %d, K = %d, %d rows: row %d column %d is %v, dots gives %v", level, d, k, rows, r, j, g, v)
+							}
 						}
 					}
 				}
