@@ -10,6 +10,7 @@ import (
 	"codeberg.org/sbinet/npyio/npz"
 	"gonum.org/v1/gonum/mat"
 
+	"nccheck/metrics"
 	"nccheck/setting"
 )
 
@@ -94,5 +95,54 @@ func BenchmarkMeasureCIFAR(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkBoundCost isolates the cost of the certificate in measure's
+// first pass on the CIFAR-size checkpoint of BenchmarkMeasureCIFAR (written
+// by it): package metrics' two passes alone, and the same passes feeding
+// the accumulator through Options.Logits plus the class-level bound, side
+// by side in one run. Run with
+//
+//	go test -run '^$' -bench BoundCost -benchtime 3x -count 3 ./checkpoint
+func BenchmarkBoundCost(b *testing.B) {
+	for _, k := range []int{10, 100} {
+		path := filepath.Join(os.TempDir(), fmt.Sprintf("nccheck-bench-cifar-k%d.npz", k))
+		if _, err := os.Stat(path); err != nil {
+			writeCIFARSize(b, path+".tmp", k)
+			if err := os.Rename(path+".tmp", path); err != nil {
+				b.Fatal(err)
+			}
+		}
+		c, err := Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, bound := range []bool{false, true} {
+			name := fmt.Sprintf("K=%d/metrics", k)
+			if bound {
+				name += "+bound"
+			}
+			b.Run(name, func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					var mo metrics.Options
+					acc, why := newAccumulator(c, setting.CE())
+					if acc == nil {
+						b.Fatal(why)
+					}
+					if bound {
+						mo.Logits = func(_ int, z []float64, labels []int) error { return acc.Add(z, labels) }
+					}
+					if _, err := metrics.Measure(c.Samples(), c.W, c.B, mo); err != nil {
+						b.Fatal(err)
+					}
+					if bound {
+						if _, why := certify(acc, "", boundSetting(c, setting.MustDecimal("5e-4"), setting.MustDecimal("5e-6"), setting.CE())); why != "" {
+							b.Fatal(why)
+						}
+					}
+				}
+			})
+		}
 	}
 }
