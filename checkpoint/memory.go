@@ -1,6 +1,8 @@
 package checkpoint
 
 import (
+	"math"
+
 	"nccheck/closedform"
 	"nccheck/derivation"
 	"nccheck/metrics"
@@ -128,6 +130,14 @@ func (c *Checkpoint) statsMemoryBytes(opt Options) int64 {
 		b += bulkBuffer(elems, 8)
 	}
 	b += 10*(80<<10) + 380*k*d + 24*m*m + 200*k*k
+	// The headers bound every array below 2^62 bytes, but a Gram matrix
+	// near that size and its Fortran copy can overflow the sum: the same
+	// sum in float64 catches it.
+	df, kf := float64(d), float64(k)
+	f := 16*kf*df + 16*df*df + 8*kf*kf + float64(c.statsFortran) + 380*kf*df + 24*float64(m)*float64(m) + 200*kf*kf
+	if f > 1<<62 {
+		return math.MaxInt64
+	}
 	return b + boundBytes(k) + predictionBytes(c.K, opt)
 }
 

@@ -423,3 +423,30 @@ func TestStatsMemoryRefused(t *testing.T) {
 		t.Errorf("refusing it allocated %d bytes", d)
 	}
 }
+
+// TestStatsMemoryOverflow: headers that declare a Gram matrix near the
+// largest size a member may have (d = 6e8, in Fortran order, so that its
+// copy doubles it) are refused by the memory check, whose sum would
+// overflow int64, before anything is read.
+func TestStatsMemoryOverflow(t *testing.T) {
+	const k, d = 2, 600_000_000
+	path := filepath.Join(t.TempDir(), "huge.npz")
+	lying := func(name, header string, elems uint64) rawMember {
+		h := npyV1(header, nil)
+		return rawMember{name: name + ".npy", data: h, raw: true, usize: uint64(len(h)) + 8*elems}
+	}
+	fortran := "{'descr': '<f8', 'fortran_order': True, 'shape': (" + itoa(d) + ", " + itoa(d) + "), }\n"
+	writeZip(t, path, lying(metrics.StatsFeatureGram, fortran, d*d), lying(metrics.StatsFeatureSums, npyHeader("<f8", k, d), k*d),
+		lying(ArrayClassifier, npyHeader("<f8", k, d), k*d),
+		rawMember{name: "norm_sq_sums.npy", data: npyV1(npyHeader("<f8", k), make([]byte, 16))},
+		rawMember{name: "loss_sum.npy", data: npyV1(npyHeader("<f8"), make([]byte, 8))},
+		rawMember{name: "softmax_sums.npy", data: npyV1(npyHeader("<f8", k, k), make([]byte, 32))},
+		rawMember{name: "counts.npy", data: npyV1(npyHeader("<i8", k), i64s(1, 1))},
+		rawMember{name: "correct.npy", data: npyV1(npyHeader("<i8", k), i64s(0, 0))})
+	c := &Checkpoint{K: k, D: d, FeatureType: FeatureStatistics, statsFortran: 8 * d * d}
+	if b := c.MemoryBytes(Options{}); b != math.MaxInt64 {
+		t.Errorf("MemoryBytes = %d, want the saturated MaxInt64", b)
+	}
+	_, err := OpenWith(path, OpenSettings{MaxMemory: 1 << 40, MemorySource: "test limit"})
+	checkError(t, err, path, metrics.StatsFeatureGram, "above the 1 TiB the process may still allocate (test limit)")
+}
