@@ -17,6 +17,24 @@
 //
 // The gap to the optimal value f* of theory.md section 2 is computed here
 // (in float64) only to judge the results; the solver never sees it.
+//
+// With -cert it measures the time to a certified minimum instead:
+//
+//   - all: optimize.Solve with -restarts restarts (default 4) and no
+//     certifier (every restart runs), then the float64 bound of theory.md
+//     section 11 (certificate.AtPoint) at the best point, its time added;
+//
+//   - cert: the same with the bound as Settings.Certifier (CertTol 1e-8):
+//     the first restart whose bracket is within 1e-8 max(1, |f|) stops the
+//     others, so -restarts is a ceiling;
+//
+//   - cert-r1: the same with one restart, which then has every core (what
+//     the certified solve costs when its first restart is certified and
+//     nothing runs beside it);
+//
+//   - scipy: one local run, as above; it certifies nothing.
+//
+//     go run ./bench/cmp -cert -settings k100,k200,d512
 package main
 
 import (
@@ -33,6 +51,7 @@ import (
 	"strings"
 	"time"
 
+	"nccheck/certificate"
 	"nccheck/closedform"
 	"nccheck/optimize"
 	nsetting "nccheck/setting"
@@ -77,18 +96,40 @@ var settings = map[string]setting{
 // closed form (package closedform at 128 bits), to judge results only: the
 // solver never sees it.
 func fstar(s setting) float64 {
-	lw, err1 := nsetting.ParseDecimal(strconv.FormatFloat(s.lw, 'g', -1, 64))
-	lh, err2 := nsetting.ParseDecimal(strconv.FormatFloat(s.lh, 'g', -1, 64))
-	if err1 != nil || err2 != nil {
-		panic(fmt.Sprint("bench/cmp: lambdas: ", err1, err2))
-	}
-	p, err := closedform.Paper{}.Predict(nsetting.Setting{Counts: s.counts, Dim: s.d, LambdaW: lw, LambdaH: lh}, 128)
+	p, err := closedform.Paper{}.Predict(s.setting(), 128)
 	if err != nil {
 		panic("bench/cmp: f*: " + err.Error())
 	}
 	f, _ := p.Objective.Float64()
 	return f
 }
+
+// setting returns s as a setting.Setting (bias-free, ReLU, cross-entropy).
+func (s setting) setting() nsetting.Setting {
+	lw, err1 := nsetting.ParseDecimal(strconv.FormatFloat(s.lw, 'g', -1, 64))
+	lh, err2 := nsetting.ParseDecimal(strconv.FormatFloat(s.lh, 'g', -1, 64))
+	if err1 != nil || err2 != nil {
+		panic(fmt.Sprint("bench/cmp: lambdas: ", err1, err2))
+	}
+	return nsetting.Setting{Counts: s.counts, Dim: s.d, LambdaW: lw, LambdaH: lh}
+}
+
+// certifier returns the float64 bound of theory.md section 11 at a point
+// of s as the solver's Certifier.
+func certifier(s nsetting.Setting) optimize.Certifier {
+	return optimize.CertifierFunc(func(p *optimize.Problem, x []float64) (float64, error) {
+		pt := p.PointOf(x)
+		r, err := certificate.AtPoint(s, pt.W, pt.H, pt.B, nil)
+		if err != nil {
+			return 0, err
+		}
+		return r.LowerBound, nil
+	})
+}
+
+// certTol is the relative bracket width that certifies a restart (the
+// default of nccheck solve --cert-tol).
+const certTol = 1e-8
 
 // run is one measured run.
 type run struct {
@@ -99,6 +140,11 @@ type run struct {
 	objective, gap  float64
 	zero, escapes   int
 	note            string
+	// With -cert: the restarts run, the bracket width f - LB at the best
+	// point (NaN for SciPy) and whether it is within certTol max(1, |f|).
+	restarts  int
+	width     float64
+	certified bool
 }
 
 func main() {
@@ -108,9 +154,17 @@ func main() {
 	restarts := flag.Int("restarts", 1, "nccheck restarts")
 	local := flag.Bool("local", false, "also time one local run of nccheck without escapes")
 	scipy := flag.Bool("scipy", true, "run SciPy's L-BFGS-B")
+	cert := flag.Bool("cert", false, "measure the time to a certified minimum (see the package doc); -restarts defaults to 4")
 	python := flag.String("python", "/usr/bin/python3", "Python with SciPy")
 	script := flag.String("script", "bench/scipy_lbfgsb.py", "the SciPy script")
 	flag.Parse()
+	if *cert {
+		restartsGiven := false
+		flag.Visit(func(f *flag.Flag) { restartsGiven = restartsGiven || f.Name == "restarts" })
+		if !restartsGiven {
+			*restarts = 4
+		}
+	}
 
 	var runs []run
 	fmt.Println("setting solver seed seconds evals objective relgap zero_classes escapes note")
@@ -131,12 +185,24 @@ func main() {
 				runtime.ReadMemStats(&before)
 				t0 := time.Now()
 				res, err := optimize.Solve(p, set)
-				el := time.Since(t0).Seconds()
-				runtime.ReadMemStats(&after)
 				if err != nil {
 					fmt.Fprintln(os.Stderr, err)
 					os.Exit(1)
 				}
+				lb := res.LowerBound
+				if *cert && set.Certifier == nil {
+					// The bracket of the best point, as nccheck solve --cert-tol 0 computes it.
+					r, err := certificate.AtPoint(s.setting(), res.Point.W, res.Point.H, nil, nil)
+					if err != nil {
+						fmt.Fprintln(os.Stderr, err)
+						os.Exit(1)
+					}
+					lb = r.LowerBound
+				} else if *cert {
+					lb = res.Restarts[res.Best].LowerBound
+				}
+				el := time.Since(t0).Seconds()
+				runtime.ReadMemStats(&after)
 				worst := res.Restarts[0]
 				esc, note := 0, ""
 				for i, rr := range res.Restarts {
@@ -153,8 +219,10 @@ func main() {
 				}
 				mem := fmt.Sprintf("memory: predicted %.0f MB, allocated %.0f MB, peak RSS %.0f MB;",
 					float64(p.PredictMemory(set).Bytes)/1e6, float64(after.TotalAlloc-before.TotalAlloc)/1e6, float64(peakRSS())/1e6)
-				x := run{name, solver, seed, el, res.Stats.Evaluations, res.Objective, (res.Objective - fs) / fs,
-					res.Restarts[res.Best].ZeroMeanClasses, esc, mem + " " + strings.TrimSpace(note)}
+				x := run{setting: name, solver: solver, seed: seed, seconds: el, evals: res.Stats.Evaluations, objective: res.Objective,
+					gap: (res.Objective - fs) / fs, zero: res.Restarts[res.Best].ZeroMeanClasses, escapes: esc,
+					note: mem + " " + strings.TrimSpace(note), restarts: len(res.Restarts), width: res.Objective - lb}
+				x.certified = x.width <= certTol*math.Max(1, math.Abs(res.Objective))
 				if len(res.Restarts) > 1 {
 					// Judge the worst restart: every one must reach f*.
 					x.gap = (worst.Objective - fs) / fs
@@ -162,7 +230,14 @@ func main() {
 				runs = append(runs, x)
 				print(x)
 			}
-			do("nccheck", optimize.Settings{Seed: uint64(seed), Restarts: *restarts})
+			switch {
+			case *cert:
+				do("all", optimize.Settings{Seed: uint64(seed), Restarts: *restarts})
+				do("cert", optimize.Settings{Seed: uint64(seed), Restarts: *restarts, Certifier: certifier(s.setting()), CertTol: certTol})
+				do("cert-r1", optimize.Settings{Seed: uint64(seed), Restarts: 1, Certifier: certifier(s.setting()), CertTol: certTol})
+			default:
+				do("nccheck", optimize.Settings{Seed: uint64(seed), Restarts: *restarts})
+			}
 			if *local {
 				do("local", optimize.Settings{Seed: uint64(seed), Restarts: 1, MaxEscapes: -1})
 			}
@@ -178,6 +253,32 @@ func main() {
 		}
 	}
 	summary(runs)
+	if *cert {
+		certSummary(runs)
+	}
+}
+
+// certSummary prints, per setting, the time to a certified minimum of each
+// solver in a Markdown table, and the ratios to the certified solve (in
+// the same run).
+func certSummary(runs []run) {
+	fmt.Println()
+	fmt.Println("| setting | seed | solver | restarts run | seconds | evaluations | bracket width f - LB | certified | seconds / cert's |")
+	fmt.Println("|---|---|---|---|---|---|---|---|---|")
+	ref := map[string]float64{}
+	for _, r := range runs {
+		if r.solver == "cert" {
+			ref[r.setting+strconv.Itoa(r.seed)] = r.seconds
+		}
+	}
+	for _, r := range runs {
+		width, cert, rr := "-", "no (certifies nothing)", "1 (one local run)"
+		if !math.IsNaN(r.width) {
+			width, cert, rr = fmt.Sprintf("%.2g", r.width), map[bool]string{true: "yes", false: "no"}[r.certified], strconv.Itoa(r.restarts)
+		}
+		fmt.Printf("| %s | %d | %s | %s | %.3g | %d | %s | %s | %.2f |\n", r.setting, r.seed, r.solver, rr, r.seconds, r.evals, width, cert,
+			r.seconds/ref[r.setting+strconv.Itoa(r.seed)])
+	}
 }
 
 func sortedNames() []string {
@@ -216,7 +317,8 @@ func runSciPy(python, script, name string, s setting, seed int, fs float64) (run
 		ev, _ := strconv.Atoi(f[3])
 		obj, _ := strconv.ParseFloat(f[6], 64)
 		zero, _ := strconv.Atoi(f[8])
-		return run{name, "scipy", seed, sec, ev, obj, (obj - fs) / fs, zero, 0, strings.Join(f[9:], "_")}, nil
+		return run{setting: name, solver: "scipy", seed: seed, seconds: sec, evals: ev, objective: obj, gap: (obj - fs) / fs, zero: zero,
+			note: strings.Join(f[9:], "_"), width: math.NaN()}, nil
 	}
 	return run{}, fmt.Errorf("no result line in %q", out)
 }
