@@ -52,3 +52,52 @@ func dotsAsm(level kernelLevel, z, x, q []float64, d, kp int) int {
 	}
 	return r
 }
+
+// The row loops of rows_amd64.s: n a multiple of 16, the slices checked by
+// the callers.
+
+//go:noescape
+func widen32AVX2(n int, dst, sum *float64, src *float32, s *[lanes]float64)
+
+//go:noescape
+func widen64AVX2(n int, dst, sum *float64, src *float64, s *[lanes]float64)
+
+//go:noescape
+func centre32AVX2(n int, dst *float64, src *float32, mu *float64, s *[lanes]float64)
+
+//go:noescape
+func centre64AVX2(n int, dst *float64, src *float64, mu *float64, s *[lanes]float64)
+
+// widenAsm runs widen's loop on the first multiple of 16 elements in
+// assembly and returns how many it did (0 without AVX2). dst and sum have
+// len(src) elements.
+func widenAsm[T float32 | float64](level kernelLevel, dst, sum []float64, src []T, s *[lanes]float64) int {
+	n := len(src) &^ (lanes - 1)
+	if level == levelGo || n == 0 {
+		return 0
+	}
+	_, _ = dst[n-1], sum[n-1]
+	switch v := any(src).(type) {
+	case []float32:
+		widen32AVX2(n, &dst[0], &sum[0], &v[0], s)
+	case []float64:
+		widen64AVX2(n, &dst[0], &sum[0], &v[0], s)
+	}
+	return n
+}
+
+// centreAsm is widenAsm for centre's loop.
+func centreAsm[T float32 | float64](level kernelLevel, dst []float64, src []T, mu []float64, s *[lanes]float64) int {
+	n := len(src) &^ (lanes - 1)
+	if level == levelGo || n == 0 {
+		return 0
+	}
+	_, _ = dst[n-1], mu[n-1]
+	switch v := any(src).(type) {
+	case []float32:
+		centre32AVX2(n, &dst[0], &v[0], &mu[0], s)
+	case []float64:
+		centre64AVX2(n, &dst[0], &v[0], &mu[0], s)
+	}
+	return n
+}

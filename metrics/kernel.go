@@ -79,8 +79,16 @@ func (t *team) stop() {
 	}
 }
 
-// padded is n rounded up to a multiple of 4, the width of dots.
-func padded(n int) int { return (n + 3) &^ 3 }
+// padded is n rounded up to a multiple of 4, the width of dots, or of 16
+// where the AVX-512 kernel runs (its 16 columns at a time; the padding's
+// columns are zero and their products unused, so the layout does not
+// change the bits).
+func padded(n int) int {
+	if bestLevel == levelAVX512 {
+		return (n + 15) &^ 15
+	}
+	return (n + 3) &^ 3
+}
 
 // transposed returns n vectors of length d, vector j given by row(j, a),
 // as a d x padded(n) matrix, row-major, zero in the padding: column j is
@@ -142,57 +150,76 @@ func dotsRowsAt(level kernelLevel, z, x, q []float64, d, kp int) {
 	}
 }
 
+// lanes is the number of partial sums of the squares of widen and centre:
+// element a of a row is added to partial sum a mod lanes, in the order of
+// a, and sumLanes adds the partial sums in a fixed tree.
+const lanes = 16
+
+// sumLanes returns ((s0 + s4) + (s8 + s12)) + ((s1 + s5) + (s9 + s13)) +
+// ..., added as (t0 + t1) + (t2 + t3) with t_j = (s_j + s_{4+j}) + (s_{8+j}
+// + s_{12+j}): the four accumulators of the assembly added lane by lane,
+// then their lanes.
+func sumLanes(s *[lanes]float64) float64 {
+	var t [4]float64
+	for j := range t {
+		t[j] = (s[j] + s[4+j]) + (s[8+j] + s[12+j])
+	}
+	return (t[0] + t[1]) + (t[2] + t[3])
+}
+
 // widen sets dst[a] = float64(src[a]), adds it to sum[a] and returns sum_a
-// src[a]^2, summed in four interleaved partial sums (a mod 4) added as (s0
-// + s1) + (s2 + s3).
+// src[a]^2 in lanes partial sums (sumLanes); on amd64 with AVX2, 16
+// elements at a time in assembly (rows_amd64.s), with the same bits.
 func widen[T float32 | float64](dst, sum []float64, src []T) float64 {
+	return widenAt(bestLevel, dst, sum, src)
+}
+
+// widenAt is widen with the loop of level (levelGo: Go only).
+func widenAt[T float32 | float64](level kernelLevel, dst, sum []float64, src []T) float64 {
 	n := len(src)
 	dst, sum = dst[:n], sum[:n]
-	var s0, s1, s2, s3 float64
-	a := 0
-	for ; a+4 <= n; a += 4 {
-		x0, x1, x2, x3 := float64(src[a]), float64(src[a+1]), float64(src[a+2]), float64(src[a+3])
-		dst[a], dst[a+1], dst[a+2], dst[a+3] = x0, x1, x2, x3
-		sum[a] += x0
-		sum[a+1] += x1
-		sum[a+2] += x2
-		sum[a+3] += x3
-		s0 += float64(x0 * x0)
-		s1 += float64(x1 * x1)
-		s2 += float64(x2 * x2)
-		s3 += float64(x3 * x3)
+	var s [lanes]float64
+	a := widenAsm(level, dst, sum, src, &s)
+	for ; a+lanes <= n; a += lanes {
+		for j := 0; j < lanes; j++ {
+			x := float64(src[a+j])
+			dst[a+j] = x
+			sum[a+j] += x
+			s[j] += float64(x * x)
+		}
 	}
-	for ; a < n; a++ {
+	for j := 0; a < n; a, j = a+1, j+1 {
 		x := float64(src[a])
 		dst[a] = x
 		sum[a] += x
-		s0 += float64(x * x)
+		s[j] += float64(x * x)
 	}
-	return (s0 + s1) + (s2 + s3)
+	return sumLanes(&s)
 }
 
 // centre sets dst[a] = src[a] - mu[a] and returns sum_a dst[a]^2, summed as
 // in widen.
 func centre[T float32 | float64](dst []float64, src []T, mu []float64) float64 {
+	return centreAt(bestLevel, dst, src, mu)
+}
+
+// centreAt is centre with the loop of level (levelGo: Go only).
+func centreAt[T float32 | float64](level kernelLevel, dst []float64, src []T, mu []float64) float64 {
 	n := len(src)
 	dst, mu = dst[:n], mu[:n]
-	var s0, s1, s2, s3 float64
-	a := 0
-	for ; a+4 <= n; a += 4 {
-		c0 := float64(src[a]) - mu[a]
-		c1 := float64(src[a+1]) - mu[a+1]
-		c2 := float64(src[a+2]) - mu[a+2]
-		c3 := float64(src[a+3]) - mu[a+3]
-		dst[a], dst[a+1], dst[a+2], dst[a+3] = c0, c1, c2, c3
-		s0 += float64(c0 * c0)
-		s1 += float64(c1 * c1)
-		s2 += float64(c2 * c2)
-		s3 += float64(c3 * c3)
+	var s [lanes]float64
+	a := centreAsm(level, dst, src, mu, &s)
+	for ; a+lanes <= n; a += lanes {
+		for j := 0; j < lanes; j++ {
+			c := float64(src[a+j]) - mu[a+j]
+			dst[a+j] = c
+			s[j] += float64(c * c)
+		}
 	}
-	for ; a < n; a++ {
+	for j := 0; a < n; a, j = a+1, j+1 {
 		c := float64(src[a]) - mu[a]
 		dst[a] = c
-		s0 += float64(c * c)
+		s[j] += float64(c * c)
 	}
-	return (s0 + s1) + (s2 + s3)
+	return sumLanes(&s)
 }

@@ -185,3 +185,47 @@ func TestDotsRowsSameBits(t *testing.T) {
 		}
 	}
 }
+
+// TestRowLoopsSameBits checks widen and centre with the assembly (where the
+// CPU has it) against their Go loops, bit for bit, for float32 and float64
+// rows of lengths on both sides of multiples of 16.
+func TestRowLoopsSameBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	val := func() float64 { return rng.NormFloat64() * math.Exp2(float64(rng.IntN(30)-15)) }
+	same := func(a, b []float64) bool {
+		for i := range a {
+			if math.Float64bits(a[i]) != math.Float64bits(b[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, n := range []int{0, 1, 15, 16, 17, 33, 64, 100, 512} {
+		src64, src32, mu, sum0 := make([]float64, n), make([]float32, n), make([]float64, n), make([]float64, n)
+		for i := range src64 {
+			src32[i] = float32(val())
+			src64[i], mu[i], sum0[i] = val(), val(), val()
+		}
+		check := func(name string, f func(level kernelLevel, dst, sum []float64) float64) {
+			dg, sg := make([]float64, n), append([]float64(nil), sum0...)
+			vg := f(levelGo, dg, sg)
+			da, sa := make([]float64, n), append([]float64(nil), sum0...)
+			va := f(bestLevel, da, sa)
+			if math.Float64bits(va) != math.Float64bits(vg) || !same(da, dg) || !same(sa, sg) {
+				t.Errorf("%s, n = %d: level %d gives %v, Go %v (or other rows)", name, n, bestLevel, va, vg)
+			}
+		}
+		check("widen float32", func(l kernelLevel, dst, sum []float64) float64 { return widenAt(l, dst, sum, src32) })
+		check("widen float64", func(l kernelLevel, dst, sum []float64) float64 { return widenAt(l, dst, sum, src64) })
+		check("centre float32", func(l kernelLevel, dst, _ []float64) float64 { return centreAt(l, dst, src32, mu) })
+		check("centre float64", func(l kernelLevel, dst, _ []float64) float64 { return centreAt(l, dst, src64, mu) })
+		// The Go loop against the definition: lane a mod 16, sumLanes.
+		var s [lanes]float64
+		for a, v := range src64 {
+			s[a%lanes] += float64(v * v)
+		}
+		if got := widenAt(levelGo, make([]float64, n), make([]float64, n), src64); math.Float64bits(got) != math.Float64bits(sumLanes(&s)) {
+			t.Errorf("n = %d: widen's Go loop gives %v, the definition %v", n, got, sumLanes(&s))
+		}
+	}
+}
