@@ -41,7 +41,8 @@ func (c *Checkpoint) RetainedBytes() int64 {
 //     buffer and a transposed block (s B);
 //   - metrics.MeasureBytes(N, d, K): package metrics' passes and report
 //     (which read float32 features as float32: no float64 block), and the
-//     logits of a block for the certificate (8 rows K);
+//     logits of two blocks for the certificate (16 rows K, one block's when
+//     there is one: its hook runs one block behind the pass);
 //   - the certificate's bound (boundBytes) and the prediction of package
 //     closedform at opt.Prec bits, the upper bound
 //     derivation.PredictionMemoryBytes.
@@ -88,7 +89,7 @@ func (c *Checkpoint) memoryBytes(opt Options, inMemory bool) int64 {
 	b += members * (64 << 10)
 	// Package metrics' passes and report, the certificate's logits of a
 	// block (Options.Logits), the bound and the prediction.
-	b += metrics.MeasureBytes(c.N, c.D, c.K) + 8*blk/d*k
+	b += metrics.MeasureBytes(c.N, c.D, c.K) + 8*raw*blk/d*k
 	return b + boundBytes(k) + predictionBytes(c.K, opt)
 }
 

@@ -149,7 +149,11 @@ func (m *Measurement) checkCounts() error {
 // block's logits to hook (Options.Logits) when it is not nil.
 func (m *Measurement) firstPass(x Samples, labels []int, pred []int32, hook func(int, []float64, []int) error) ([]float64, error) {
 	f := newFirstPass(m, labels, pred, hook)
-	if err := scanBlocks(x, m.D, &f.block, newTeam(f), f.before, f.after); err != nil {
+	err := scanBlocks(x, m.D, &f.block, newTeam(f), f.before, f.after)
+	if herr := f.stopHook(); err == nil {
+		err = herr
+	}
+	if err != nil {
 		return nil, err
 	}
 	return f.finish(), nil

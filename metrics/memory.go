@@ -2,8 +2,10 @@ package metrics
 
 // MeasureBytes predicts the memory, in bytes, that Measure of n samples in
 // dimension d with k classes and the Report of the measurement (with a
-// target) allocate, besides the Samples' own buffers. With pk = k rounded up
-// to a multiple of 4, r = min(d, k-1) (the most pinv directions of Sigma_B)
+// target) allocate, besides the Samples' own buffers and, with
+// Options.Logits, two blocks of logits (16 K bytes per row of the largest
+// block). With pk = k rounded up to a multiple of 4 (16 where the AVX-512
+// kernel runs), r = min(d, k-1) (the most pinv directions of Sigma_B)
 // and m = min(d, k), it is the sum of
 //
 //   - the decisions (4 n) and the per-class arrays (K x K softmax sums and

@@ -66,7 +66,9 @@ type Options struct {
 	// labels their classes (labels[r] for row r). It sees each sample once,
 	// so a caller can feed a one-pass consumer (a certificate accumulator)
 	// without a second read of the samples. It must not modify or keep
-	// either slice; an error stops the pass and is returned by Measure.
+	// either slice; an error stops the pass (at the next block) and is
+	// returned by Measure. It runs on a goroutine of its own, one block
+	// behind the pass (two buffers of 8 nb K bytes), one call at a time.
 	// Stats.Measure has no logits and ignores it.
 	Logits func(first int, logits []float64, labels []int) error
 }

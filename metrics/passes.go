@@ -28,7 +28,54 @@ type firstPass struct {
 	parts  [parts]firstPart
 	hook   func(first int, logits []float64, labels []int) error
 	logits []float64 // nb x K, the block's logits W h + b for the hook
+	feeder *feeder   // runs the hook, one block behind
 	block
+}
+
+// feeder calls a hook on the logits of the blocks in order, on a goroutine
+// of its own, one block behind the pass (two buffers of logits), so that
+// the hook's work overlaps the next block's.
+type feeder struct {
+	hook func(first int, logits []float64, labels []int) error
+	jobs chan feedJob
+	free chan feedToken // the buffers the pass may fill, with the hook's error so far
+	done chan struct{}
+	err  error // the hook's first error, read after done
+}
+
+type feedJob struct {
+	first  int
+	logits []float64
+	labels []int
+}
+
+type feedToken struct {
+	logits []float64
+	err    error
+}
+
+func newFeeder(hook func(int, []float64, []int) error) *feeder {
+	fd := &feeder{hook: hook, jobs: make(chan feedJob), free: make(chan feedToken, 2), done: make(chan struct{})}
+	fd.free <- feedToken{} // two buffers, allocated by the pass on first use
+	fd.free <- feedToken{}
+	go func() {
+		defer close(fd.done)
+		for j := range fd.jobs {
+			if fd.err == nil {
+				fd.err = fd.hook(j.first, j.logits, j.labels)
+			}
+			fd.free <- feedToken{logits: j.logits[:cap(j.logits)], err: fd.err}
+		}
+	}()
+	return fd
+}
+
+// stop waits for the hook to finish the blocks handed to it and returns
+// its error.
+func (fd *feeder) stop() error {
+	close(fd.jobs)
+	<-fd.done
+	return fd.err
 }
 
 // block is the block of samples a pass works on: rows64 or rows32 holds
@@ -40,15 +87,17 @@ type block struct {
 }
 
 // scanBlocks runs one pass over the samples: for each block of nb rows,
-// set it in b, call before(nb) (when not nil), run its parts with t, and
-// stop with after's error when after is not nil and returns one (with
-// Scan32 when the samples are Float32Samples, with Scan otherwise).
-func scanBlocks(x Samples, d int, b *block, t *team, before func(nb int), after func() error) error {
+// set it in b, call before(nb), run its parts with t and call after,
+// stopping with the error of before or after (either may be nil); with
+// Scan32 when the samples are Float32Samples, with Scan otherwise.
+func scanBlocks(x Samples, d int, b *block, t *team, before func(nb int) error, after func() error) error {
 	defer t.stop()
 	run := func() error {
 		nb := len(b.rows64)/d + len(b.rows32)/d
 		if before != nil {
-			before(nb)
+			if err := before(nb); err != nil {
+				return err
+			}
 		}
 		t.block(nb)
 		if after != nil {
@@ -90,16 +139,29 @@ func (f *firstPass) runPart(p, lo, hi int) {
 	}
 }
 
-// before sizes the hook's logits for a block of nb rows (allocated for the
-// largest block).
-func (f *firstPass) before(nb int) {
-	if f.hook != nil && len(f.logits) < nb*f.m.K {
+// before takes a free buffer for the hook's logits of a block of nb rows
+// (allocated for the largest block); it returns the hook's error, if any,
+// from the blocks before.
+func (f *firstPass) before(nb int) error {
+	if f.hook == nil {
+		return nil
+	}
+	if f.feeder == nil {
+		f.feeder = newFeeder(f.hook)
+	}
+	tok := <-f.feeder.free // the hook is done with it
+	if tok.err != nil {
+		return tok.err
+	}
+	f.logits = tok.logits
+	if len(f.logits) < nb*f.m.K {
 		f.logits = make([]float64, nb*f.m.K)
 	}
+	return nil
 }
 
 // after returns the error of the lowest part that has one, or hands the
-// block's logits to the hook.
+// block's logits to the hook's goroutine.
 func (f *firstPass) after() error {
 	for p := range f.parts {
 		if err := f.parts[p].err; err != nil {
@@ -110,7 +172,17 @@ func (f *firstPass) after() error {
 		return nil
 	}
 	nb := len(f.rows64)/f.m.D + len(f.rows32)/f.m.D
-	return f.hook(f.first, f.logits[:nb*f.m.K], f.labels[f.first:f.first+nb])
+	f.feeder.jobs <- feedJob{first: f.first, logits: f.logits[:nb*f.m.K], labels: f.labels[f.first : f.first+nb]}
+	return nil
+}
+
+// stopHook waits for the hook to finish and returns its error (nil without
+// a hook).
+func (f *firstPass) stopHook() error {
+	if f.feeder == nil {
+		return nil
+	}
+	return f.feeder.stop()
 }
 
 // group is the number of samples whose products one call of dotsRows
