@@ -38,14 +38,17 @@ echo "file: $file ($bytes bytes); $(nproc) cores; $(go version | cut -d' ' -f3);
 echo "nccheck: $dir/nccheck measure --lambda-w $lw --lambda-h $lh $file"
 echo "numpy:   $py bench/measure_numpy.py measure $file $lw $lh"
 
-# run LABEL CMD...: one run under GNU time; prints "LABEL wall_s rss_kb [own_s]".
+# run LABEL CMD...: one run under GNU time (peak RSS; the wall time from the
+# clock around it, GNU time has centiseconds); prints "LABEL wall_s rss_kb [own_s]".
 run() {
 	local label=$1
 	shift
 	local out="$dir/out.$label" tv="$dir/time.$label"
+	local t0 t1 wall rss own=""
+	t0=$(date +%s%N)
 	/usr/bin/time -v -o "$tv" "$@" >"$out" 2>&1
-	local wall rss own=""
-	wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n = split($2, t, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + t[i]; print s}' "$tv")
+	t1=$(date +%s%N)
+	wall=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f", (b - a) / 1e9}') # GNU time prints centiseconds
 	rss=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$tv")
 	if [ "$label" = numpy ]; then
 		own=$(awk '/^numpy seconds:/ {print $3}' "$out")
@@ -75,8 +78,8 @@ $1 == "numpy" { p[++np] = $2; o[++no] = $4; if ($3 > prss) prss = $3; if (last <
 END {
 	gb = median(g, ng); pb = median(p, np); ob = median(o, no)
 	gmin = g[1]; pmin = p[1]; omin = o[1]
-	printf "nccheck:        best %.2f s, median %.2f s, peak RSS %.0f MB (%.2fx the file)\n", gmin, gb, grss / 1024, grss * 1024 / bytes
-	printf "numpy process:  best %.2f s, median %.2f s, peak RSS %.0f MB\n", pmin, pb, prss / 1024
+	printf "nccheck:        best %.3f s, median %.3f s, peak RSS %.0f MB (%.2fx the file)\n", gmin, gb, grss / 1024, grss * 1024 / bytes
+	printf "numpy process:  best %.3f s, median %.3f s, peak RSS %.0f MB\n", pmin, pb, prss / 1024
 	printf "numpy own time: best %.3f s, median %.3f s\n", omin, ob
 	printf "ratio numpy / nccheck (medians): process %.2f, own time %.2f\n", pb / gb, ob / gb
 	printf "rounds nccheck was faster than numpy'"'"'s own time: %d of %d\n", wins, ng

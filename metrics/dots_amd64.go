@@ -15,6 +15,11 @@ func dots4AVX2(d int, x *float64, xs int, q *float64, kp int, z *float64, zs int
 //go:noescape
 func dots4AVX512(d int, x *float64, xs int, q *float64, kp int, z *float64, zs int, cols int)
 
+// dots8AVX512 is dots4AVX512 on 8 rows.
+//
+//go:noescape
+func dots8AVX512(d int, x *float64, xs int, q *float64, kp int, z *float64, zs int, cols int)
+
 // bestLevel is the fastest kernel the CPU and the OS support (AVX2,
 // AVX-512F), as golang.org/x/sys/cpu reads them at package initialisation;
 // never changed.
@@ -28,9 +33,10 @@ var bestLevel = func() kernelLevel {
 	return levelGo
 }()
 
-// dotsAsm runs the assembly of level on the rows of x in groups of 4
-// (AVX-512 for the first multiple of 16 columns, AVX2 for the rest) and
-// returns the number of rows done (a multiple of 4; 0 for levelGo).
+// dotsAsm runs the assembly of level on the rows of x in groups of 8 and 4
+// (AVX-512 for the first multiple of 16 columns, 8 rows at a time, AVX2
+// for the rest) and returns the number of rows done (a multiple of 4; 0
+// for levelGo).
 func dotsAsm(level kernelLevel, z, x, q []float64, d, kp int) int {
 	rows := len(x) / d
 	if level == levelGo || rows < 4 {
@@ -42,6 +48,13 @@ func dotsAsm(level kernelLevel, z, x, q []float64, d, kp int) int {
 		wide = kp &^ 15
 	}
 	r := 0
+	for ; wide > 0 && r+8 <= rows; r += 8 {
+		dots8AVX512(d, &x[r*d], d, &q[0], kp, &z[r*kp], kp, wide)
+		if wide < kp {
+			dots4AVX2(d, &x[r*d], d, &q[wide], kp, &z[r*kp+wide], kp, kp-wide)
+			dots4AVX2(d, &x[(r+4)*d], d, &q[wide], kp, &z[(r+4)*kp+wide], kp, kp-wide)
+		}
+	}
 	for ; r+4 <= rows; r += 4 {
 		if wide > 0 {
 			dots4AVX512(d, &x[r*d], d, &q[0], kp, &z[r*kp], kp, wide)

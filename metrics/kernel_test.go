@@ -161,7 +161,7 @@ func TestDotsRowsSameBits(t *testing.T) {
 	val := func() float64 { return rng.NormFloat64() * math.Exp2(float64(rng.IntN(40)-20)) }
 	for _, d := range []int{1, 3, 64, 513} {
 		for _, k := range []int{1, 4, 8, 10, 17, 32, 45} {
-			for _, rows := range []int{1, 4, 5, 11} {
+			for _, rows := range []int{1, 4, 5, 8, 11, 13, 19} {
 				kp := padded(k)
 				q := transposed(k, d, func(j, a int) float64 { return val() })
 				x := make([]float64, rows*d)

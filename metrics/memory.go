@@ -11,16 +11,16 @@ package metrics
 //   - the decisions (4 n) and the per-class arrays (K x K softmax sums and
 //     5 vectors of length k);
 //   - the first pass: W^T padded (d pk) and, for each of the 2 parts, the
-//     class sums (k d), the softmax sums (k^2), 4 rows (4 d) and their
-//     logits (4 pk);
+//     class sums (k d), the softmax sums (k^2), 8 rows (8 d) and their
+//     logits (8 pk);
 //   - the means: their rows, Hbar and the centred means (3 k d), mu_G (d),
 //     Hbar^T Hbar, W W^T and W Hbar (3 k^2), the eigenproblem of Sigma_B or
 //     of its Gram matrix (about 4 m^2 + 40 m) and the directions (d r);
 //   - the second pass: the centred means and, when d <= k, the directions,
 //     transposed and padded (d padded(k + r) or d pk), the separations
-//     (k^2) and, per part, 4 rows (4 d), their products and 2 vectors of
+//     (k^2) and, per part, 8 rows (8 d), their products and 2 vectors of
 //     length k; when d > k, the directions' coefficients (k padded(r)) and,
-//     per part, 4 rows of k products and of their r projections;
+//     per part, 8 rows of k products and of their r projections;
 //   - the report: about 13 k x d matrices (the centred means of the
 //     structure metrics, the references of NC2_W and their normalised
 //     copies) and 16 k x k.

@@ -186,8 +186,8 @@ func (f *firstPass) stopHook() error {
 }
 
 // group is the number of samples whose products one call of dotsRows
-// computes (the assembly's 4 rows).
-const group = 4
+// computes (the assembly's 8 rows).
+const group = 8
 
 // firstRows accumulates rows lo..hi-1 of a block into a part: the class
 // sums, ||h||^2, the logits W h + b, the cross-entropy, the softmax sums
