@@ -56,6 +56,14 @@ Output in --out (written at every checkpoint epoch, so a run cut short keeps the
                      itself instead of the features): the sufficient statistics of
                      experiments/ncstats.py over the same data (full training set,
                      eval mode), NC4 agreement included.
+    test/epoch-XXXXX.npz  (--test-split full) the same arrays for the 10000 images of
+                     the Fashion-MNIST TEST split (t10k files, every image, 1000 per label,
+                     standardised with the training-set constants), the same network at the
+                     same epoch: features, labels, classifier (bit-identical to the training
+                     checkpoint's), epoch. With --stats also/only the test statistics are in
+                     stats/test/ (also) or test/ (only). A subdirectory, so that
+                     `nccheck measure OUT` still reads the training checkpoints alone:
+                     `nccheck measure --test OUT/test OUT`.
     config.json      everything that defines the run (see the README), rewritten at every
                      checkpoint with the log so far; a copy in stats/ when --stats also.
 """
@@ -90,9 +98,12 @@ def read_idx(path, magic, header):
     return np.frombuffer(raw, dtype=np.uint8, offset=header)
 
 
-def load_fashion_mnist(data_dir):
-    labels = read_idx(os.path.join(data_dir, "train-labels-idx1-ubyte.gz"), 0x801, 8)
-    images = read_idx(os.path.join(data_dir, "train-images-idx3-ubyte.gz"), 0x803, 16)
+def load_fashion_mnist(data_dir, prefix="train"):
+    """Images (n x 784 uint8) and labels (n int64) of the split `prefix` (train or t10k)."""
+    labels = read_idx(os.path.join(data_dir, f"{prefix}-labels-idx1-ubyte.gz"), 0x801, 8)
+    images = read_idx(os.path.join(data_dir, f"{prefix}-images-idx3-ubyte.gz"), 0x803, 16)
+    if images.size != 784 * len(labels):
+        raise SystemExit(f"{data_dir}: {prefix} images hold {images.size} bytes, want 784 x {len(labels)}")
     images = images.reshape(len(labels), 784)
     return images, labels.astype(np.int64)
 
@@ -219,6 +230,17 @@ def objective64(H, y, W, lw, lh):
     return float(f), float(ce.mean()), acc
 
 
+def test_split(data_dir, K, mean, std, device):
+    """The Fashion-MNIST test split (t10k files): every image with label < K, rows grouped
+    by class (stable: file order within a class), standardised with the training-set
+    mean and std. Returns (inputs on device, labels int64 numpy)."""
+    images, labels = load_fashion_mnist(data_dir, "t10k")
+    keep = np.flatnonzero(labels < K)
+    keep = keep[np.argsort(labels[keep], kind="stable")]
+    x = (images[keep].astype(np.float64) / 255.0 - mean) / std
+    return torch.from_numpy(x.astype(np.float32)).to(device), labels[keep].astype(np.int64)
+
+
 def positive_decimal(flag, text):
     """The decimal text of a positive finite number, or None; exits 2 on bad input."""
     if text is None:
@@ -268,6 +290,9 @@ def parse_args():
     p.add_argument("--stats", choices=("off", "also", "only"), default="off",
                    help="sufficient-statistics checkpoints (experiments/ncstats.py): also = in OUT/stats/ "
                         "beside the features checkpoints; only = in OUT instead of them")
+    p.add_argument("--test-split", choices=("off", "full"), default="off",
+                   help="full: also write OUT/test/epoch-XXXXX.npz at every checkpoint, the same network's "
+                        "features of the whole Fashion-MNIST test split (10000 images, 1000 per class k < K)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
@@ -340,6 +365,8 @@ def main():
     y_np = labels[idx].astype(np.int64)
     y = torch.from_numpy(y_np).to(device)
     N = len(idx)
+    if a.test_split == "full":
+        X_test, y_test = test_split(a.data_dir, K, mean, std, device)
 
     steps_per_epoch = math.ceil(N / a.batch_size)
     if a.loss_convention == "theory":
@@ -376,6 +403,12 @@ def main():
     stats_dir = a.out if a.stats == "only" else os.path.join(a.out, "stats")
     if a.stats == "also":
         os.makedirs(stats_dir, exist_ok=True)
+    if a.test_split == "full":
+        test_dir = os.path.join(a.out, "test")
+        test_stats_dir = os.path.join(stats_dir, "test")
+        os.makedirs(test_dir if a.stats != "only" else test_stats_dir, exist_ok=True)
+        if a.stats == "also":
+            os.makedirs(test_stats_dir, exist_ok=True)
     log = []
 
     cfg = dict(
@@ -394,6 +427,10 @@ def main():
         device=str(device), threads=torch.get_num_threads(),
         dataset=os.path.join(a.data_dir, "train-images-idx3-ubyte.gz"),
         checkpoint_epochs=ck, stats=a.stats,
+        test_split=a.test_split,
+        test_dataset=(os.path.join(a.data_dir, "t10k-images-idx3-ubyte.gz") if a.test_split == "full" else None),
+        test_N=(len(y_test) if a.test_split == "full" else None),
+        test_counts=(np.bincount(y_test, minlength=K).tolist() if a.test_split == "full" else None),
         loss=("mean_B CE(W h_i, y_i) + (lambda_W/2)||W||_F^2 + (N lambda_H/2) mean_B ||h_i||^2"
               if a.loss_convention == "theory" else
               "mean_B CE(W h_i, y_i)/2 + (wd/2)||W||_F^2 + (fd/2) sum_B ||h_i||^2 (authors' loss_compute)"),
@@ -412,6 +449,20 @@ def main():
         if a.stats == "also":
             write_json(os.path.join(stats_dir, "config.json"), cfg)
 
+    def test_checkpoint(epoch, name, W):
+        """Writes the test split's checkpoint(s) of this epoch; returns the test accuracy."""
+        Ht = all_features(model, X_test).numpy().astype(np.float32)
+        if a.stats != "only":
+            np.savez_compressed(os.path.join(test_dir, name), features=Ht, labels=y_test, classifier=W,
+                                epoch=np.array(epoch, dtype=np.int64))
+        if a.stats != "off":
+            # no nc4_agree: ncstats' NC4 is against the split's own means, measure's against the
+            # training means, which statistics cannot give
+            st = ncstats.collect(model, model.classifier, eval_batches(X_test, y_test), K, nc4=False)
+            ncstats.save(os.path.join(test_stats_dir, name), st, model.classifier, epoch=epoch)
+        Z = Ht.astype(np.float64) @ W.astype(np.float64).T
+        return float(np.mean(Z.argmax(axis=1) == y_test))
+
     def checkpoint(epoch):
         Ht = all_features(model, X)
         H = Ht.numpy().astype(np.float32)
@@ -423,14 +474,21 @@ def main():
         if a.stats != "off":
             st = ncstats.collect(model, model.classifier, eval_batches(X, y_np), K, nc4=True)
             ncstats.save(os.path.join(stats_dir, name), st, model.classifier, epoch=epoch)
+        test_acc = None
+        if a.test_split == "full":
+            test_acc = test_checkpoint(epoch, name, W)
         f, ce, acc = objective64(H, y_np, W, lw, lh)
         dead = int(np.sum(H.max(axis=0) <= 0))
         el = time.time() - t_start
-        log.append(dict(epoch=epoch, objective=f, mean_ce=ce, train_acc=acc,
-                        dead_features=dead, elapsed_s=round(el, 2)))
+        entry = dict(epoch=epoch, objective=f, mean_ce=ce, train_acc=acc,
+                     dead_features=dead, elapsed_s=round(el, 2))
+        if test_acc is not None:
+            entry["test_acc"] = test_acc
+        log.append(entry)
         save_config()
         print(f"epoch {epoch:5d}  objective {f:.6f}  CE {ce:.6f}  train_acc {acc:.4f}  "
-              f"dead_dims {dead:3d}/{a.dim}  elapsed {el:8.1f}s", flush=True)
+              + ("" if test_acc is None else f"test_acc {test_acc:.4f}  ")
+              + f"dead_dims {dead:3d}/{a.dim}  elapsed {el:8.1f}s", flush=True)
         if not np.isfinite(f):
             print("non-finite objective", flush=True)
 
