@@ -17,13 +17,18 @@
 // whose declared shape and dtype do not account for exactly its bytes, and
 // a checkpoint whose measurement ([Checkpoint.MemoryBytes]) would not fit
 // the memory the process may still allocate; every member is read to its
-// end, so its CRC-32 is checked. The features are streamed from the file in
-// blocks, once per pass of package metrics, so a checkpoint larger than
-// memory can be measured and peak memory stays far below the file size.
-// Arrays are read with codeberg.org/sbinet/npyio (a copy whose .npy header
-// reader is patched to read what numpy reads and refuse the rest:
-// internal/third_party/npyio), never by a hand-written parser; a panic of
-// the library is an error. Every problem with a file is an [*Error] naming
+// end, so its CRC-32 is checked. The features are read once by the first
+// pass of package metrics and held in memory as the file stores them (up
+// to [MaxInMemoryBytes], and when the measurement then fits the memory
+// limit), or else streamed from the file in blocks, once per pass, so that
+// a checkpoint larger than memory can be measured; both give the same
+// bits. Arrays are read with codeberg.org/sbinet/npyio (a copy whose .npy
+// header reader is patched to read what numpy reads and refuse the rest,
+// and whose decoders work in bulk: internal/third_party/npyio), never by a
+// hand-written parser; only the features' values, once npyio has read
+// their header, are decoded by this package (float32 or float64 in the
+// header's byte order, checked finite as they are decoded, on two
+// goroutines). A panic of the library is an error. Every problem with a file is an [*Error] naming
 // the file and the array, in one line.
 //
 // A statistics checkpoint (experiments/ncstats.py: per-class counts,

@@ -50,7 +50,7 @@ const (
 const MaxClasses = 100000
 
 // Checkpoint is an opened checkpoint file: everything but the features,
-// which are streamed from the file by Samples.
+// which Samples reads from the file (held in memory or streamed: InMemory).
 type Checkpoint struct {
 	Path string
 	// Epoch is the checkpoint's epoch, nil when the file has none.

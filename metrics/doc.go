@@ -12,11 +12,16 @@
 // that a checkpoint larger than memory can be streamed:
 //
 //   - pass 1: class sums, ||H||_F^2, the cross-entropy of every sample
-//     (logits W h_i + b by blocks of rows, log-sum-exp shifted by the
-//     largest logit), the softmax sums and the classifier's decision;
+//     (logits W h_i + b, log-sum-exp shifted by the largest logit), the
+//     softmax sums and the classifier's decision;
 //   - pass 2: NC1, the within-class spread and the nearest class mean, from
-//     one product of the centred features with [pinv directions of Sigma_B
-//     | Hbar] (see [Measure]).
+//     one product of the centred features with the centred class means
+//     (see [Measure]).
+//
+// Float32 features ([Float32Samples], [FromFloat32Rows]) are read as
+// float32 and widened exactly. Both passes run on two goroutines over a
+// fixed partition of every block, with amd64 assembly for their products
+// and row loops (the noasm build tag runs the Go loops: the same bits).
 //
 // Or from sufficient statistics ([Stats]: class counts, sums, the d x d
 // Gram, loss and softmax sums, accuracy counts), which a training loop
@@ -46,7 +51,8 @@
 // default, or of the class means ([GlobalMean]).
 //
 // The package depends on gonum and package setting only: it cannot see how
-// a target was made. Every computation is float64; sums run in sample
-// order, so the same input gives the same bits. A non-finite input or
+// a target was made. Every computation is float64; sums run in a fixed
+// order (sample order within each part of a block), so the same input in
+// the same blocks gives the same bits on any machine. A non-finite input or
 // result is an error wrapping setting.ErrNonFinite, never a NaN metric.
 package metrics

@@ -73,15 +73,25 @@ type Measurement struct {
 // (O(N d K) work) instead of forming the d x d Sigma_W (O(N d^2)).
 //
 // Pass 1 accumulates the class sums, ||H||_F^2, the cross-entropy (logits
-// W h_i + b by blocks of rows, log-sum-exp shifted by the largest logit),
-// the softmax sums and the classifier's decision per sample. Pass 2 takes
-// the centred features c_i = h_i - mu_{y_i}: NC1 from their projections,
-// the within-class sums ||c_i||^2, and the nearest class mean,
-// argmin_j ||h_i - mu_j||^2 = argmin_j (||mu_{y_i} - mu_j||^2 - 2 c_i . mu_j),
-// from the same product of the block with [pinv directions | Hbar].
+// W h_i + b, log-sum-exp shifted by the largest logit), the softmax sums
+// and the classifier's decision per sample, and hands the logits to
+// opt.Logits. Pass 2 takes the centred features c_i = h_i - mu_{y_i} and
+// their products P_j = c_i . (mu_j - mu_G) with the K centred means: the
+// nearest class mean, argmin_j ||h_i - mu_j||^2 = argmin_j (||mu_{y_i} -
+// mu_j||^2 - 2 P_j); NC1 from the projections on the pinv directions (coef^T
+// P when d > K, the directions being combinations of the centred means;
+// direct products when d <= K); the within-class sums ||c_i||^2.
+//
+// Each block of samples is cut into two fixed parts run on two goroutines
+// (kernel.go), each with its own running sums, added in part order at the
+// end of the pass; products are rounded before they are added (no FMA),
+// with AVX2/AVX-512 kernels where the CPU has them that give the bits of
+// the Go loops. The bits depend on the Samples' blocks alone: not on
+// GOMAXPROCS, the CPU, or float32 against float64 storage of the same
+// values.
 //
 // Cost: two passes, O(N d K) flops each, and O(K d) memory plus 4 N bytes
-// (the decisions) besides the samples' blocks.
+// (the decisions) besides the samples' blocks (MeasureBytes).
 func Measure(x Samples, w *mat.Dense, b []float64, opt Options) (*Measurement, error) {
 	n, d := x.Dims()
 	labels := x.Labels()
