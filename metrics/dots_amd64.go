@@ -114,3 +114,21 @@ func centreAsm[T float32 | float64](level kernelLevel, dst []float64, src []T, m
 	}
 	return n
 }
+
+// expRowAVX2 sets dst[j] = expNonPos(z[j] - zmax) for j < n (a multiple of
+// 4), with the constants of table (exp_amd64.s).
+//
+//go:noescape
+func expRowAVX2(n int, dst, z *float64, zmax float64, table *[24]float64)
+
+// expAsm runs expRowAVX2 on the first multiple of 4 elements and returns
+// how many it did (0 for levelGo).
+func expAsm(level kernelLevel, dst, z []float64, zmax float64) int {
+	n := len(z) &^ 3
+	if level == levelGo || n == 0 {
+		return 0
+	}
+	_ = dst[n-1]
+	expRowAVX2(n, &dst[0], &z[0], zmax, &expTable)
+	return n
+}

@@ -17,3 +17,5 @@ func widenAsm[T float32 | float64](level kernelLevel, dst, sum []float64, src []
 func centreAsm[T float32 | float64](level kernelLevel, dst []float64, src []T, mu []float64, s *[lanes]float64) int {
 	return 0
 }
+
+func expAsm(level kernelLevel, dst, z []float64, zmax float64) int { return 0 }

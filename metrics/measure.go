@@ -169,7 +169,8 @@ func (m *Measurement) firstPass(x Samples, labels []int, pred []int32, hook func
 	return f.finish(), nil
 }
 
-// softmaxInto returns CE(z, y) = log sum_j exp(z_j) - z_y (shifted by max z)
+// softmaxInto returns CE(z, y) = log sum_j exp(z_j) - z_y (shifted by max z,
+// the exponentials by expNonPos)
 // and the first index of the largest logit, and adds softmax(z) to prob. It
 // overwrites z.
 func softmaxInto(z []float64, y int, prob []float64) (ce float64, top int) {
@@ -180,10 +181,9 @@ func softmaxInto(z []float64, y int, prob []float64) (ce float64, top int) {
 		}
 	}
 	zy := z[y]
+	expShifted(z, z, zmax)
 	s := 0.0
-	for j, v := range z {
-		e := math.Exp(v - zmax)
-		z[j] = e
+	for _, e := range z {
 		s += e
 	}
 	for j, e := range z {
