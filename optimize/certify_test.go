@@ -174,8 +174,10 @@ func digestOf(x []float64) uint64 {
 // on the scheduling when the first certified restart is not the first one
 // and the certificates take different times: a certifier that certifies a
 // point when the digest of its bits is 0 mod 3 (with the true objective as
-// the bound) and sleeps for some points. The reference is the sequential
-// solve (one worker), whose first certified restart is r*.
+// the bound) and sleeps for some points; an uncertified point (bracket
+// width 1) is polished once, the bracket does not shrink, and polishing
+// stops. The reference is the sequential solve (one worker), whose first
+// certified restart is r*.
 func TestCertifiedDeterministic(t *testing.T) {
 	p := &Problem{Counts: []int{30, 10, 5}, Dim: 3, LambdaW: 1e-2, LambdaH: 1e-2, ReLU: true}
 	var mu sync.Mutex
@@ -197,7 +199,7 @@ func TestCertifiedDeterministic(t *testing.T) {
 		}
 		return f - 1, nil
 	})
-	set := Settings{Seed: 11, Restarts: 12, InitScale: 0.05, Certifier: cert, Workers: 1}
+	set := Settings{Seed: 12, Restarts: 12, InitScale: 0.05, Certifier: cert, Workers: 1}
 	ref, err := Solve(p, set)
 	if err != nil {
 		t.Fatal(err)
@@ -269,5 +271,68 @@ func TestSolvePointRerun(t *testing.T) {
 	}
 	if digestOf(x) != digestOf(single.X) {
 		t.Error("the point run again differs from the restart's own point")
+	}
+}
+
+// TestPolishCertifies: at Tol 1e-9 the first restart of setting (a) ends
+// with a bracket wider than CertTol 1e-9 (about 7e-9); without polishing
+// every restart runs and none is certified, with it (the default) the
+// first restart is polished to a certified bracket and alone decides the
+// result.
+func TestPolishCertifies(t *testing.T) {
+	p := &Problem{Counts: []int{40, 20, 10, 5}, Dim: 8, LambdaW: 5e-3, LambdaH: 5e-3, ReLU: true}
+	set := Settings{Seed: 1, Restarts: 4, Tol: 1e-9, Certifier: CertifierFunc(dualBound), CertTol: 1e-9}
+	set.MaxPolish = -1
+	off, err := Solve(p, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(off.Restarts) != 4 || off.Restarts[0].Certified || off.Stats.PolishRounds != 0 {
+		t.Fatalf("without polishing: %d restarts, restart 0 certified %v, %d polish rounds", len(off.Restarts), off.Restarts[0].Certified, off.Stats.PolishRounds)
+	}
+	set.MaxPolish = 0
+	res, err := Solve(p, set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r0 := res.Restarts[0]
+	if len(res.Restarts) != 1 || !r0.Certified || !res.Certified || r0.PolishRounds < 1 || r0.PolishRounds > 3 {
+		t.Fatalf("with polishing: %d restarts, restart 0 %+v", len(res.Restarts), r0)
+	}
+	if res.Stats.PolishRounds != r0.PolishRounds || res.Stats.PolishEvaluations != r0.PolishEvaluations ||
+		r0.PolishEvaluations <= 0 || r0.PolishEvaluations >= r0.Evaluations {
+		t.Errorf("stats %+v, restart 0 %+v", res.Stats, r0)
+	}
+	if !(res.Objective <= off.Restarts[0].Objective) || res.LowerBound > fstar(p)+1e-12 || res.Objective-res.LowerBound > 1e-9 {
+		t.Errorf("bracket [%.15g, %.15g] (unpolished f %.15g), f* %.15g", res.LowerBound, res.Objective, off.Restarts[0].Objective, fstar(p))
+	}
+	t.Logf("unpolished width %.2g, %d polish rounds (%d of %d evaluations), width %.2g",
+		off.Restarts[0].Objective-off.Restarts[0].LowerBound, r0.PolishRounds, r0.PolishEvaluations, r0.Evaluations, res.Objective-res.LowerBound)
+}
+
+// TestPolishOnlyWithCertifier: without a Certifier nothing is polished,
+// and a certifier whose restarts are all certified at once polishes
+// nothing either: the same bits as the solve without one, restart 0
+// alone.
+func TestPolishOnlyWithCertifier(t *testing.T) {
+	p := &Problem{Counts: []int{30, 10, 5}, Dim: 3, LambdaW: 1e-2, LambdaH: 1e-2, ReLU: true}
+	plain, err := Solve(p, Settings{Seed: 5, Restarts: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plain.Restarts) != 3 || plain.Stats.PolishRounds != 0 || plain.Stats.PolishEvaluations != 0 {
+		t.Fatalf("no certifier: %d restarts, stats %+v", len(plain.Restarts), plain.Stats)
+	}
+	exact := CertifierFunc(func(p *Problem, x []float64) (float64, error) { return p.Objective(p.PointOf(x)) })
+	one, err := Solve(p, Settings{Seed: 5, Restarts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := Solve(p, Settings{Seed: 5, Restarts: 3, Certifier: exact})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Restarts) != 1 || res.Stats.PolishRounds != 0 || bitsDigest(res) != bitsDigest(one) {
+		t.Errorf("exact certifier: %d restarts, %d polish rounds, same bits as one restart %v", len(res.Restarts), res.Stats.PolishRounds, bitsDigest(res) == bitsDigest(one))
 	}
 }

@@ -95,7 +95,12 @@
 // end of every restart; the first restart whose bracket [LB, f] is within
 // Settings.CertTol is certified globally optimal, and the restarts after it
 // are not needed (Restarts is then a ceiling): the result is decided by
-// the restarts up to it alone.
+// the restarts up to it alone. The bracket's width is first order in the
+// KKT residual, so a restart ending with a wider bracket is first polished
+// (Settings.MaxPolish): the local method continues from its point with a
+// tolerance 100 times below the residual reached (down to PolishFloor)
+// and the bound is computed again, until the bracket is within CertTol or
+// stops shrinking; only then is another restart needed.
 //
 // # Limits
 //

@@ -60,7 +60,23 @@ type Settings struct {
 	Certifier Certifier
 	// CertTol is the relative width of a certified bracket. Default 1e-8.
 	CertTol float64
+	// MaxPolish bounds the polishing rounds of a restart whose bracket is
+	// wider than CertTol (with a Certifier only): a round continues the
+	// local method from the restart's point with a gradient tolerance 100
+	// times below the last residual reached (not below PolishFloor), for
+	// at most MaxIter iterations, and certifies the new point; the bound is
+	// the largest of the rounds' (every one bounds the global minimum).
+	// Polishing stops when the restart is certified, when the bracket did
+	// not shrink, or when the residual is at the floor; only then does
+	// the solve count the restart as uncertified and need the next one.
+	// Default 3; negative disables polishing.
+	MaxPolish int
 }
+
+// PolishFloor is the smallest gradient tolerance of a polishing round (see
+// Settings.MaxPolish): about where float64 rounding of the gradient's sums
+// stops the KKT residual of the bench settings.
+const PolishFloor = 1e-13
 
 // Certifier computes a lower bound on the global minimum of a problem's
 // objective over all points (W, H, b) from one point, e.g. the bound of
@@ -106,6 +122,9 @@ func (s Settings) withDefaults(p *Problem) Settings {
 	if s.CertTol == 0 {
 		s.CertTol = 1e-8
 	}
+	if s.MaxPolish == 0 {
+		s.MaxPolish = 3
+	}
 	return s
 }
 
@@ -132,7 +151,11 @@ func (s Settings) validate() error {
 type Stats struct {
 	Iterations  int
 	Evaluations int // objective+gradient evaluations
-	Time        time.Duration
+	// PolishRounds and PolishEvaluations count the polishing rounds (see
+	// Settings.MaxPolish) and their evaluations (also in Evaluations).
+	PolishRounds      int
+	PolishEvaluations int
+	Time              time.Duration
 }
 
 // RestartReport describes one restart.
@@ -155,8 +178,14 @@ type RestartReport struct {
 	Escapes int
 	// EscapedClasses counts the classes moved by the escape steps.
 	EscapedClasses int
-	// LowerBound is the Certifier's bound at the final point (NaN without
-	// a Certifier, when it failed, or for a canceled restart); Certified
+	// PolishRounds counts the polishing rounds after the restart's first
+	// certificate (Settings.MaxPolish), PolishEvaluations their
+	// evaluations (also in Evaluations).
+	PolishRounds      int
+	PolishEvaluations int
+	// LowerBound is the Certifier's bound at the final point, the largest
+	// of the polishing rounds' (NaN without a Certifier, when it failed,
+	// or for a canceled restart); Certified
 	// reports a bracket [LowerBound, Objective] within Settings.CertTol;
 	// BoundErr is the Certifier's error.
 	LowerBound float64
@@ -406,11 +435,13 @@ func (r *solveRun) result() (*Result, error) {
 		for _, rep := range reports {
 			res.Stats.Iterations += rep.Iterations
 			res.Stats.Evaluations += rep.Evaluations
+			res.Stats.PolishRounds += rep.PolishRounds
+			res.Stats.PolishEvaluations += rep.PolishEvaluations
 			if !math.IsNaN(rep.LowerBound) && !(rep.LowerBound <= res.LowerBound) {
 				res.LowerBound = rep.LowerBound
 			}
 		}
-		res.Certified = r.set.Certifier != nil && res.Objective-res.LowerBound <= r.set.CertTol*math.Max(1, math.Abs(res.Objective))
+		res.Certified = r.set.Certifier != nil && r.set.certifies(res.Objective, res.LowerBound)
 		res.Stats.Time = time.Since(r.t0)
 	}
 	if err := r.ctx.Err(); err != nil {
@@ -465,13 +496,14 @@ func better(a RestartReport, ra int, b RestartReport, rb int) bool {
 
 // runRestart does one restart in x: a local run from InitialPoint, then
 // escapes, with the worker's evaluator, method and escape vectors, then the
-// certificate (with a Certifier).
+// certificate and the polishing rounds (with a Certifier).
 func runRestart(p *Problem, set Settings, lim Limits, seed uint64, wk *solveWorker, x []float64) (RestartReport, error) {
 	t0 := time.Now()
 	e := wk.e
 	ev0 := e.Evaluations()
 	rep := RestartReport{Seed: seed, LowerBound: math.NaN()}
 	InitialPoint(p, seed, set.InitScale, x)
+	polishLim := lim
 	var esc *escaper
 	if set.MaxEscapes > 0 {
 		esc = &escaper{p: p, e: e, method: wk.method, set: set, rng: newRand(splitmix64(seed ^ 0xe5ca9e)), work: &wk.esc}
@@ -489,31 +521,98 @@ func runRestart(p *Problem, set Settings, lim Limits, seed uint64, wk *solveWork
 			return rep, fmt.Errorf("optimize: restart with seed %d: escape: %w", seed, err)
 		}
 	}
-	rep.Objective = loc.F
-	rep.KKTResidual = loc.Residual
-	rep.Converged = loc.Residual <= set.Tol
-	rep.Status = loc.Status
-	rep.Evaluations = e.Evaluations() - ev0
-	rep.ZeroMeanClasses = len(ZeroMeanClasses(p, x))
+	rep.setLocal(loc, set.Tol)
 	if set.Certifier != nil && loc.Status != Canceled && !math.IsNaN(rep.Objective) {
 		certify(p, set, x, &rep)
+		if err := polish(p, set, polishLim, wk, x, loc, &rep); err != nil {
+			return rep, fmt.Errorf("optimize: restart with seed %d: polish: %w", seed, err)
+		}
 	}
+	rep.Evaluations = e.Evaluations() - ev0
+	rep.ZeroMeanClasses = len(ZeroMeanClasses(p, x))
 	rep.Time = time.Since(t0)
 	return rep, nil
 }
 
+// setLocal sets the objective, residual and status of a restart from its
+// last local run.
+func (rep *RestartReport) setLocal(loc Local, tol float64) {
+	rep.Objective = loc.F
+	rep.KKTResidual = loc.Residual
+	rep.Converged = loc.Residual <= tol
+	rep.Status = loc.Status
+}
+
 // certify sets the bound and the certificate of a restart at its point x.
 func certify(p *Problem, set Settings, x []float64, rep *RestartReport) {
+	lb, err := lowerBound(p, set, x)
+	if err != nil {
+		rep.BoundErr = err
+		return
+	}
+	rep.LowerBound = lb
+	rep.Certified = set.certifies(rep.Objective, lb)
+}
+
+// lowerBound is the Certifier's bound at x, an error when it fails or is
+// not a number below +Inf.
+func lowerBound(p *Problem, set Settings, x []float64) (float64, error) {
 	lb, err := set.Certifier.LowerBound(p, x)
 	switch {
 	case err != nil:
-		rep.BoundErr = fmt.Errorf("optimize: certifier: %w", err)
+		return 0, fmt.Errorf("optimize: certifier: %w", err)
 	case math.IsNaN(lb) || math.IsInf(lb, 1):
-		rep.BoundErr = fmt.Errorf("optimize: certifier: lower bound %v", lb)
-	default:
-		rep.LowerBound = lb
-		rep.Certified = rep.Objective-lb <= set.CertTol*math.Max(1, math.Abs(rep.Objective))
+		return 0, fmt.Errorf("optimize: certifier: lower bound %v", lb)
 	}
+	return lb, nil
+}
+
+// certifies reports whether the bracket [lb, f] is within CertTol.
+func (s Settings) certifies(f, lb float64) bool {
+	return f-lb <= s.CertTol*math.Max(1, math.Abs(f))
+}
+
+// polish runs the polishing rounds of an uncertified restart at x, whose
+// last local run is loc (see Settings.MaxPolish): each continues the
+// method with lim (no escapes) at a tolerance 100 times below the last
+// residual and certifies again, keeping the largest bound. It stops when
+// the restart is certified, when the bracket did not shrink, at the floor,
+// or when a run is stopped (time limit, canceled). A failing bound ends
+// polishing and keeps the bound before it.
+func polish(p *Problem, set Settings, lim Limits, wk *solveWorker, x []float64, loc Local, rep *RestartReport) error {
+	ev0 := wk.e.Evaluations()
+	defer func() { rep.PolishEvaluations += wk.e.Evaluations() - ev0 }()
+	for round := 0; round < set.MaxPolish; round++ {
+		if rep.Certified || math.IsNaN(rep.LowerBound) || loc.Status == Canceled || loc.Status == TimeLimit {
+			return nil
+		}
+		tol := math.Max(math.Min(set.Tol, loc.Residual)/100, PolishFloor)
+		if loc.Residual <= tol {
+			return nil
+		}
+		lim.Tol = tol
+		var err error
+		if loc, err = wk.method.Minimize(wk.e, x, lim); err != nil {
+			return err
+		}
+		rep.Iterations += loc.Iterations
+		rep.PolishRounds++
+		width := rep.Objective - rep.LowerBound
+		rep.setLocal(loc, set.Tol)
+		if loc.Status == Canceled {
+			return nil
+		}
+		lb, err := lowerBound(p, set, x)
+		if err != nil {
+			return nil
+		}
+		rep.LowerBound = math.Max(rep.LowerBound, lb)
+		rep.Certified = set.certifies(rep.Objective, rep.LowerBound)
+		if !(rep.Objective-rep.LowerBound < width) {
+			return nil
+		}
+	}
+	return nil
 }
 
 // classMeans returns the K x d class means of the features of x (row k is

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"nccheck/certificate"
 	"nccheck/optimize"
 	"nccheck/setting"
 )
@@ -62,6 +63,14 @@ type ParamSolver interface {
 // minimum; the best restart is the solution. It never sees a prediction.
 // Cancelling the context stops a solve. It is a TolSolver and a
 // ParamSolver.
+//
+// With set.CertTol > 0 and no set.Certifier, each solve has the float64
+// bound of theory.md section 11 at its restarts' points as its Certifier
+// (certificate.AtPoint, for the settings it applies to): a restart whose
+// bracket is wider than CertTol is polished (optimize.Settings.MaxPolish),
+// and the restarts after the first certified one are not run, so
+// RestartObjectives has the restarts up to it. verify's command passes
+// --tol-objective as CertTol, the width its certified verdict asks for.
 func NewSolver(set optimize.Settings) TolSolver { return optimizeSolver{set} }
 
 // Params lists the settings that change the solver's results: restarts,
@@ -105,6 +114,9 @@ func (o optimizeSolver) Solve(ctx context.Context, s setting.Setting, seed uint6
 	}
 	set := o.set
 	set.Seed = seed
+	if set.Certifier == nil && set.CertTol > 0 {
+		set.Certifier = boundOf(s)
+	}
 	res, err := optimize.SolveContext(ctx, p, set)
 	if err != nil {
 		return nil, fmt.Errorf("solve: %w", err)
@@ -115,4 +127,22 @@ func (o optimizeSolver) Solve(ctx context.Context, s setting.Setting, seed uint6
 		num.RestartObjectives = append(num.RestartObjectives, r.Objective)
 	}
 	return num, nil
+}
+
+// boundOf returns the float64 bound of theory.md section 11 for s
+// (certificate.AtPoint at a variable vector, samples class by class) as a
+// solver's Certifier, or nil when the certificate does not apply to s.
+func boundOf(s setting.Setting) optimize.Certifier {
+	if _, err := certificate.NewAccumulator(s); err != nil {
+		return nil
+	}
+	s = s.Clone()
+	return optimize.CertifierFunc(func(p *optimize.Problem, x []float64) (float64, error) {
+		pt := p.PointOf(x)
+		res, err := certificate.AtPoint(s, pt.W, pt.H, pt.B, nil)
+		if err != nil {
+			return 0, err
+		}
+		return res.LowerBound, nil
+	})
 }

@@ -155,7 +155,7 @@ func (cfg Config) withDefaults() Config {
 		cfg.Jobs = 1
 	}
 	if cfg.Solver == nil {
-		cfg.Solver = NewSolver(optimize.Settings{Workers: max(1, runtime.GOMAXPROCS(0)/cfg.Jobs)})
+		cfg.Solver = NewSolver(optimize.Settings{Workers: max(1, runtime.GOMAXPROCS(0)/cfg.Jobs), CertTol: cfg.Tol.Objective})
 	}
 	return cfg
 }

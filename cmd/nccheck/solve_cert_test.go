@@ -186,3 +186,38 @@ func BenchmarkSolveCertifiedK100(b *testing.B) {
 	b.ReportMetric(100*certCPU.Seconds()/solveCPU.Seconds(), "%solve-cpu")
 	b.ReportMetric(gap*1e9, "gap-1e-9")
 }
+
+// TestSolvePolish: at --tol 1e-9 restart 0's bracket (about 7e-9) is wider
+// than --cert-tol 1e-9; the restart is polished to a certified bracket, so
+// one restart decides the solve, the report counts the polishing rounds
+// and the same command gives the same bits. --cert-tol 0 polishes nothing
+// and runs every restart, with the objective of the solver without a
+// certifier.
+func TestSolvePolish(t *testing.T) {
+	args := []string{"--n", "40,20,10,5", "--d", "8", "--lambda-w", "5e-3", "--lambda-h", "5e-3", "--tol", "1e-9", "--seed", "1"}
+	pol := solveJSON(t, append(args, "--cert-tol", "1e-9")...)
+	r0 := pol["restarts"].([]any)[0].(map[string]any)
+	if len(pol["restarts"].([]any)) != 1 || pol["certified"] != true || !(pol["polish_rounds"].(float64) >= 1) ||
+		r0["polish_rounds"] != pol["polish_rounds"] || !(r0["polish_evaluations"].(float64) > 0) {
+		t.Errorf("polished: %d restarts, certified %v, polish rounds %v, restart 0 %v", len(pol["restarts"].([]any)), pol["certified"], pol["polish_rounds"], r0)
+	}
+	if again := solveJSON(t, append(args, "--cert-tol", "1e-9")...); again["objective"] != pol["objective"] || again["evaluations"] != pol["evaluations"] {
+		t.Errorf("same command: objective %v then %v", pol["objective"], again["objective"])
+	}
+	all := solveJSON(t, append(args, "--cert-tol", "0")...)
+	if len(all["restarts"].([]any)) != 4 || all["polish_rounds"].(float64) != 0 {
+		t.Errorf("--cert-tol 0: %d restarts, %v polish rounds", len(all["restarts"].([]any)), all["polish_rounds"])
+	}
+	s := setting.Setting{Counts: []int{40, 20, 10, 5}, Dim: 8, LambdaW: setting.MustDecimal("5e-3"), LambdaH: setting.MustDecimal("5e-3")}
+	p, err := optimize.NewProblem(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := optimize.Solve(p, optimize.Settings{Tol: 1e-9, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if all["objective"].(float64) != plain.Objective || all["evaluations"].(float64) != float64(plain.Stats.Evaluations) {
+		t.Errorf("--cert-tol 0: objective %v, %v evaluations; the solver without a certifier: %v, %d", all["objective"], all["evaluations"], plain.Objective, plain.Stats.Evaluations)
+	}
+}

@@ -182,7 +182,8 @@ func (vf *verifyFlags) setup() ([]verify.Case, verify.Config, render.WriteOption
 			return nil, cfg, opt, &setting.InputError{Field: "--plot", Value: strconv.Quote(*vf.plotDir), Reason: err.Error()}
 		}
 	}
-	solverSet := optimize.Settings{Tol: *vf.solverTol, MaxIter: *vf.maxIter, Restarts: *vf.restarts, Workers: max(1, runtime.GOMAXPROCS(0) / *vf.jobs)}
+	solverSet := optimize.Settings{Tol: *vf.solverTol, MaxIter: *vf.maxIter, Restarts: *vf.restarts, Workers: max(1, runtime.GOMAXPROCS(0) / *vf.jobs),
+		CertTol: vf.tol.Objective}
 	if err := verify.CheckLimits(cases, solverSet, *vf.jobs); err != nil {
 		return nil, cfg, opt, err
 	}

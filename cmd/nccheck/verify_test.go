@@ -215,3 +215,26 @@ func TestVerifySELIPath(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifySeliPathCertified: with the default --tol 1e-10 every row of
+// the seli-path suite (the imbalanced plain UFM, no closed form) is
+// certified: the solver's certifier polishes points whose bracket is wider
+// than --tol-objective (1e-9).
+func TestVerifySeliPathCertified(t *testing.T) {
+	out, stderr, status := runCmd("verify", "--suite", "seli-path")
+	if status != 0 {
+		t.Fatalf("status %d, stderr %q", status, stderr)
+	}
+	rows, certified := 0, 0
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, "| seli-") {
+			rows++
+			if strings.HasSuffix(strings.TrimSpace(line), "| certified |") {
+				certified++
+			}
+		}
+	}
+	if rows != 27 || certified != rows {
+		t.Errorf("%d of %d rows certified:\n%s", certified, rows, out)
+	}
+}
