@@ -32,7 +32,7 @@ type Report struct {
 // CollapseRoots is a pair [lower, upper] of decimal strings, or the string
 // "none" when the roots are not real.
 type ClassReport struct {
-	Class            int             `json:"class"` // 1-based, input order
+	Class            int             `json:"class"` // the label, 0..K-1 (input order)
 	N                int             `json:"n"`
 	Alive            bool            `json:"alive"`
 	Margin           string          `json:"margin"`
@@ -66,7 +66,7 @@ func (p *Prediction) Report(digits int) Report {
 		HTH:                p.HTH.Text(digits),
 	}
 	for i, c := range p.Classes {
-		cr := ClassReport{Class: i + 1, N: c.N, Alive: c.Alive, Margin: f(c.Margin),
+		cr := ClassReport{Class: i, N: c.N, Alive: c.Alive, Margin: f(c.Margin),
 			FeatureNormSq: f(c.FeatureNormSq), Gamma: f(c.Gamma), ClassifierNormSq: f(c.ClassifierNormSq),
 			ProbCorrect: f(c.ProbCorrect), CBeta: f(c.CBeta)}
 		if c.CosWH != nil {
@@ -102,7 +102,7 @@ type BiasReport struct {
 // BiasClassReport is one class of a BiasReport; Classifier is null for a
 // collapsed class.
 type BiasClassReport struct {
-	Class            int      `json:"class"` // 1-based
+	Class            int      `json:"class"` // the label, 0..K-1
 	N                int      `json:"n"`
 	Alive            bool     `json:"alive"`
 	Logits           []string `json:"logits"`
@@ -141,7 +141,7 @@ func (p *Prediction) BiasReport(digits int) *BiasReport {
 		AliveClasses: p.AliveCount(), Bias: fs(p.Bias)}
 	for i, c := range p.Classes {
 		rc := red.Classes[i]
-		r.Classes = append(r.Classes, BiasClassReport{Class: i + 1, N: c.N, Alive: c.Alive, Logits: fs(rc.Logits),
+		r.Classes = append(r.Classes, BiasClassReport{Class: i, N: c.N, Alive: c.Alive, Logits: fs(rc.Logits),
 			LogitNorm: f(rc.LogitNorm), FeatureNormSq: f(c.FeatureNormSq), Classifier: fs(rc.Classifier),
 			Margin: f(c.Margin), ProbCorrect: f(c.ProbCorrect), SubgradientRatio: f(rc.SubgradientRatio)})
 	}

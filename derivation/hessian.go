@@ -331,7 +331,7 @@ func hessianFloat(s setting.Setting, pt *floatPoint, opt HessianOptions) (*Hessi
 	}
 	for c, n := range s.Counts {
 		if per[c] != n {
-			return nil, fmt.Errorf("derivation: class %d has %d samples in the point, want %d", c+1, per[c], n)
+			return nil, fmt.Errorf("derivation: class %d has %d samples in the point, want %d", c, per[c], n)
 		}
 	}
 	if !finiteDense(pt.W) || !finiteDense(pt.Columns) || !finiteSlice(pt.B) {

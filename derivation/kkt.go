@@ -176,7 +176,7 @@ func (pt *Point) check(s setting.Setting) error {
 	}
 	for c, n := range s.Counts {
 		if per[c] != n {
-			return fmt.Errorf("derivation: class %d has %d samples in the point, want n_%d = %d", c+1, per[c], c+1, n)
+			return fmt.Errorf("derivation: class %d has %d samples in the point, want n_%d = %d", c, per[c], c, n)
 		}
 	}
 	return nil

@@ -120,6 +120,27 @@ type ReportOptions struct {
 	ClassifierRule *mat.Dense
 }
 
+// The reasons in Report.Undefined of a metric that does not apply, there
+// being nothing to compare with; every other reason is a zero norm in the
+// metric's reference (theory.md section 8). Tables print the first as
+// "n/a" and the second as "undef".
+const (
+	ReasonNoPrediction              = "no prediction"
+	ReasonNoClassifierRule          = "no classifier rule"
+	ReasonNoPredictedClassifierRule = "the prediction has no classifier rule"
+)
+
+// NotApplicable reports whether the metric of the JSON key is nil because
+// it does not apply (a Reason... constant), not because a reference has
+// zero norm.
+func (r *Report) NotApplicable(key string) bool {
+	switch r.Undefined[key] {
+	case ReasonNoPrediction, ReasonNoClassifierRule, ReasonNoPredictedClassifierRule:
+		return true
+	}
+	return false
+}
+
 // Report returns the report of the measurement and the metrics of every
 // class. The error is a failure (bad options, a non-finite result), never
 // an undefined metric.
@@ -143,12 +164,12 @@ func (m *Measurement) Report(o ReportOptions) (*Report, []Class, error) {
 		}
 	} else {
 		for _, key := range []string{"nc2_h", "nc2_wwt", "nc3_wh", "margin_error", "collapse_agree"} {
-			r.Undefined[key] = "no prediction"
+			r.Undefined[key] = ReasonNoPrediction
 		}
 		if o.ClassifierRule != nil {
 			r.NC2W = m.ClassifierDist(o.ClassifierRule)
 		} else {
-			r.Undefined["nc2_w"] = "no classifier rule"
+			r.Undefined["nc2_w"] = ReasonNoClassifierRule
 		}
 		r.MaxCos = m.MaxCosDeviation(0)
 		r.AllCollapsed = true
@@ -191,7 +212,7 @@ func (r *Report) compare(m *Measurement, t Target, c Criteria) error {
 		}
 	}
 	if t.ClassifierRule == nil {
-		r.Undefined["nc2_w"] = "the prediction has no classifier rule"
+		r.Undefined["nc2_w"] = ReasonNoPredictedClassifierRule
 	}
 	return nil
 }

@@ -68,7 +68,7 @@ func TestPredictNoReLU(t *testing.T) {
 	}
 	// Text: the model in the title, the boundary and the cosine in the summary, "-" for the roots.
 	out, errs, status = runCmd(args("predict", "--no-relu", "--d", "3")...)
-	for _, want := range []string{"plain UFM, ETF sec. 9", "every class collapses iff s = sqrt(n lambda_W lambda_H) >= 1/K", "cos(h_k, h_l):      -0.333333333333333", "| -  "} {
+	for _, want := range []string{"plain UFM, ETF sec. 9", "every class collapses iff s = sqrt(n lambda_W lambda_H) >= 1/K", "cos(h_k, h_l):      -0.333333333333333", "|             - |             - |"} {
 		if status != 0 || !strings.Contains(out, want) {
 			t.Errorf("text output (status %d, %q) lacks %q:\n%s", status, errs, want, out)
 		}

@@ -13,6 +13,7 @@ import (
 	"nccheck/certificate"
 	"nccheck/closedform"
 	"nccheck/derivation"
+	"nccheck/internal/report"
 	"nccheck/internal/sysmem"
 	"nccheck/setting"
 )
@@ -311,8 +312,10 @@ func kktError(stderr io.Writer, err error) int {
 
 func writeKKTText(w io.Writer, s setting.Setting, out kktJSON, res *derivation.KKT, hr *derivation.HessianReport, cert *kktCertificate, digits int) {
 	num := func(x *big.Float) string { return x.Text('g', digits) }
-	fmt.Fprintf(w, "KKT conditions at the predicted point, %d bits: %s\n", out.PrecisionBits, s)
-	line := func(k, v string) { fmt.Fprintf(w, "%-22s %s\n", k+":", v) }
+	fmt.Fprintln(w, report.WrapText(fmt.Sprintf("KKT conditions at the predicted point, %d bits: %s", out.PrecisionBits, s), "  "))
+	line := func(k, v string) {
+		fmt.Fprintln(w, report.WrapText(fmt.Sprintf("%-22s %s", k+":", v), strings.Repeat(" ", 23)))
+	}
 	line("point", out.Point)
 	line("objective", num(res.Objective))
 	line("kkt residual", num(res.Residual))
@@ -363,7 +366,7 @@ func writeKKTText(w io.Writer, s setting.Setting, out kktJSON, res *derivation.K
 	line("largest eigenvalue", strconv.FormatFloat(hr.Largest, 'g', digits, 64))
 	line("near-zero/expected", fmt.Sprintf("%d / %d", hr.NearZero, hr.ExpectedZero))
 	for _, e := range hr.Explanation {
-		fmt.Fprintf(w, "  - %s\n", e)
+		fmt.Fprintln(w, report.WrapText("  - "+e, "    "))
 	}
 }
 

@@ -20,6 +20,7 @@ import (
 	"sort"
 	"strings"
 
+	"nccheck/internal/report"
 	"nccheck/setting"
 )
 
@@ -181,25 +182,31 @@ func oneLine(s string) string {
 }
 
 // setUsage installs a usage function that prints a synopsis, a description and
-// every flag with its default.
+// every flag with its default, wrapped to report.TextWidth.
 func setUsage(fs *flag.FlagSet, synopsis, description string) {
 	fs.Usage = func() {
 		w := fs.Output()
-		fmt.Fprintf(w, "Usage: nccheck %s %s\n\n", fs.Name(), synopsis)
-		fmt.Fprintln(w, strings.TrimSpace(description))
+		fmt.Fprintln(w, report.WrapText(fmt.Sprintf("Usage: nccheck %s %s", fs.Name(), synopsis), "        "))
+		fmt.Fprintln(w)
+		for _, l := range strings.Split(strings.TrimSpace(description), "\n") {
+			fmt.Fprintln(w, report.WrapText(l, leadingSpaces(l)))
+		}
 		fmt.Fprintln(w)
 		fmt.Fprintln(w, "Flags:")
 		fs.VisitAll(func(f *flag.Flag) {
 			name, u := flag.UnquoteUsage(f)
-			fmt.Fprintf(w, "  --%s", f.Name)
+			head := "  --" + f.Name
 			if name != "" {
-				fmt.Fprintf(w, " %s", name)
+				head += " " + name
 			}
-			fmt.Fprintf(w, "\n      %s", strings.ReplaceAll(u, "\n", "\n      "))
+			fmt.Fprintln(w, head)
 			if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0" {
-				fmt.Fprintf(w, " (default %s)", f.DefValue)
+				u += " (default " + f.DefValue + ")"
 			}
-			fmt.Fprintln(w)
+			fmt.Fprintln(w, report.WrapText("      "+strings.ReplaceAll(u, "\n", " "), "      "))
 		})
 	}
 }
+
+// leadingSpaces is the indentation of l.
+func leadingSpaces(l string) string { return l[:len(l)-len(strings.TrimLeft(l, " "))] }

@@ -157,26 +157,27 @@ func predictionTable(p *closedform.Prediction, digits int, format string) *repor
 		return closedform.FormatFloat(x, digits)
 	}
 	t := &report.Table{
-		Header: []string{"class", "n_k", "alive", "M_k", "rho_k=|h_k|^2", "|w_k|^2", "cos(w_k,h_k)", "p_k", "collapse roots (n_lo, n_hi)"},
-		Align:  []report.Align{report.AlignRight, report.AlignRight, report.AlignLeft, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignLeft},
+		Header: []string{"class", "n_k", "alive", "M_k", "rho_k=|h_k|^2", "|w_k|^2", "cos(w_k,h_k)", "p_k", "collapse n_lo", "collapse n_hi"},
+		Align: []report.Align{report.AlignRight, report.AlignRight, report.AlignLeft, report.AlignRight, report.AlignRight, report.AlignRight,
+			report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight},
 	}
 	if format == "latex" {
-		t.Header = []string{"$k$", "$n_k$", "alive", "$M_k$", "$\\|h_k\\|^2$", "$\\|w_k\\|^2$", "$\\cos(w_k,h_k)$", "$p_k$", "collapse roots"}
+		t.Header = []string{"$k$", "$n_k$", "alive", "$M_k$", "$\\|h_k\\|^2$", "$\\|w_k\\|^2$", "$\\cos(w_k,h_k)$", "$p_k$", "collapse $n_{lo}$", "collapse $n_{hi}$"}
 	}
 	for i, c := range p.Classes {
-		roots := "none"
+		lo, hi := "none", "none"
 		switch {
 		case p.CollapseThreshold == nil:
-			roots = "-" // the theory has no per-class collapse threshold
+			lo, hi = "-", "-" // the theory has no per-class collapse threshold
 		case c.CollapseRoots.Real:
-			roots = num(c.CollapseRoots.Lo) + ", " + num(c.CollapseRoots.Hi)
+			lo, hi = num(c.CollapseRoots.Lo), num(c.CollapseRoots.Hi)
 		}
 		alive := "yes"
 		if !c.Alive {
 			alive = "collapsed"
 		}
-		t.Rows = append(t.Rows, []string{strconv.Itoa(i + 1), strconv.Itoa(c.N), alive, num(c.Margin), num(c.FeatureNormSq),
-			num(c.ClassifierNormSq), num(c.CosWH), num(c.ProbCorrect), roots})
+		t.Rows = append(t.Rows, []string{strconv.Itoa(i), strconv.Itoa(c.N), alive, num(c.Margin), num(c.FeatureNormSq),
+			num(c.ClassifierNormSq), num(c.CosWH), num(c.ProbCorrect), lo, hi})
 	}
 	return t
 }
@@ -260,7 +261,7 @@ func writePrediction(w io.Writer, p *closedform.Prediction, format string, digit
 		}
 		fmt.Fprintln(w)
 		for _, kv := range summary {
-			fmt.Fprintf(w, "- %s: %s\n", kv[0], kv[1])
+			fmt.Fprintf(w, "- %s: %s\n", report.MarkdownEscape(kv[0]), report.MarkdownEscape(kv[1]))
 		}
 	default:
 		t.Title = title
@@ -268,7 +269,7 @@ func writePrediction(w io.Writer, p *closedform.Prediction, format string, digit
 			return err
 		}
 		for _, kv := range summary {
-			fmt.Fprintf(w, "%-19s %s\n", kv[0]+":", kv[1])
+			fmt.Fprintln(w, report.WrapText(fmt.Sprintf("%-19s %s", kv[0]+":", kv[1]), strings.Repeat(" ", 20)))
 		}
 	}
 	if !matrices {
@@ -288,12 +289,12 @@ func writeMatrices(w io.Writer, p *closedform.Prediction, prefix, format string,
 		mt := &report.Table{Title: prefix + m.name, Header: []string{""}}
 		k, _ := m.m.Dims()
 		for j := 0; j < k; j++ {
-			mt.Header = append(mt.Header, strconv.Itoa(j+1))
+			mt.Header = append(mt.Header, strconv.Itoa(j))
 			mt.Align = append(mt.Align, report.AlignRight)
 		}
 		mt.Align = append(mt.Align, report.AlignRight)
 		for i := 0; i < k; i++ {
-			row := []string{strconv.Itoa(i + 1)}
+			row := []string{strconv.Itoa(i)}
 			for j := 0; j < k; j++ {
 				x := m.m.At(i, j)
 				if format == "latex" {

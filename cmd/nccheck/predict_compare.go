@@ -102,8 +102,36 @@ func runCompare(s setting.Setting, prec uint, format string, digits int, matrice
 	return exitOK
 }
 
-// writeCompare prints the side-by-side table (text, markdown, latex or csv).
+// writeCompare prints the side-by-side table (text, markdown, latex or
+// csv), the notes under it and, with matrices, each side's matrices.
 func writeCompare(w io.Writer, s setting.Setting, prec uint, sides []*compareSide, diff *big.Float, format string, digits int, matrices bool) error {
+	t := compareTable(s, prec, sides, format, digits)
+	if err := writeTableNotes(w, t, compareNotes(sides, diff, digits), format); err != nil {
+		return err
+	}
+	if !matrices {
+		return nil
+	}
+	for _, side := range sides {
+		if side.p == nil {
+			continue
+		}
+		if err := writeMatrices(w, side.p, side.label+": ", format, digits); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// compareQuantity is one row of the side-by-side table: its name in text
+// and in LaTeX, and its value on a side that applies.
+type compareQuantity struct {
+	text, latex string
+	value       func(p *closedform.Prediction) string
+}
+
+// compareTable is the side-by-side table of the two theorems.
+func compareTable(s setting.Setting, prec uint, sides []*compareSide, format string, digits int) *report.Table {
 	num := func(x *big.Float) string {
 		if x == nil {
 			return "-"
@@ -113,32 +141,55 @@ func writeCompare(w io.Writer, s setting.Setting, prec uint, sides []*compareSid
 		}
 		return closedform.FormatFloat(x, digits)
 	}
-	k := int64(s.K())
-	// s = sqrt(n lambda_W lambda_H); the UFM+ collapses globally iff
-	// n lW lH >= (K-1)/K^3 (n_k <= K N^2 lW lH/(K-1) with N = K n), the plain
-	// UFM iff n lW lH >= 1/K^2.
-	sv, plainBound := etfBoundary(s, prec)
-	reluBound := new(big.Float).SetPrec(prec + 64).SetRat(big.NewRat(k-1, k*k*k))
-	reluBound.Sqrt(reluBound)
-	reluBound = new(big.Float).SetPrec(prec).Set(reluBound)
-
 	t := &report.Table{
 		Title:  fmt.Sprintf("Two theorems on one balanced setting (%d bits): %s", prec, s),
 		Header: []string{"quantity", sides[0].label, sides[1].label},
 		Align:  []report.Align{report.AlignLeft, report.AlignRight, report.AlignRight},
 	}
-	if format == "latex" {
-		t.Header[0] = "quantity"
-	}
-	cell := func(side *compareSide, f func(p *closedform.Prediction) string) string {
-		if side.p == nil {
-			return "-"
+	for _, q := range compareQuantities(num, digits, format == "latex") {
+		name := q.text
+		if format == "latex" {
+			name = q.latex
 		}
-		return f(side.p)
+		row := []string{name}
+		for _, side := range sides {
+			if side.p == nil {
+				row = append(row, "-")
+			} else {
+				row = append(row, q.value(side.p))
+			}
+		}
+		t.Rows = append(t.Rows, row)
 	}
-	row := func(name string, f func(p *closedform.Prediction) string) {
-		t.Rows = append(t.Rows, []string{name, cell(sides[0], f), cell(sides[1], f)})
+	// s = sqrt(n lambda_W lambda_H); the UFM+ collapses globally iff
+	// n lW lH >= (K-1)/K^3 (n_k <= K N^2 lW lH/(K-1) with N = K n), the plain
+	// UFM iff n lW lH >= 1/K^2.
+	k := int64(s.K())
+	sv, plainBound := etfBoundary(s, prec)
+	reluBound := new(big.Float).SetPrec(prec + 64).SetRat(big.NewRat(k-1, k*k*k))
+	reluBound.Sqrt(reluBound)
+	reluBound = new(big.Float).SetPrec(prec).Set(reluBound)
+	sName, boundName := "s = sqrt(n lW lH)", "global collapse iff s >="
+	if format == "latex" {
+		sName, boundName = `$s = \sqrt{n \lambda_W \lambda_H}$`, `global collapse iff $s \ge$`
 	}
+	t.Rows = append(t.Rows, []string{sName, num(sv), num(sv)}, []string{boundName, num(reluBound), num(plainBound)})
+	collapse := []string{"global collapse"}
+	for _, side := range sides {
+		if side.p == nil {
+			collapse = append(collapse, "-")
+		} else {
+			collapse = append(collapse, strconv.FormatBool(side.p.GlobalCollapse))
+		}
+	}
+	t.Rows = append(t.Rows, collapse)
+	return t
+}
+
+// compareQuantities are the rows of the side-by-side table but for the
+// collapse boundary, each theorem's class 0 standing for every class (the
+// setting is balanced).
+func compareQuantities(num func(*big.Float) string, digits int, latex bool) []compareQuantity {
 	class := func(get func(c closedform.Class) *big.Float) func(p *closedform.Prediction) string {
 		return func(p *closedform.Prediction) string { return num(get(p.Classes[0])) }
 	}
@@ -148,37 +199,42 @@ func writeCompare(w io.Writer, s setting.Setting, prec uint, sides []*compareSid
 	hth := func(p *closedform.Prediction) *closedform.Matrix { return p.HTH }
 	wwt := func(p *closedform.Prediction) *closedform.Matrix { return p.WWT }
 	wh := func(p *closedform.Prediction) *closedform.Matrix { return p.WH }
+	return []compareQuantity{
+		{"class means", "class means", func(p *closedform.Prediction) string {
+			if p.Model == closedform.ModelETF {
+				return "simplex ETF"
+			}
+			return "orthogonal"
+		}},
+		{"objective f*", "objective $f^*$", func(p *closedform.Prediction) string { return num(p.Objective) }},
+		{"alive classes", "alive classes", func(p *closedform.Prediction) string { return fmt.Sprintf("%d of %d", p.AliveCount(), p.K()) }},
+		{"margin M_k", "margin $M_k$", class(func(c closedform.Class) *big.Float { return c.Margin })},
+		{"|h_k|^2", `$\|h_k\|^2$`, class(func(c closedform.Class) *big.Float { return c.FeatureNormSq })},
+		{"|w_k|^2", `$\|w_k\|^2$`, class(func(c closedform.Class) *big.Float { return c.ClassifierNormSq })},
+		{"cos(w_k, h_k)", `$\cos(w_k, h_k)$`, class(func(c closedform.Class) *big.Float { return c.CosWH })},
+		{"p_k", "$p_k$", class(func(c closedform.Class) *big.Float { return c.ProbCorrect })},
+		{"cos(h_k, h_l), k != l", `$\cos(h_k, h_l)$, $k \ne l$`, func(p *closedform.Prediction) string {
+			if p.AliveCount() < 2 {
+				return "-"
+			}
+			if latex {
+				return latexNumber(big.NewFloat(p.MeanCos), min(digits, 17))
+			}
+			return strconv.FormatFloat(p.MeanCos, 'g', min(digits, 17), 64)
+		}},
+		{"Hbar^T Hbar diagonal", `$\bar H^T \bar H$ diagonal`, entries(hth, true)},
+		{"Hbar^T Hbar off-diagonal", `$\bar H^T \bar H$ off-diagonal`, entries(hth, false)},
+		{"W W^T diagonal", "$W W^T$ diagonal", entries(wwt, true)},
+		{"W W^T off-diagonal", "$W W^T$ off-diagonal", entries(wwt, false)},
+		{"W Hbar diagonal", `$W \bar H$ diagonal`, entries(wh, true)},
+		{"W Hbar off-diagonal", `$W \bar H$ off-diagonal`, entries(wh, false)},
+	}
+}
 
-	row("class means", func(p *closedform.Prediction) string {
-		if p.Model == closedform.ModelETF {
-			return "simplex ETF"
-		}
-		return "orthogonal"
-	})
-	row("objective f*", func(p *closedform.Prediction) string { return num(p.Objective) })
-	row("alive classes", func(p *closedform.Prediction) string { return fmt.Sprintf("%d of %d", p.AliveCount(), p.K()) })
-	row("margin M_k", class(func(c closedform.Class) *big.Float { return c.Margin }))
-	row("|h_k|^2", class(func(c closedform.Class) *big.Float { return c.FeatureNormSq }))
-	row("|w_k|^2", class(func(c closedform.Class) *big.Float { return c.ClassifierNormSq }))
-	row("cos(w_k, h_k)", class(func(c closedform.Class) *big.Float { return c.CosWH }))
-	row("p_k", class(func(c closedform.Class) *big.Float { return c.ProbCorrect }))
-	row("cos(h_k, h_l), k != l", func(p *closedform.Prediction) string {
-		if p.AliveCount() < 2 {
-			return "-"
-		}
-		return strconv.FormatFloat(p.MeanCos, 'g', min(digits, 17), 64)
-	})
-	row("Hbar^T Hbar diagonal", entries(hth, true))
-	row("Hbar^T Hbar off-diagonal", entries(hth, false))
-	row("W W^T diagonal", entries(wwt, true))
-	row("W W^T off-diagonal", entries(wwt, false))
-	row("W Hbar diagonal", entries(wh, true))
-	row("W Hbar off-diagonal", entries(wh, false))
-	t.Rows = append(t.Rows, []string{"s = sqrt(n lW lH)", num(sv), num(sv)})
-	t.Rows = append(t.Rows, []string{"global collapse iff s >=", num(reluBound), num(plainBound)})
-	row("global collapse", func(p *closedform.Prediction) string { return strconv.FormatBool(p.GlobalCollapse) })
-
-	notes := []string{}
+// compareNotes are the lines under the side-by-side table: a side that
+// does not apply, and f*(plain) - f*(ReLU) against theory.md section 9.
+func compareNotes(sides []*compareSide, diff *big.Float, digits int) []string {
+	var notes []string
 	for _, side := range sides {
 		if side.p == nil {
 			notes = append(notes, side.label+" does not apply: "+side.scope)
@@ -191,44 +247,26 @@ func writeCompare(w io.Writer, s setting.Setting, prec uint, sides []*compareSid
 		}
 		notes = append(notes, fmt.Sprintf("f*(plain) - f*(ReLU) = %s: %s", closedform.FormatFloat(diff, digits), verdict))
 	}
+	return notes
+}
 
-	switch format {
-	case "csv":
-		if err := t.Write(w, "csv"); err != nil {
-			return err
-		}
-	case "latex":
-		if err := t.Write(w, "latex"); err != nil {
-			return err
-		}
-		for _, n := range notes {
-			fmt.Fprintf(w, "%% %s\n", n)
-		}
-	case "markdown":
-		if err := t.Write(w, "markdown"); err != nil {
-			return err
-		}
+// writeTableNotes writes t and the notes under it in a format: text
+// (wrapped), a Markdown list, LaTeX comments, or nothing (csv).
+func writeTableNotes(w io.Writer, t *report.Table, notes []string, format string) error {
+	if err := t.Write(w, format); err != nil {
+		return err
+	}
+	if format == "markdown" && len(notes) > 0 {
 		fmt.Fprintln(w)
-		for _, n := range notes {
-			fmt.Fprintf(w, "- %s\n", n)
-		}
-	default:
-		if err := t.Write(w, "text"); err != nil {
-			return err
-		}
-		for _, n := range notes {
-			fmt.Fprintln(w, n)
-		}
 	}
-	if !matrices {
-		return nil
-	}
-	for _, side := range sides {
-		if side.p == nil {
-			continue
-		}
-		if err := writeMatrices(w, side.p, side.label+": ", format, digits); err != nil {
-			return err
+	for _, n := range notes {
+		switch format {
+		case "latex":
+			fmt.Fprintf(w, "%% %s\n", n)
+		case "markdown":
+			fmt.Fprintf(w, "- %s\n", report.MarkdownEscape(n))
+		case "text":
+			fmt.Fprintln(w, report.WrapText(n, "  "))
 		}
 	}
 	return nil

@@ -117,7 +117,7 @@ func writeCompareLosses(w io.Writer, s setting.Setting, prec uint, sides []*loss
 		classes.Align = append(classes.Align, report.AlignLeft, report.AlignRight)
 	}
 	for i, n := range s.Counts {
-		row := []string{strconv.Itoa(i + 1), strconv.Itoa(n)}
+		row := []string{strconv.Itoa(i), strconv.Itoa(n)}
 		for _, side := range sides {
 			if side.p == nil {
 				row = append(row, "-", "-")

@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"gonum.org/v1/gonum/mat"
@@ -261,7 +262,7 @@ func (r *solveReport) writeText(w io.Writer) error {
 	if !r.Converged {
 		conv = fmt.Sprintf("NOT converged (residual above --tol %g)", r.Tol)
 	}
-	fmt.Fprintf(w, "setting      %s\n", r.Setting)
+	fmt.Fprintln(w, report.WrapText("setting      "+r.Setting, strings.Repeat(" ", 13)))
 	fmt.Fprintf(w, "objective    %.17g\n", r.Objective)
 	fmt.Fprintf(w, "KKT residual %.3g, %s\n", r.KKTResidual, conv)
 	r.writeBracket(w)
@@ -272,32 +273,35 @@ func (r *solveReport) writeText(w io.Writer) error {
 			r.PolishRounds, r.PolishEvaluations)
 	}
 	if len(r.B) > 0 {
-		fmt.Fprintf(w, "b            %v\n", r.B)
+		fmt.Fprintln(w, report.WrapText(fmt.Sprintf("b            %v", r.B), strings.Repeat(" ", 14)))
 	}
 	for _, f := range r.Files {
 		fmt.Fprintf(w, "wrote        %s\n", f)
 	}
 	fmt.Fprintln(w)
 	t := &report.Table{
-		Title: fmt.Sprintf("restarts (best: %d)", r.BestRestart),
-		Header: []string{"restart", "seed", "objective", "KKT residual", "converged", "status", "iterations", "evaluations", "zero classes", "escapes",
-			"seconds", "bracket width", "certified"},
-		Align: []report.Align{report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignLeft, report.AlignLeft,
-			report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignLeft},
+		Title:  fmt.Sprintf("restarts (best: %d; their seeds and evaluations are in the JSON)", r.BestRestart),
+		Header: []string{"restart", "objective", "KKT res", "status", "iters", "zero cls", "escapes", "seconds", "bracket", "certified"},
+		Align: []report.Align{report.AlignRight, report.AlignRight, report.AlignRight, report.AlignLeft,
+			report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignRight, report.AlignLeft},
 	}
 	for i, rr := range r.Restarts {
-		conv, width, cert := "yes", "-", "-"
-		if !rr.Converged {
-			conv = "NO"
+		status := rr.Status
+		switch {
+		case rr.Converged && status != optimize.Converged.String():
+			status += ", residual <= --tol"
+		case !rr.Converged && status == optimize.Converged.String():
+			status += ", residual > --tol"
 		}
+		width, cert := "-", "-"
 		if rr.LowerBound != nil {
 			width, cert = strconv.FormatFloat(rr.Objective-*rr.LowerBound, 'g', 2, 64), "no"
 			if rr.Certified {
 				cert = "yes"
 			}
 		}
-		t.Rows = append(t.Rows, []string{strconv.Itoa(i), strconv.FormatUint(rr.Seed, 10), strconv.FormatFloat(rr.Objective, 'g', 17, 64),
-			strconv.FormatFloat(rr.KKTResidual, 'g', 3, 64), conv, rr.Status, strconv.Itoa(rr.Iterations), strconv.Itoa(rr.Evaluations),
+		t.Rows = append(t.Rows, []string{strconv.Itoa(i), strconv.FormatFloat(rr.Objective, 'g', 17, 64),
+			strconv.FormatFloat(rr.KKTResidual, 'g', 3, 64), status, strconv.Itoa(rr.Iterations),
 			strconv.Itoa(rr.ZeroClasses), strconv.Itoa(rr.Escapes), strconv.FormatFloat(rr.Seconds, 'f', 3, 64), width, cert})
 	}
 	return t.Write(w, "text")

@@ -120,7 +120,7 @@ func TestSolveCertificateText(t *testing.T) {
 		t.Fatalf("status %d, stderr %q", status, errs)
 	}
 	for _, want := range []string{"float64: a bracket, not a proof", "certified: within --cert-tol 1e-08", "restarts     1 of at most 4 (restart 0 certified",
-		"omega/s", "descent classes: none", "bracket width"} {
+		"omega/s", "descent classes: none", "| bracket | certified |"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in\n%s", want, out)
 		}

@@ -97,7 +97,7 @@ func registerVerifyFlags(fs *flag.FlagSet) *verifyFlags {
 	fs.IntVar(&vf.tol.ProofBits, "proof-bits", 0, "the proof tolerance 2^-`B` max(1,|f*|) on the prediction's certificate gap; 0 means --prec - 32")
 	vf.jobs = fs.Int("j", runtime.NumCPU(), "settings solved in `parallel`")
 	vf.format = fs.String("format", "text", "output `format`: text, markdown, latex, csv or json (one object per row)")
-	vf.columns = fs.String("columns", "default", "table `columns`: default (text: a summary that fits 120 characters; other formats: all), all, or a comma list of "+strings.Join(render.ColumnNames(), ","))
+	vf.columns = fs.String("columns", "default", "table `columns`: default (text: a summary that fits 120 columns, the verdicts' notes under it; other formats: all), all, or a comma list of "+strings.Join(render.ColumnNames(), ", "))
 	vf.digits = fs.Int("digits", 2, "significant `digits` of the deviations (scientific notation)")
 	vf.out = fs.String("out", "", "stream each finished row to this JSON-lines `file` as it completes")
 	vf.resume = fs.Bool("resume", false, "with --out: keep the rows already in the file and run only the missing ones; the file's header must match this run's flags and grid")

@@ -14,13 +14,20 @@ import (
 )
 
 // Table is a header and rows of cells. Cells are printed as given (no
-// case changes, no wrapping). Numeric columns are right-aligned when
-// Align[i] is AlignRight.
+// case changes, no wrapping; Markdown escapes them). Numeric columns are
+// right-aligned when Align[i] is AlignRight. A text table wider than
+// TextWidth is printed as blocks of columns, one under the other, each
+// starting with the key columns that name a row.
 type Table struct {
 	Title  string   // optional; a caption line in text, a heading comment elsewhere
 	Header []string // column names
 	Rows   [][]string
 	Align  []Align // per column; missing entries are AlignLeft
+	Key    int     // leading columns repeated in every block of a split text table; 0 means 1
+	Wide   bool    // text: one table however wide (the columns were asked for)
+	// Breaks are the columns a split text table may start a block at
+	// (beyond the keys); nil means any.
+	Breaks []int
 }
 
 // Align is a column alignment.
@@ -64,13 +71,45 @@ func (t *Table) aligns() []tw.Align {
 }
 
 func (t *Table) writeTW(w io.Writer, markdown bool) error {
+	if markdown {
+		if t.Title != "" {
+			fmt.Fprintf(w, "**%s**\n\n", MarkdownEscape(t.Title))
+		}
+		return t.markdownCells().render(w, true)
+	}
 	if t.Title != "" {
-		if markdown {
-			fmt.Fprintf(w, "**%s**\n\n", t.Title)
-		} else {
-			fmt.Fprintln(w, t.Title)
+		fmt.Fprintln(w, WrapText(t.Title, "  "))
+	}
+	for i, cols := range t.blocks() {
+		if i > 0 {
+			fmt.Fprintln(w)
+		}
+		if err := t.sub(cols).render(w, false); err != nil {
+			return err
 		}
 	}
+	return nil
+}
+
+// markdownCells is t with its header and cells escaped for Markdown.
+func (t *Table) markdownCells() *Table {
+	out := &Table{Align: t.Align, Key: t.Key}
+	for _, h := range t.Header {
+		out.Header = append(out.Header, MarkdownEscape(h))
+	}
+	for _, row := range t.Rows {
+		r := make([]string, len(row))
+		for i, c := range row {
+			r[i] = MarkdownEscape(c)
+		}
+		out.Rows = append(out.Rows, r)
+	}
+	return out
+}
+
+// render writes the header and rows of t (not its title) through
+// tablewriter.
+func (t *Table) render(w io.Writer, markdown bool) error {
 	opts := []tablewriter.Option{
 		tablewriter.WithHeaderAutoFormat(tw.Off),
 		tablewriter.WithRowAutoWrap(tw.WrapNone),
@@ -125,15 +164,18 @@ func (t *Table) writeCSV(w io.Writer) error {
 	return cw.Error()
 }
 
-// LaTeXEscape escapes the characters LaTeX treats specially in text.
+// LaTeXEscape escapes the characters LaTeX treats specially in text, and
+// sets < > | as the text symbols (in text mode the OT1 encoding prints
+// other glyphs for them).
 func LaTeXEscape(s string) string {
 	r := strings.NewReplacer(`\`, `\textbackslash{}`, `&`, `\&`, `%`, `\%`, `$`, `\$`, `#`, `\#`,
-		`_`, `\_`, `{`, `\{`, `}`, `\}`, `~`, `\textasciitilde{}`, `^`, `\textasciicircum{}`)
+		`_`, `\_`, `{`, `\{`, `}`, `\}`, `~`, `\textasciitilde{}`, `^`, `\textasciicircum{}`,
+		`<`, `\textless{}`, `>`, `\textgreater{}`, `|`, `\textbar{}`)
 	return r.Replace(s)
 }
 
 // writeLaTeX writes a booktabs tabular (needs \usepackage{booktabs}).
-// Cells are escaped; a cell that is already LaTeX math ($...$) is kept.
+// Cells are escaped but for their $...$ math (latexCell).
 func (t *Table) writeLaTeX(w io.Writer) error {
 	var b strings.Builder
 	if t.Title != "" {
@@ -162,13 +204,25 @@ func (t *Table) writeLaTeX(w io.Writer) error {
 func latexRow(cells []string) string {
 	out := make([]string, len(cells))
 	for i, c := range cells {
-		if len(c) >= 2 && strings.HasPrefix(c, "$") && strings.HasSuffix(c, "$") {
-			out[i] = c
-		} else {
-			out[i] = LaTeXEscape(c)
-		}
+		out[i] = latexCell(c)
 	}
 	return strings.Join(out, " & ") + " \\\\\n"
+}
+
+// latexCell escapes the text of a cell and keeps its math: a cell with an
+// even number of $ is text and $...$ math in turn ("ce $M_k$"); a cell
+// with an odd number is all text.
+func latexCell(c string) string {
+	parts := strings.Split(c, "$")
+	if len(parts)%2 == 0 {
+		return LaTeXEscape(c)
+	}
+	for i := range parts {
+		if i%2 == 0 {
+			parts[i] = LaTeXEscape(parts[i])
+		}
+	}
+	return strings.Join(parts, "$")
 }
 
 // LaTeXSci turns a number in Go's 'e' format ("1.2e-05") into LaTeX math,

@@ -37,17 +37,24 @@ func settingColumns() []column {
 		{name: "theory", header: "theory", latex: "theory", cell: func(r verify.Row, _ fmtr) string { return r.Theory }},
 		{name: "alive", header: "alive", latex: "alive", right: true, cell: func(r verify.Row, _ fmtr) string {
 			if r.Alive < 0 {
-				return "-"
+				return notApplicable
 			}
 			return strconv.Itoa(r.Alive)
 		}},
-		{name: "fstar", header: "f* (predicted)", latex: "$f^*$", right: true, cell: func(r verify.Row, _ fmtr) string {
+		{name: "fstar", header: "f*", latex: "$f^*$", right: true, cell: func(r verify.Row, f fmtr) string {
 			if r.PredictedObjective != nil {
-				if f, err := strconv.ParseFloat(*r.PredictedObjective, 64); err == nil {
-					return strconv.FormatFloat(f, 'g', 12, 64)
+				if v, err := strconv.ParseFloat(*r.PredictedObjective, 64); err == nil {
+					digits := 12
+					if f.text {
+						digits = 10
+					}
+					if f.latex {
+						return "$" + strconv.FormatFloat(v, 'g', digits, 64) + "$"
+					}
+					return strconv.FormatFloat(v, 'g', digits, 64)
 				}
 			}
-			return "-"
+			return notApplicable
 		}},
 	}
 }
@@ -57,24 +64,29 @@ func settingColumns() []column {
 func metricColumns() []column {
 	m := metricsOf
 	return []column{
-		{name: "gap", header: "gap", latex: "gap", right: true, cell: func(r verify.Row, f fmtr) string { return f.opt(r.ObjectiveGap) }},
-		{name: "nc1", header: "NC1", latex: "NC1", right: true, cell: func(r verify.Row, f fmtr) string { return f.opt(m(r).NC1) }},
-		{name: "nc2_h", header: "NC2_H", latex: "$\\mathrm{NC2}_H$", right: true, cell: func(r verify.Row, f fmtr) string { return f.opt(m(r).NC2H) }},
-		{name: "nc2_w", header: "NC2_W", latex: "$\\mathrm{NC2}_W$", right: true, cell: func(r verify.Row, f fmtr) string { return f.opt(m(r).NC2W) }},
-		{name: "nc2_wwt", header: "NC2_WWT", latex: "$\\mathrm{NC2}_{WW^T}$", right: true, cell: func(r verify.Row, f fmtr) string { return f.opt(m(r).NC2WWT) }},
-		{name: "nc3_wh", header: "NC3_WH", latex: "$\\mathrm{NC3}_{WH}$", right: true, cell: func(r verify.Row, f fmtr) string { return f.opt(m(r).NC3WH) }},
+		{name: "gap", header: "gap", latex: "gap", right: true, cell: func(r verify.Row, f fmtr) string {
+			if r.ObjectiveGap == nil && r.PredictedObjective == nil {
+				return notApplicable
+			}
+			return f.opt(r.ObjectiveGap)
+		}},
+		{name: "nc1", header: "NC1", latex: "$\\mathrm{NC1}$", right: true, cell: func(r verify.Row, f fmtr) string { return f.metric(r, "nc1", m(r).NC1) }},
+		{name: "nc2_h", header: "NC2_H", latex: "$\\mathrm{NC2}_H$", right: true, cell: func(r verify.Row, f fmtr) string { return f.metric(r, "nc2_h", m(r).NC2H) }},
+		{name: "nc2_w", header: "NC2_W", latex: "$\\mathrm{NC2}_W$", right: true, cell: func(r verify.Row, f fmtr) string { return f.metric(r, "nc2_w", m(r).NC2W) }},
+		{name: "nc2_wwt", header: "NC2_WWT", latex: "$\\mathrm{NC2}_{WW^T}$", right: true, cell: func(r verify.Row, f fmtr) string { return f.metric(r, "nc2_wwt", m(r).NC2WWT) }},
+		{name: "nc3_wh", header: "NC3_WH", latex: "$\\mathrm{NC3}_{WH}$", right: true, cell: func(r verify.Row, f fmtr) string { return f.metric(r, "nc3_wh", m(r).NC3WH) }},
 		{name: "worst", header: "worst geometry", latex: "worst geometry", right: true, cell: worstGeometry},
 		{name: "margin_err", header: "margin err", latex: "margin err", right: true, cell: func(r verify.Row, f fmtr) string {
 			if r.Verdict == verify.OutOfScope {
-				return "-"
+				return notApplicable
 			}
-			return f.opt(m(r).MarginError)
+			return f.metric(r, "margin_error", m(r).MarginError)
 		}},
 		{name: "max_cos", header: "max cos", latex: "max cos", right: true, cell: func(r verify.Row, f fmtr) string { return f.sci(m(r).MaxCos) }},
 		{name: "collapse", header: "collapse", latex: "collapse", cell: func(r verify.Row, _ fmtr) string {
 			switch {
 			case r.Verdict == verify.OutOfScope || m(r).CollapseAgree == nil:
-				return "-"
+				return notApplicable
 			case !*m(r).CollapseAgree:
 				return "differs " + fmt.Sprint(m(r).Disagree)
 			}
@@ -99,7 +111,12 @@ func solverColumns() []column {
 				}
 				return false
 			},
-			cell: func(r verify.Row, f fmtr) string { return f.opt(m(r).BiasError) }},
+			cell: func(r verify.Row, f fmtr) string {
+				if m(r).BiasError == nil {
+					return notApplicable // a bias-free row, or no predicted bias
+				}
+				return f.sci(*m(r).BiasError)
+			}},
 		{name: "exact_kkt", header: "exact KKT", latex: "exact KKT", right: true,
 			optional: func(rows []verify.Row) bool {
 				for _, r := range rows {
@@ -111,7 +128,7 @@ func solverColumns() []column {
 			},
 			cell: func(r verify.Row, f fmtr) string {
 				if r.ExactKKT == nil {
-					return "-"
+					return notApplicable // no predicted point
 				}
 				s, _, err := report.DecimalSci(*r.ExactKKT, f.digits)
 				if err != nil {
@@ -154,9 +171,12 @@ func verdictColumns() []column {
 			}
 			return v
 		}},
-		{name: "failed", header: "failed", latex: "failed", cell: func(r verify.Row, _ fmtr) string {
+		{name: "failed", header: "failed", latex: "failed", cell: func(r verify.Row, f fmtr) string {
 			if r.Verdict == verify.Failed {
 				return r.Error
+			}
+			if f.latex {
+				return latexFailed(r.Failed)
 			}
 			return strings.Join(r.Failed, " ")
 		}},
@@ -215,6 +235,35 @@ func certColumns() []column {
 			return "-"
 		}},
 	}
+}
+
+// latexFailed writes failed tolerances ("nc2_h>1e-04", "nc2_w undefined",
+// "collapse") in LaTeX, the metric and the bound in math.
+func latexFailed(failed []string) string {
+	tex := map[string]string{"nc1": `\mathrm{NC1}`, "nc2_h": `\mathrm{NC2}_H`, "nc2_w": `\mathrm{NC2}_W`,
+		"nc2_wwt": `\mathrm{NC2}_{WW^T}`, "nc3_wh": `\mathrm{NC3}_{WH}`, "objective": `\mathrm{objective}`,
+		"margin": `\mathrm{margin}`, "bias": `\mathrm{bias}`, "cos": `\cos`}
+	out := make([]string, len(failed))
+	for i, item := range failed {
+		j := strings.IndexAny(item, "<> ")
+		name := item
+		if j >= 0 {
+			name = item[:j]
+		}
+		sym, ok := tex[name]
+		switch {
+		case !ok:
+			out[i] = report.LaTeXEscape(item)
+		case j < 0:
+			out[i] = "$" + sym + "$"
+		case item[j] == ' ':
+			out[i] = "$" + sym + "$" + report.LaTeXEscape(item[j:])
+		default:
+			bound := strings.Trim(report.LaTeXSci(item[j+1:]), "$")
+			out[i] = "$" + sym + item[j:j+1] + bound + "$"
+		}
+	}
+	return strings.Join(out, ", ")
 }
 
 // worstGeometry is the largest of NC1, NC2_H, NC2_W, NC2_WWT and NC3_WH

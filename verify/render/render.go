@@ -68,6 +68,21 @@ func (f fmtr) opt(v *float64) string {
 	return f.sci(*v)
 }
 
+// metric formats the metric of the JSON key of r's metrics: "n/a" when it
+// does not apply to the row (no prediction, no classifier rule), "undef"
+// when its reference has zero norm (theory.md section 8).
+func (f fmtr) metric(r verify.Row, key string, v *float64) string {
+	if v == nil && r.Metrics != nil && r.Metrics.NotApplicable(key) {
+		return notApplicable
+	}
+	return f.opt(v)
+}
+
+// notApplicable marks a cell whose quantity the row does not have (no
+// prediction, no bias, no classifier rule); "undef" is a quantity whose
+// reference has zero norm, "-" one that was not computed (an error row).
+const notApplicable = "n/a"
+
 func metricsOf(r verify.Row) *metrics.Report {
 	if r.Metrics == nil {
 		return &metrics.Report{}
@@ -216,7 +231,7 @@ func tableOf(rows []verify.Row, cols []column, f fmtr) *report.Table {
 
 // TextWidth is the width, in characters, the default text table and the
 // lines under it fit in.
-const TextWidth = 120
+const TextWidth = report.TextWidth
 
 // textDropOrder lists the default text columns the table leaves out, in
 // this order, while it is wider than TextWidth (a long setting name, a
@@ -371,6 +386,7 @@ func Write(w io.Writer, rows []verify.Row, opt WriteOptions) error {
 		return nil
 	}
 	t, dropped := table(rows, opt)
+	t.Wide = opt.Columns != nil // the columns were asked for: never split
 	if err := t.Write(w, opt.Format); err != nil {
 		return err
 	}
@@ -379,7 +395,7 @@ func Write(w io.Writer, rows []verify.Row, opt WriteOptions) error {
 	case "latex":
 		fmt.Fprintf(w, "%% %s\n", sum)
 	case "markdown":
-		fmt.Fprintf(w, "\n%s\n", sum)
+		fmt.Fprintf(w, "\n%s\n", report.MarkdownEscape(sum))
 	case "text":
 		var lines []string
 		if len(dropped) > 0 {
