@@ -134,7 +134,7 @@ func writeClassTables(w io.Writer, reports []*checkpoint.Report, st tableStyle) 
 		for _, tb := range tables {
 			t := &report.Table{Title: tb.title, Header: []string{"class"}, Align: []report.Align{report.AlignRight}}
 			for _, c := range tb.cols {
-				t.Header = append(t.Header, c.header)
+				t.Header = append(t.Header, headerIn(c.header, st.format))
 				t.Align = append(t.Align, report.AlignRight)
 			}
 			for k := range r.Classes {

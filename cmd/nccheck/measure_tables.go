@@ -21,6 +21,15 @@ type tableStyle struct {
 	all     bool   // --columns all: one wide table instead of the groups
 }
 
+// headerIn is a column header in a format: LaTeX math for the symbols of
+// a LaTeX header (latexHeader), as written otherwise.
+func headerIn(h, format string) string {
+	if format == "latex" {
+		return latexHeader(h)
+	}
+	return h
+}
+
 // textWidth is the width the default text output keeps to.
 const textWidth = 120
 
@@ -277,7 +286,7 @@ func writeMeasureTables(w io.Writer, reports []*checkpoint.Report, st tableStyle
 		for _, c := range cols {
 			if c.header != "" && (g == "" || c.group == g) {
 				picked = append(picked, c)
-				t.Header = append(t.Header, c.header)
+				t.Header = append(t.Header, headerIn(c.header, st.format))
 				t.Align = append(t.Align, align(c.right))
 			}
 		}

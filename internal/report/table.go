@@ -124,24 +124,12 @@ func (t *Table) render(w io.Writer, markdown bool) error {
 		opts = append(opts, tablewriter.WithRenderer(renderer.NewBlueprint(tw.Rendition{Symbols: tw.NewSymbols(tw.StyleASCII)})))
 	}
 	tab := tablewriter.NewTable(w, opts...)
-	cell := func(s string) string { return s }
-	if markdown {
-		// A | in a cell would end the cell: escaped, it renders as |.
-		cell = func(s string) string { return strings.ReplaceAll(s, "|", `\|`) }
-	}
 	header := make([]any, len(t.Header))
 	for i, h := range t.Header {
-		header[i] = cell(h)
+		header[i] = h
 	}
 	tab.Header(header...)
 	for _, r := range t.Rows {
-		if markdown {
-			esc := make([]string, len(r))
-			for i, c := range r {
-				esc[i] = cell(c)
-			}
-			r = esc
-		}
 		if err := tab.Append(r); err != nil {
 			return fmt.Errorf("report: %w", err)
 		}
