@@ -36,6 +36,11 @@ func TestSuitesParse(t *testing.T) {
 		if g.Name != name || len(cases) == 0 {
 			t.Errorf("%s: grid name %q, %d cases", name, g.Name, len(cases))
 		}
+		for _, c := range cases {
+			if !shellSafe(c.Name) {
+				t.Errorf("%s: setting name %q needs quoting in a shell (spaces, brackets, ...)", name, c.Name)
+			}
+		}
 		if name == "random" {
 			if g.Seed == nil {
 				t.Fatal("random suite records no seed")
@@ -54,6 +59,19 @@ func TestSuitesParse(t *testing.T) {
 	if _, err := Suite("nope"); err == nil {
 		t.Error("unknown suite accepted")
 	}
+}
+
+// shellSafe reports whether a name can be typed in a POSIX shell without
+// quotes: letters, digits and - _ . , : + = only.
+func shellSafe(name string) bool {
+	for _, r := range name {
+		switch {
+		case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9', strings.ContainsRune("-_.,:+=", r):
+		default:
+			return false
+		}
+	}
+	return name != ""
 }
 
 // TestETFSuite: the etf suite is what its description says: balanced

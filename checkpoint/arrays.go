@@ -56,6 +56,16 @@ func (c *Checkpoint) classifierHeader(a *archive) (*member, error) {
 		return fail("has dtype %s; want float32 or float64", dtypeName(m.h.Descr.Type))
 	case len(shape) != 2:
 		return fail("has shape %v; want 2 dimensions (K x d)", shape)
+	case shape[1] != c.D && shape[1] == c.N && c.labelCount(a) == c.D:
+		// The features' rows match the classifier's columns and their
+		// columns the labels: the features were saved d x N, the
+		// transpose of what the format says.
+		m.Close()
+		return nil, &Error{File: a.path, Array: ArrayFeatures, Reason: fmt.Sprintf(
+			"has shape [%d %d], d x N it seems (the classifier %v has %d columns): save features.T, N x d, one row per sample",
+			c.N, c.D, shape, shape[1])}
+	case shape[1] != c.D && shape[0] == c.D:
+		return fail("has shape %v, d x K it seems (the features have d = %d columns): save classifier.T, K x d", shape, c.D)
 	case shape[1] != c.D:
 		return fail("has shape %v; want K x %d (d of the features)", shape, c.D)
 	case shape[0] < 2 || shape[0] > MaxClasses:
@@ -65,6 +75,23 @@ func (c *Checkpoint) classifierHeader(a *archive) (*member, error) {
 	c.wFortran = m.h.Descr.Fortran
 	c.wSize = elemSize(m.h.Descr.Type)
 	return m, nil
+}
+
+// labelCount is the length of a 1-D labels array, -1 when it cannot say
+// (no such array, another shape): a hint for a mismatch of the others.
+func (c *Checkpoint) labelCount(a *archive) int {
+	if _, ok := a.members[ArrayLabels]; !ok {
+		return -1
+	}
+	m, err := a.open(ArrayLabels)
+	if err != nil {
+		return -1
+	}
+	defer m.Close()
+	if shape := m.h.Descr.Shape; len(shape) == 1 {
+		return shape[0]
+	}
+	return -1
 }
 
 // labelsHeader checks the labels' header: N integers.

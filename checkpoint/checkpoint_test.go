@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"codeberg.org/sbinet/npyio/npz"
@@ -185,6 +186,41 @@ func TestFitLambdasRecovers(t *testing.T) {
 	}
 	if math.Abs(*r.ObjectiveGap) > 1e-6 {
 		t.Errorf("gap %g with fitted lambdas", *r.ObjectiveGap)
+	}
+}
+
+// TestTransposedArrays: features saved d x N are blamed on the features,
+// not on the classifier whose columns they fail to match, and a classifier
+// saved d x K on the classifier; each message says to save the transpose.
+func TestTransposedArrays(t *testing.T) {
+	dir := t.TempDir()
+	features := [][]float32{{1, 0}, {0, 1}, {0, 2}}     // N = 3, d = 2
+	classifier := [][]float32{{1, -1}, {-1, 1}, {0, 1}} // K = 3
+	transpose := func(m [][]float32) [][]float32 {
+		out := make([][]float32, len(m[0]))
+		for j := range out {
+			for i := range m {
+				out[j] = append(out[j], m[i][j])
+			}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name, array, want string
+		a                 arrays
+	}{
+		{"features d x N", ArrayFeatures, "save features.T, N x d",
+			arrays{"features": transpose(features), "labels": []int64{0, 1, 2}, "classifier": classifier}},
+		{"classifier d x K", ArrayClassifier, "save classifier.T, K x d",
+			arrays{"features": features, "labels": []int64{0, 1, 2}, "classifier": transpose(classifier)}},
+	} {
+		path := filepath.Join(dir, "t.npz")
+		writeNPZ(t, path, tc.a)
+		_, err := Open(path)
+		ce, ok := err.(*Error)
+		if !ok || ce.Array != tc.array || !strings.Contains(ce.Reason, tc.want) {
+			t.Errorf("%s: error %v, want an *Error on %q saying %q", tc.name, err, tc.array, tc.want)
+		}
 	}
 }
 

@@ -82,17 +82,19 @@ func ParseGrid(r io.Reader) (*Grid, []Case, error) {
 	if len(data) > MaxGridBytes {
 		return nil, nil, fmt.Errorf("grid: larger than %d bytes", MaxGridBytes)
 	}
-	if err := checkGridKeys(data); err != nil {
+	l := layoutOf(data)
+	if err := checkGridKeys(data, l); err != nil {
 		return nil, nil, err
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var g Grid
 	if err := dec.Decode(&g); err != nil {
-		return nil, nil, fmt.Errorf("grid: %w", err)
+		return nil, nil, l.decodeError(err)
 	}
+	end := l.next(dec.InputOffset())
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, nil, fmt.Errorf("grid: unexpected data after the grid object")
+		return nil, nil, fmt.Errorf("grid: %s: unexpected data after the grid object", l.pos(end))
 	}
 	if err := checkName(g.Name); err != nil {
 		return nil, nil, fmt.Errorf("grid name %s: %w", strconv.Quote(g.Name), err)
@@ -105,24 +107,24 @@ func ParseGrid(r io.Reader) (*Grid, []Case, error) {
 	for i, gs := range g.Settings {
 		s, err := gs.JSON.Setting()
 		if err != nil {
-			return nil, nil, fmt.Errorf("grid %q, setting %d: %w", g.Name, i+1, err)
+			return nil, nil, fmt.Errorf("grid %q, %s: %w", g.Name, l.entryLine(i), err)
 		}
 		if err := CheckFloat64Range(s); err != nil {
-			return nil, nil, fmt.Errorf("grid %q, setting %d: %w", g.Name, i+1, jsonKeyError(err))
+			return nil, nil, fmt.Errorf("grid %q, %s: %w", g.Name, l.entryLine(i), jsonKeyError(err))
 		}
 		name := gs.Name
 		if name == "" {
 			name = fmt.Sprintf("%s-%d", g.Name, i+1)
 		}
 		if err := checkName(name); err != nil {
-			return nil, nil, fmt.Errorf("grid %q, setting %d: name %s: %w", g.Name, i+1, strconv.Quote(name), err)
+			return nil, nil, fmt.Errorf("grid %q, %s: name %s: %w", g.Name, l.entryLine(i), strconv.Quote(name), err)
 		}
 		if seen[name] {
-			return nil, nil, fmt.Errorf("grid %q: duplicate setting name %q", g.Name, name)
+			return nil, nil, fmt.Errorf("grid %q, %s: duplicate setting name %q", g.Name, l.entryLine(i), name)
 		}
 		seen[name] = true
 		if gs.SolverTol < 0 || gs.SolverTol > 1 || gs.SolverTol != gs.SolverTol {
-			return nil, nil, fmt.Errorf("grid %q, setting %d: solver_tol %v must be in (0, 1]", g.Name, i+1, gs.SolverTol)
+			return nil, nil, fmt.Errorf("grid %q, %s: solver_tol %v must be in (0, 1]", g.Name, l.entryLine(i), gs.SolverTol)
 		}
 		cases = append(cases, Case{Name: name, Setting: s, SolverTol: gs.SolverTol})
 	}
@@ -162,7 +164,7 @@ func checkName(name string) error {
 // is given twice. encoding/json matches keys case-insensitively and keeps
 // the last of duplicates, so it would take "D" for "d" silently. Malformed
 // JSON is left to the decoder to report.
-func checkGridKeys(data []byte) error {
+func checkGridKeys(data []byte, l *gridLayout) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	top, entry := jsonKeys(reflect.TypeFor[Grid]()), jsonKeys(reflect.TypeFor[GridSetting]())
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
@@ -188,7 +190,7 @@ func checkGridKeys(data []byte) error {
 				continue
 			}
 			if err := walkObject(dec, entry, func(string) error { return skipValue(dec) }); err != nil {
-				return fmt.Errorf("grid: setting %d: %w", i, err)
+				return fmt.Errorf("grid: %s: %w", l.entryLine(i-1), err)
 			}
 		}
 		_, err = dec.Token() // ']'

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"nccheck/internal/report"
 )
 
 // flagError turns an error of flag.FlagSet.Parse into a one-line message
@@ -40,7 +42,7 @@ func nearestFlags(fs *flag.FlagSet, name string) []string {
 	norm := strings.ToLower(strings.ReplaceAll(name, "_", "-"))
 	var cs []cand
 	fs.VisitAll(func(f *flag.Flag) {
-		d := editDistance(norm, f.Name)
+		d := report.EditDistance(norm, f.Name)
 		switch {
 		case f.Name == norm:
 			d = 0
@@ -62,27 +64,6 @@ func nearestFlags(fs *flag.FlagSet, name string) []string {
 		out = append(out, cs[i].flag)
 	}
 	return out
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			c := prev[j-1]
-			if a[i-1] != b[j-1] {
-				c++
-			}
-			cur[j] = min(c, prev[j]+1, cur[j-1]+1)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 func joinOr(items []string) string {

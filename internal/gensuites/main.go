@@ -76,7 +76,7 @@ func main() {
 	var bias []verify.Case
 	for _, lb := range []string{"1e-3", "1e-2"} {
 		for _, n := range [][]int{{40, 20, 10, 5}, {20, 20, 20, 20}} {
-			cs := c(fmt.Sprintf("bias-%v-lb%s", n, lb), n, 8, "5e-3", "5e-3")
+			cs := c(fmt.Sprintf("bias-%s-lb%s", setting.FormatCounts(n), lb), n, 8, "5e-3", "5e-3")
 			cs.Setting.Bias = true
 			cs.Setting.LambdaB = setting.MustDecimal(lb)
 			bias = append(bias, cs)
