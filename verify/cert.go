@@ -8,7 +8,6 @@ import (
 
 	"nccheck/certificate"
 	"nccheck/closedform"
-	"nccheck/setting"
 )
 
 // ProofMarginBits is the default margin of the proof tolerance below the
@@ -28,34 +27,15 @@ func DefaultProofBits(prec uint) int { return int(prec) - ProofMarginBits }
 // a row (rounded up: the decimal is still an upper bound).
 const proofDigits = 10
 
-// bracketAt is the float64 certificate of theory.md section 11 at the
-// solver's point (certificate.AtPoint, the samples laid out class by class).
-func bracketAt(s setting.Setting, num *Numeric) (*certificate.Result, error) {
-	res, err := certificate.AtPoint(s, num.W, num.H, num.B, nil)
-	if err != nil {
-		return nil, err
-	}
-	if math.IsNaN(res.LowerBound) || math.IsInf(res.LowerBound, 0) {
-		return nil, fmt.Errorf("the lower bound is %v: %w", res.LowerBound, setting.ErrNonFinite)
-	}
-	return res, nil
-}
-
-// setBracket stores the float64 certificate at the solver's point in the
-// row: LowerBound and CertifiedGap = NumericObjective - LowerBound.
-func setBracket(r *Row, lb float64) {
+// setBracket stores the certificates at the solver's point in the row: the
+// float64 LowerBound and CertifiedGap = NumericObjective - LowerBound, and
+// the proved ones (LowerBoundProved, CertifiedGapProved) or the reason
+// there are none (BracketNote).
+func setBracket(r *Row, b *solverBracket) {
+	lb := b.f64.LowerBound
 	gap := r.NumericObjective - lb
 	r.LowerBound, r.CertifiedGap = &lb, &gap
-}
-
-// checkBracket refuses a solver objective below the lower bound at its own
-// point by more than the objective tolerance: the solver's objective is
-// then wrong (the bound is valid at every point).
-func checkBracket(f, lb float64, tol Tolerances) error {
-	if f-lb < -tol.Objective*math.Max(1, math.Abs(f)) {
-		return fmt.Errorf("the solver's objective %.17g is below the certified lower bound %.17g at its own point", f, lb)
-	}
-	return nil
+	r.LowerBoundProved, r.CertifiedGapProved, r.BracketNote = b.lb, b.gap, b.note
 }
 
 // proveAt computes the rigorous big-float certificate at the prediction's

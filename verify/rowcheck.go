@@ -104,6 +104,27 @@ func checkBracketFields(r Row) error {
 	if math.IsNaN(lb) || math.IsInf(lb, 0) || gap != r.NumericObjective-lb {
 		return fmt.Errorf("row %s: certified_gap %g is not numeric_objective - lower_bound", key, gap)
 	}
+	return checkProvedFields(r)
+}
+
+// checkProvedFields checks the proved bracket of a row: both decimals or
+// neither, no bracket_note beside them, the gap not negative.
+func checkProvedFields(r Row) error {
+	key := clipQuote(r.Key)
+	if (r.LowerBoundProved == nil) != (r.CertifiedGapProved == nil) {
+		return fmt.Errorf("row %s: lower_bound_proved and certified_gap_proved come together", key)
+	}
+	lb, gap, err := provedBracket(r)
+	switch {
+	case err != nil:
+		return fmt.Errorf("row %s: %w", key, err)
+	case lb == nil:
+		return nil
+	case r.BracketNote != "":
+		return fmt.Errorf("row %s: a proved bracket with the note %s", key, clipQuote(r.BracketNote))
+	case gap.Sign() < 0:
+		return fmt.Errorf("row %s: certified_gap_proved %s is negative", key, *r.CertifiedGapProved)
+	}
 	return nil
 }
 

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"nccheck/certificate"
 	"nccheck/closedform"
 	"nccheck/derivation"
 	"nccheck/internal/report"
@@ -94,6 +93,13 @@ type Config struct {
 	// point, evaluated by package derivation in big-float arithmetic at Prec
 	// bits (Row.ExactKKT).
 	ExactKKT bool
+	// ProofBudget bounds the work of the proved bracket at the solver's
+	// point: it is computed (certificate.BigAtPoint at Prec bits) when G K,
+	// the softmax terms of its G distinct feature columns, is at most
+	// ProofBudget; above it the row keeps the float64 bracket alone and
+	// Row.BracketNote says so. 0 means DefaultProofBudget; negative means
+	// never.
+	ProofBudget int64
 	// SkipKeys are row keys (KeyOf) not to run, for resuming.
 	SkipKeys map[string]bool
 	// Shard selects a deterministic part of the cases (by index); the zero
@@ -154,6 +160,9 @@ func (cfg Config) withDefaults() Config {
 	if cfg.Jobs <= 0 {
 		cfg.Jobs = 1
 	}
+	if cfg.ProofBudget == 0 {
+		cfg.ProofBudget = DefaultProofBudget
+	}
 	if cfg.Solver == nil {
 		cfg.Solver = NewSolver(optimize.Settings{Workers: max(1, runtime.GOMAXPROCS(0)/cfg.Jobs), CertTol: cfg.Tol.Objective})
 	}
@@ -209,6 +218,17 @@ type Row struct {
 	// Both are absent from rows of older versions and from error rows.
 	LowerBound   *float64 `json:"lower_bound,omitempty"`
 	CertifiedGap *float64 `json:"certified_gap,omitempty"`
+	// LowerBoundProved is the rigorous big-float certificate at the
+	// solver's point, converted exactly from float64 (every sample's
+	// column; certificate.BigAtPoint at Prec bits), as a decimal rounded
+	// down; CertifiedGapProved is f(point) - LowerBoundProved rounded up to
+	// ten significant digits, f(point) the certificate's evaluation at Prec
+	// bits (rounded to nearest: relative error about 2^-Prec). Both are
+	// absent when the point is over Config.ProofBudget or the certificate
+	// refuses it (BracketNote says why), and from rows of older versions.
+	LowerBoundProved   *string `json:"lower_bound_proved,omitempty"`
+	CertifiedGapProved *string `json:"certified_gap_proved,omitempty"`
+	BracketNote        string  `json:"bracket_note,omitempty"`
 	// PredictedLowerBound is the rigorous big-float certificate at the
 	// prediction's explicit point (certificate.BigAtClassMeans at Prec
 	// bits), as a decimal rounded down; PredictedCertificateGap is
@@ -321,13 +341,9 @@ func CheckCase(ctx context.Context, i int, c Case, cfg Config) []Row {
 	if err == nil {
 		meas, err = measureNumeric(s, num)
 	}
-	var bracket *certificate.Result
+	var bracket *solverBracket
 	if err == nil {
-		if bracket, err = bracketAt(s, num); err != nil {
-			err = fmt.Errorf("certificate at the solver's point: %w", err)
-		} else {
-			err = checkBracket(num.Objective, bracket.LowerBound, cfg.Tol)
-		}
+		bracket, err = bracketAt(s, num, cfg)
 	}
 	var seli *metrics.GeometryDist
 	if err == nil {
@@ -350,7 +366,7 @@ func CheckCase(ctx context.Context, i int, c Case, cfg Config) []Row {
 			r.Verdict, r.Error = Failed, err.Error()
 		default:
 			r.NumericObjective = num.Objective
-			setBracket(&r, bracket.LowerBound)
+			setBracket(&r, bracket)
 			r.SELI = seli
 			setSolver(&r, num)
 			if cerr := compare(&r, s, pred, perr, num, meas, cfg); cerr != nil {
@@ -519,12 +535,13 @@ func judge(r Row, tol Tolerances) (Verdict, []string, error) {
 	gap, m, in := *r.ObjectiveGap, r.Metrics, *r.Judge
 	var failed []string
 	var verdict Verdict
-	if r.LowerBound != nil {
-		fs, _ := strconv.ParseFloat(*r.PredictedObjective, 64)
-		if fs < *r.LowerBound-tol.Objective*math.Max(1, math.Abs(fs)) {
-			verdict = Refuted
-			failed = append(failed, fmt.Sprintf("f*<LB-%.0e", tol.Objective))
-		}
+	below, err := belowSolverBound(r, tol)
+	if err != nil {
+		return 0, nil, err
+	}
+	if below {
+		verdict = Refuted
+		failed = append(failed, fmt.Sprintf("f*<LB-%.0e", tol.Objective))
 	}
 	var proofFailed string
 	if tol.ProofBits > 0 {
@@ -565,11 +582,11 @@ func judge(r Row, tol Tolerances) (Verdict, []string, error) {
 }
 
 // judgeScope is the verdict of a row without a prediction: certified when
-// its bracket [LowerBound, NumericObjective] is at most the objective
-// tolerance wide relative to max(1, |NumericObjective|), else
-// out-of-scope.
+// its bracket at the solver's point (the proved one when the row has it,
+// else [LowerBound, NumericObjective]) is at most the objective tolerance
+// wide relative to max(1, |NumericObjective|), else out-of-scope.
 func judgeScope(r Row, tol Tolerances) Verdict {
-	if r.CertifiedGap != nil && *r.CertifiedGap <= tol.Objective*math.Max(1, math.Abs(r.NumericObjective)) {
+	if bracketWithin(r, tol) {
 		return Certified
 	}
 	return OutOfScope

@@ -184,9 +184,15 @@ func TestVerifyPlainRows(t *testing.T) {
 		t.Errorf("balanced plain row: status %d, stderr %q:\n%s", status, errs, out)
 	}
 	out, errs, status = runCmd("verify", "--no-relu", "--n", "20,10,5", "--d", "3", "--lambda-w", "1e-2", "--lambda-h", "3e-2", "--restarts", "1", "-j", "1")
-	// No theorem, but the float64 certificate at the solver's point brackets
-	// the global minimum within --tol-objective: a certified row.
-	if status != 0 || !strings.Contains(out, "certified (plain UFM, imbalanced)") || !strings.Contains(out, "| ~") {
+	// No theorem, but the certificate at the solver's point brackets the
+	// global minimum within --tol-objective: a certified row, its bracket
+	// proved in big-float (no "~"); with --proof-budget 0, in float64 (~).
+	if status != 0 || !strings.Contains(out, "certified (plain UFM, imbalanced)") || strings.Contains(out, "| ~") {
 		t.Errorf("imbalanced plain row: status %d, stderr %q:\n%s", status, errs, out)
+	}
+	out, errs, status = runCmd("verify", "--no-relu", "--n", "20,10,5", "--d", "3", "--lambda-w", "1e-2", "--lambda-h", "3e-2", "--restarts", "1", "-j", "1", "--proof-budget", "0")
+	if status != 0 || !strings.Contains(out, "certified (plain UFM, imbalanced)") || !strings.Contains(out, "| ~") ||
+		!strings.Contains(out, "float64 bracket only: no proof budget") {
+		t.Errorf("imbalanced plain row, --proof-budget 0: status %d, stderr %q:\n%s", status, errs, out)
 	}
 }

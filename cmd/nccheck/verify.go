@@ -37,8 +37,8 @@ of section 9.
   agree           every deviation within its tolerance, and the prediction's
                   big-float certificate proves f* is the global minimum
                   (gap at most 2^-proof-bits max(1,|f*|))
-  certified       no prediction, and the float64 certificate at the solver's
-                  point brackets the global minimum within --tol-objective
+  certified       no prediction, and the certificate at the solver's point
+                  brackets the global minimum within --tol-objective
   refuted         f* below a certified lower bound (the solver point's, or the
                   prediction's own) by more than the tolerance: no point has f*
   counterexample  numerical objective below f* by more than --tol-objective
@@ -50,8 +50,10 @@ of section 9.
   error           the row could not be computed (reason under the table)
 
 Column "proof": the prediction's certificate gap max(f*, f(point)) - LB in
-big-float arithmetic with directed rounding, or, marked ~, the float64
-bracket f_num - LB at the solver's point where there is no prediction.
+big-float arithmetic with directed rounding, or, where there is no
+prediction, the bracket f(point) - LB at the solver's point: proved in
+big-float at --prec bits when G K (G distinct feature columns) is within
+--proof-budget, else in float64, marked ~ (evidence, not a proof).
 
 Settings: one from --n/--d/--lambda-w/--lambda-h, a built-in --suite, or a
 --grid JSON file (schema in the README). The text table shows a summary of
@@ -69,6 +71,7 @@ type verifyFlags struct {
 	prec                                              *uint
 	seed                                              *uint64
 	restarts, maxIter, jobs, digits                   *int
+	proofBudget                                       *int64
 	solverTol                                         *float64
 	resume, force, kkt                                *bool
 	tol                                               verify.Tolerances
@@ -95,6 +98,7 @@ func registerVerifyFlags(fs *flag.FlagSet) *verifyFlags {
 	fs.Float64Var(&vf.tol.Cos, "tol-cos", def.Cos, "`tolerance` on max |cos(mu_k, mu_l) - c*|, k != l (c* = 0 for orthogonal means)")
 	fs.Float64Var(&vf.tol.Collapse, "tol-collapse", def.Collapse, "a class counts as collapsed when its margin equivalent ||mu_k||^2 sqrt(K lambda_H n_k/((K-1) lambda_W)) (= M_k at the prediction) is at most this `fraction` of max(1, the largest)")
 	fs.IntVar(&vf.tol.ProofBits, "proof-bits", 0, "the proof tolerance 2^-`B` max(1,|f*|) on the prediction's certificate gap; 0 means --prec - 32")
+	vf.proofBudget = fs.Int64("proof-budget", verify.DefaultProofBudget, "prove the bracket at the solver's point in big-float at --prec bits when it costs at most this many softmax `terms` (G K, G its distinct feature columns; about 27 us each at 256 bits); 0: never, float64 only")
 	vf.jobs = fs.Int("j", runtime.NumCPU(), "settings solved in `parallel`")
 	vf.format = fs.String("format", "text", "output `format`: text, markdown, latex, csv or json (one object per row)")
 	vf.columns = fs.String("columns", "default", "table `columns`: default (text: a summary that fits 120 columns, the verdicts' notes under it; other formats: all), all, or a comma list of "+strings.Join(render.ColumnNames(), ", "))
@@ -133,6 +137,8 @@ func (vf *verifyFlags) checkNumbers() error {
 	case t.ProofBits < 1 || t.ProofBits > int(*vf.prec):
 		return &setting.InputError{Field: "--proof-bits", Value: strconv.Itoa(t.ProofBits),
 			Reason: fmt.Sprintf("must be between 1 and --prec (%d): the certificate is tight to about 2^-prec", *vf.prec)}
+	case *vf.proofBudget < 0:
+		return &setting.InputError{Field: "--proof-budget", Value: strconv.FormatInt(*vf.proofBudget, 10), Reason: "must be 0 (never) or positive"}
 	case *vf.jobs < 1:
 		return positive("-j", *vf.jobs)
 	case *vf.restarts < 1:
@@ -189,6 +195,10 @@ func (vf *verifyFlags) setup() ([]verify.Case, verify.Config, render.WriteOption
 	}
 	cfg.Theories, cfg.Prec, cfg.Tol, cfg.Seed, cfg.Jobs, cfg.ExactKKT = theories, *vf.prec, vf.tol, *vf.seed, *vf.jobs, *vf.kkt
 	cfg.Solver = verify.NewSolver(solverSet)
+	cfg.ProofBudget = *vf.proofBudget
+	if cfg.ProofBudget == 0 {
+		cfg.ProofBudget = -1 // never
+	}
 	return cases, cfg, opt, nil
 }
 

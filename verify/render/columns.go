@@ -211,12 +211,20 @@ func certColumns() []column {
 	}
 	return []column{
 		{name: "lower_bound", header: "LB (solver)", latex: "LB (solver)", right: true, cell: func(r verify.Row, _ fmtr) string {
-			if r.LowerBound == nil {
+			switch {
+			case r.LowerBoundProved != nil:
+				return value(r.LowerBoundProved)
+			case r.LowerBound == nil:
 				return "-"
 			}
 			return strconv.FormatFloat(*r.LowerBound, 'g', 12, 64)
 		}},
-		{name: "certified_gap", header: "bracket", latex: "bracket", right: true, cell: func(r verify.Row, f fmtr) string { return f.opt(r.CertifiedGap) }},
+		{name: "certified_gap", header: "bracket", latex: "bracket", right: true, cell: func(r verify.Row, f fmtr) string {
+			if r.CertifiedGapProved == nil {
+				return f.opt(r.CertifiedGap)
+			}
+			return solverBracket(r, f)
+		}},
 		{name: "predicted_lower_bound", header: "LB (predicted)", latex: "LB (predicted)", right: true,
 			cell: func(r verify.Row, _ fmtr) string { return value(r.PredictedLowerBound) }},
 		{name: "predicted_certificate_gap", header: "proof gap", latex: "proof gap", right: true,
@@ -225,12 +233,8 @@ func certColumns() []column {
 			switch {
 			case r.PredictedCertificateGap != nil:
 				return dec(r.PredictedCertificateGap, f)
-			case r.PredictedObjective == nil && r.CertifiedGap != nil:
-				// A float64 bracket, marked: evidence, not a proof.
-				if f.latex {
-					return strings.Replace(f.sci(*r.CertifiedGap), "$", `$\sim `, 1)
-				}
-				return "~" + f.sci(*r.CertifiedGap)
+			case r.PredictedObjective == nil:
+				return solverBracket(r, f)
 			}
 			return "-"
 		}},
@@ -264,6 +268,27 @@ func latexFailed(failed []string) string {
 		}
 	}
 	return strings.Join(out, ", ")
+}
+
+// solverBracket is the width of the bracket at the solver's point: the
+// proved one, or the float64 one marked "~" (evidence, not a proof).
+func solverBracket(r verify.Row, f fmtr) string {
+	switch {
+	case r.CertifiedGapProved != nil:
+		s, _, err := report.DecimalSci(*r.CertifiedGapProved, f.digits)
+		if err != nil {
+			return "-"
+		}
+		if f.latex {
+			return report.LaTeXSci(s)
+		}
+		return s
+	case r.CertifiedGap == nil:
+		return "-"
+	case f.latex:
+		return strings.Replace(f.sci(*r.CertifiedGap), "$", `$\sim `, 1)
+	}
+	return "~" + f.sci(*r.CertifiedGap)
 }
 
 // worstGeometry is the largest of NC1, NC2_H, NC2_W, NC2_WWT and NC3_WH

@@ -276,6 +276,9 @@ func notes(rows []verify.Row) []string {
 		if r.ProofError != "" {
 			parts = append(parts, "no certificate: "+r.ProofError)
 		}
+		if r.BracketNote != "" {
+			parts = append(parts, r.BracketNote)
+		}
 		if len(parts) == 0 {
 			continue
 		}

@@ -88,7 +88,7 @@ func TestCertRowsReadBack(t *testing.T) {
 		if err := json.Unmarshal(b, &m); err != nil {
 			t.Fatal(err)
 		}
-		for _, k := range []string{"lower_bound", "certified_gap", "predicted_lower_bound", "predicted_certificate_gap", "proof_error"} {
+		for _, k := range []string{"lower_bound", "certified_gap", "lower_bound_proved", "certified_gap_proved", "bracket_note", "predicted_lower_bound", "predicted_certificate_gap", "proof_error"} {
 			delete(m, k)
 		}
 		if r.Verdict == verify.Refuted {
