@@ -126,8 +126,8 @@ func collatzWielandt(gp [][]*big.Float, counts []int, nTot int64, y []*big.Float
 // top eigenvalue estimate lam by inverse iteration, sigma = lam (1 +
 // 2^-(prec-16)), and the certificate of theory.md section 11's "big-float
 // Cholesky of mu I - Q" in the congruent form C = sigma S^-2 - G (see the
-// comment at the top of bigspectral.go), with the shift raised by 16x until
-// C is numerically positive definite.
+// comment at the top of bigspectral.go), with the shift raised (16x, then
+// 2^16x, up to sigma = 2 lam) until C is numerically positive definite.
 func plainRho(g, rad [][]*big.Float, counts []int, nTot int64, pe *preEstimate, prec, wp uint) (*big.Float, int, error) {
 	if pe == nil {
 		return up(wp), 0, nil // g = 0 exactly: Q = 0
@@ -144,14 +144,24 @@ func plainRho(g, rad [][]*big.Float, counts []int, nTot int64, pe *preEstimate, 
 	for _, n := range counts {
 		maxN = max(maxN, n)
 	}
-	for t := 0; t < 16; t++ {
+	one := near(wp).SetInt64(1)
+	for t := 0; rel.Cmp(one) <= 0; t++ {
 		sigma := near(wp).SetInt64(1)
 		sigma.Add(sigma, rel)
 		sigma.Mul(sigma, lam)
 		cmid, crad := certMatrix(g, rad, sigma, counts, nTot, wp)
 		l, err := bigmath.Cholesky(cmid)
 		if err != nil {
-			rel.Mul(rel, near(wp).SetInt64(16))
+			// 16x for 16 tries, then 2^16x up to a shift of 100%: at a
+			// point near a minimum the top eigenvalues of Q cluster
+			// (they are equal at the minimum) and the inverse iteration's
+			// estimate can lie below the top one by far more than
+			// 2^-(prec-16) relative.
+			if t < 16 {
+				rel.Mul(rel, near(wp).SetInt64(16))
+			} else {
+				rel.Mul(rel, near(wp).SetInt64(1<<16))
+			}
 			continue
 		}
 		eta := residualBound(cmid, l, crad, wp)

@@ -6,6 +6,8 @@ import (
 	"math"
 	"strings"
 	"testing"
+
+	"nccheck/optimize"
 )
 
 // TestProvedBracket: on a 4-class imbalanced plain-UFM row (no theorem)
@@ -14,9 +16,19 @@ import (
 // + gap and within 1e-12 of the float64 one, and the row checks after a
 // JSON round trip; with a tampered proved gap its verdict does not.
 func TestProvedBracket(t *testing.T) {
-	s := mk([]int{40, 20, 10, 5}, 4, "1e-3", "1e-3")
+	for _, lambda := range []string{"1e-3", "1e-2"} {
+		t.Run(lambda, func(t *testing.T) { testProvedBracket(t, lambda) })
+	}
+}
+
+// testProvedBracket is TestProvedBracket at lambda_W = lambda_H = lambda.
+// (cmd/nccheck's TestVerifySELIPath holds a solver point at 1e-2 where the
+// top eigenvalues of Q cluster and the spectral bound's shift has to grow
+// far beyond 2^-(prec-16): certificate/bigrho.go's plainRho.)
+func testProvedBracket(t *testing.T, lambda string) {
+	s := mk([]int{40, 20, 10, 5}, 4, lambda, lambda)
 	s.NoReLU = true
-	r := CheckCase(context.Background(), 0, Case{Name: "plain", Setting: s}, Config{})[0]
+	r := CheckCase(context.Background(), 0, Case{Name: "plain", Setting: s}, Config{Seed: 1, Solver: NewSolver(optimize.Settings{Tol: 1e-10, MaxIter: 20000, Restarts: 4, Workers: 1})})[0]
 	if r.Verdict != Certified || r.LowerBoundProved == nil || r.CertifiedGapProved == nil || r.BracketNote != "" {
 		t.Fatalf("verdict %s, proved bracket %v %v, note %q", r.Verdict, r.LowerBoundProved, r.CertifiedGapProved, r.BracketNote)
 	}
