@@ -67,7 +67,10 @@ type Settings struct {
 	// at most MaxIter iterations, and certifies the new point; the bound is
 	// the largest of the rounds' (every one bounds the global minimum).
 	// Polishing stops when the restart is certified, when the bracket did
-	// not shrink, or when the residual is at the floor; only then does
+	// not shrink to half its width (it is first order in the residual, so a
+	// round shrinks it about 100 times until the bound's own accuracy is
+	// reached; not at all when d is below what the optimum needs), or when
+	// the residual is at the floor; only then does
 	// the solve count the restart as uncertified and need the next one.
 	// Default 3; negative disables polishing.
 	MaxPolish int
@@ -576,7 +579,7 @@ func (s Settings) certifies(f, lb float64) bool {
 // last local run is loc (see Settings.MaxPolish): each continues the
 // method with lim (no escapes) at a tolerance 100 times below the last
 // residual and certifies again, keeping the largest bound. It stops when
-// the restart is certified, when the bracket did not shrink, at the floor,
+// the restart is certified, when the bracket did not halve, at the floor,
 // or when a run is stopped (time limit, canceled). A failing bound ends
 // polishing and keeps the bound before it.
 func polish(p *Problem, set Settings, lim Limits, wk *solveWorker, x []float64, loc Local, rep *RestartReport) error {
@@ -608,8 +611,8 @@ func polish(p *Problem, set Settings, lim Limits, wk *solveWorker, x []float64, 
 		}
 		rep.LowerBound = math.Max(rep.LowerBound, lb)
 		rep.Certified = set.certifies(rep.Objective, rep.LowerBound)
-		if !(rep.Objective-rep.LowerBound < width) {
-			return nil
+		if !(rep.Objective-rep.LowerBound <= width/2) {
+			return nil // the bracket no longer shrinks
 		}
 	}
 	return nil

@@ -24,9 +24,14 @@
 //     certifier (every restart runs), then the float64 bound of theory.md
 //     section 11 (certificate.AtPoint) at the best point, its time added;
 //
-//   - cert: the same with the bound as Settings.Certifier (CertTol 1e-8):
-//     the first restart whose bracket is within 1e-8 max(1, |f|) stops the
-//     others, so -restarts is a ceiling;
+//   - cert-nopolish: the same with the bound as Settings.Certifier
+//     (CertTol 1e-8) and no polishing (Settings.MaxPolish = -1): the first
+//     restart whose bracket is within 1e-8 max(1, |f|) stops the others,
+//     so -restarts is a ceiling (the certified solve before polishing);
+//
+//   - cert: the same with polishing (the default, nccheck solve's): a
+//     restart whose bracket is wider is polished before the next one
+//     counts;
 //
 //   - cert-r1: the same with one restart, which then has every core (what
 //     the certified solve costs when its first restart is certified and
@@ -217,6 +222,9 @@ func main() {
 				} else {
 					note = "per-restart-evals/gap " + note
 				}
+				if res.Stats.PolishRounds > 0 {
+					note += fmt.Sprintf("; polish: %d rounds, %d evals", res.Stats.PolishRounds, res.Stats.PolishEvaluations)
+				}
 				mem := fmt.Sprintf("memory: predicted %.0f MB, allocated %.0f MB, peak RSS %.0f MB;",
 					float64(p.PredictMemory(set).Bytes)/1e6, float64(after.TotalAlloc-before.TotalAlloc)/1e6, float64(peakRSS())/1e6)
 				x := run{setting: name, solver: solver, seed: seed, seconds: el, evals: res.Stats.Evaluations, objective: res.Objective,
@@ -233,6 +241,7 @@ func main() {
 			switch {
 			case *cert:
 				do("all", optimize.Settings{Seed: uint64(seed), Restarts: *restarts})
+				do("cert-nopolish", optimize.Settings{Seed: uint64(seed), Restarts: *restarts, Certifier: certifier(s.setting()), CertTol: certTol, MaxPolish: -1})
 				do("cert", optimize.Settings{Seed: uint64(seed), Restarts: *restarts, Certifier: certifier(s.setting()), CertTol: certTol})
 				do("cert-r1", optimize.Settings{Seed: uint64(seed), Restarts: 1, Certifier: certifier(s.setting()), CertTol: certTol})
 			default:
