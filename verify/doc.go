@@ -3,17 +3,20 @@
 // solver of the full training problem ([Solver]; by default package
 // optimize, see [NewSolver]), compares them with the metrics of theory.md
 // section 8 (package metrics), certifies both with the lower bound of
-// theory.md section 11 (package certificate: float64 at the solver's point,
-// Row.LowerBound and Row.CertifiedGap; rigorous big-float at the
-// prediction's explicit point, Row.PredictedLowerBound and
-// Row.PredictedCertificateGap) and gives each row a [Verdict]:
+// theory.md section 11 (package certificate: at the solver's point in
+// float64, Row.LowerBound and Row.CertifiedGap, and rigorous big-float
+// within [Config.ProofBudget], Row.LowerBoundProved and
+// Row.CertifiedGapProved; rigorous big-float at the prediction's explicit
+// point, Row.PredictedLowerBound and Row.PredictedCertificateGap) and
+// gives each row a [Verdict]:
 //
 //	agree           every deviation within its tolerance, and the
 //	                prediction's certificate gap at most
 //	                2^-ProofBits max(1, |f*|): f* is proved to be the global
 //	                minimum
-//	certified       no prediction, and the solver's bracket [LB, f_num] is
-//	                within the objective tolerance (float64 evidence)
+//	certified       no prediction, and the solver's bracket [LB, f(point)]
+//	                is within the objective tolerance (proved in big-float
+//	                within the proof budget, else float64 evidence)
 //	refuted         f* is below a certified lower bound by more than the
 //	                tolerance: no point attains it
 //	counterexample  the numerical objective is below f* by more than the

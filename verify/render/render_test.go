@@ -92,6 +92,30 @@ func TestCertifiedColumn(t *testing.T) {
 	}
 }
 
+// TestProvedBracketColumn: a row whose bracket at the solver's point is
+// proved shows it unmarked, in the proof, bracket and LB (solver) columns
+// (the decimals, not the float64 fields), in text and LaTeX; a row over the
+// proof budget keeps "~" and its note goes under the table.
+func TestProvedBracketColumn(t *testing.T) {
+	proved := row("proved", verify.Certified, 2.5e-10, nil)
+	lb, gap := "3.00000000012e-01", "3.25e-10"
+	proved.LowerBoundProved, proved.CertifiedGapProved = &lb, &gap
+	fallback := row("fallback", verify.Certified, 2.5e-10, nil)
+	fallback.BracketNote = "float64 bracket only: G K above the proof budget 1e+05"
+	rows := []verify.Row{proved, fallback}
+	text := write(t, rows, WriteOptions{Columns: []string{"setting", "lower_bound", "certified_gap", "proof", "verdict"}})
+	for _, want := range []string{"| proved   | 0.300000000012 | 3.2e-10 |  3.2e-10 | certified |",
+		"| fallback |            0.3 | 2.5e-10 | ~2.5e-10 | certified |", "float64 bracket only: G K above the proof budget 1e+05: fallback"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text lacks %q:\n%s", want, text)
+		}
+	}
+	latex := write(t, rows[:1], WriteOptions{Format: "latex", Columns: []string{"setting", "proof"}})
+	if !strings.Contains(latex, `$3.2\times10^{-10}$`) || strings.Contains(latex, `\sim`) {
+		t.Errorf("latex:\n%s", latex)
+	}
+}
+
 // TestSELIColumns: the distance to SELI in every format, "undef" when
 // every class counts as collapsed.
 func TestSELIColumns(t *testing.T) {
