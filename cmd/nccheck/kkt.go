@@ -26,7 +26,7 @@ min(H, grad_H) = 0, and dual feasibility grad_H >= 0 where H = 0 (the smallest
 slack; negative means violated). kkt_residual is the largest of the
 stationarity and complementarity residuals and of max(0, -min_dual_slack).
 
-The point is the closed form of theory.md section 2 (--formula paper or
+The point is the closed form of theory.md section 2 (--theory paper or
 authors-code), or with --bias the Newton solution of the reduced problem of
 section 4 (orthogonal class means with a bias). At the paper's point the
 residual is at the level of 2^-prec; a formula that is not the minimizer
