@@ -691,7 +691,7 @@ func CheckLimits(cases []Case, set optimize.Settings, jobs int) error {
 	}
 	return &setting.InputError{Field: setting.FieldCounts + "/" + setting.FieldDim,
 		Value: fmt.Sprintf("%s: N=%d d=%d", c.Name, c.Setting.N(), c.Setting.Dim),
-		Reason: fmt.Sprintf("the solver needs %v for it%s, above %s",
+		Reason: fmt.Sprintf("the solver needs %v for it%s, above %s; -j and --restarts set how many run at once",
 			largestNeed, together, source)}
 }
 

@@ -10,7 +10,6 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
@@ -28,22 +27,14 @@ func writePlots(dir string, cases []verify.Case, rows []verify.Row, suite string
 	for _, c := range cases {
 		byName[c.Name] = c
 	}
-	var rho, margin plotter.XYs
-	for _, r := range rows {
-		if r.Verdict == verify.OutOfScope || r.Verdict == verify.Certified || r.Verdict == verify.Failed || r.Metrics == nil {
-			continue
-		}
-		for k, pr := range r.PredictedRho {
-			mn := r.Metrics.MeanNorm[k]
-			rho = append(rho, plotter.XY{X: pr, Y: mn * mn})
-			margin = append(margin, plotter.XY{X: r.PredictedMargin[k], Y: r.Metrics.MeasuredMargin[k]})
-		}
-	}
+	rho, margin := scatterGroups(rows)
 	if len(rho) > 0 {
-		if err := scatterVsPrediction(filepath.Join(dir, "rho"), "feature norms rho_k = ||h_k||^2", "predicted rho_k", "measured ||mu_k||^2", rho); err != nil {
+		if err := scatterVsPrediction(filepath.Join(dir, "rho"), "feature norms ρ_k = ‖h_k‖^2, every class of every row",
+			"predicted ρ_k", "measured ‖μ_k‖^2", rho); err != nil {
 			return err
 		}
-		if err := scatterVsPrediction(filepath.Join(dir, "margin"), "margins M_k", "predicted M_k", "measured min_j (W mu_k)_k - (W mu_k)_j", margin); err != nil {
+		if err := scatterVsPrediction(filepath.Join(dir, "margin"), "margins M_k, every class of every row",
+			"predicted M_k", "measured min_{j≠k} (Wμ_k)_k - (Wμ_k)_j", margin); err != nil {
 			return err
 		}
 	}
@@ -62,19 +53,18 @@ func writePlots(dir string, cases []verify.Case, rows []verify.Row, suite string
 // lambda_W for each path (verify.SELIPaths), with the fit
 // C (log 1/lambda_W)^p to the path's smallest lambdas dashed.
 func seliPathPlot(base string, paths []verify.SELIPath) error {
-	p := plot.New()
+	p := texPlot()
 	p.Title.Text = "distance of the minimizer to SELI"
-	p.X.Label.Text = "lambda_W"
-	p.Y.Label.Text = "dist to SELI (largest of the three)"
+	p.X.Label.Text = "λ_W (log)"
+	p.Y.Label.Text = "dist to SELI, largest of three (log)"
 	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
 	p.X.Tick.Marker, p.Y.Tick.Marker = plot.LogTicks{Prec: 1}, ticks125{}
-	palette := plotutil.SoftColors
-	ymax := 0.0
+	legend := p.Legend // the plot's style; drawn beside the axes
+	legend.Top, legend.Left = true, true
 	for i, path := range paths {
 		var meas, fit plotter.XYs
 		f := path.Tail.Log
 		for j, lw := range path.LambdaW {
-			ymax = math.Max(ymax, path.Dist[j])
 			meas = append(meas, plotter.XY{X: lw, Y: path.Dist[j]})
 			fit = append(fit, plotter.XY{X: lw, Y: math.Exp(f.Intercept + f.Slope*math.Log(math.Log(1/lw)))})
 		}
@@ -82,8 +72,8 @@ func seliPathPlot(base string, paths []verify.SELIPath) error {
 		if err != nil {
 			return err
 		}
-		l.Color = palette[i%len(palette)]
-		s.Color, s.Shape = l.Color, plotutil.Shape(i)
+		styleSeries(i, l, s)
+		l.Dashes = nil
 		fl, err := plotter.NewLine(fit)
 		if err != nil {
 			return err
@@ -93,15 +83,13 @@ func seliPathPlot(base string, paths []verify.SELIPath) error {
 		p.Add(l, s, fl)
 		name := "n = " + setting.FormatCounts(path.Counts)
 		if path.Ratio != "1" {
-			name += ", lambda_H/lambda_W = " + path.Ratio
+			name += ", λ_H/λ_W = " + path.Ratio
 		}
-		p.Legend.Add(name, l, s)
-		p.Legend.Add(fmt.Sprintf("fit (log 1/lambda_W)^%.3g", f.Slope), fl)
+		legend.Add(name, l, s)
+		legend.Add(fmt.Sprintf("fit (log 1/λ_W)^{%.3g}", f.Slope), fl)
 	}
-	p.Y.Max = 6 * ymax // room above the curves for the legend
-	p.Legend.Top = true
-	p.Legend.Left = true
-	return save(p, base)
+	p.Add(plotter.NewGrid())
+	return saveFigure(p, &legend, base, 7.2*vg.Inch, 4.5*vg.Inch)
 }
 
 // ticks125 marks 1, 2 and 5 times each power of ten in the range (labelled)
@@ -122,15 +110,60 @@ func (ticks125) Ticks(lo, hi float64) []plot.Tick {
 	return out
 }
 
-func scatterVsPrediction(base, title, xl, yl string, pts plotter.XYs) error {
-	p := plot.New()
+// scatterGroup is one colour of a scatter: its legend name and points.
+type scatterGroup struct {
+	name string
+	pts  plotter.XYs
+}
+
+// scatterGroups collects (predicted, measured) rho_k and M_k of every
+// class of the rows with a prediction, grouped by row when there are at
+// most 20 such rows and by the class count K otherwise, so that rows can
+// be told apart.
+func scatterGroups(rows []verify.Row) (rho, margin []scatterGroup) {
+	var in []verify.Row
+	for _, r := range rows {
+		if r.Verdict == verify.OutOfScope || r.Verdict == verify.Certified || r.Verdict == verify.Failed || r.Metrics == nil {
+			continue
+		}
+		in = append(in, r)
+	}
+	index := map[string]int{}
+	for _, r := range in {
+		key := r.Name
+		if len(in) > 20 {
+			key = fmt.Sprintf("K = %d", len(r.Setting.N))
+		} else if r.Theory != "" && r.Theory != "paper" {
+			key += " (" + r.Theory + ")"
+		}
+		i, ok := index[key]
+		if !ok {
+			i = len(rho)
+			index[key] = i
+			rho, margin = append(rho, scatterGroup{name: key}), append(margin, scatterGroup{name: key})
+		}
+		for k, pr := range r.PredictedRho {
+			mn := r.Metrics.MeanNorm[k]
+			rho[i].pts = append(rho[i].pts, plotter.XY{X: pr, Y: mn * mn})
+			margin[i].pts = append(margin[i].pts, plotter.XY{X: r.PredictedMargin[k], Y: r.Metrics.MeasuredMargin[k]})
+		}
+	}
+	return rho, margin
+}
+
+// scatterVsPrediction draws measured against predicted values, one colour
+// and marker per group, with the line y = x; the legend is outside.
+func scatterVsPrediction(base, title, xl, yl string, groups []scatterGroup) error {
+	p := texPlot()
 	p.Title.Text = title
-	p.X.Label.Text = xl
-	p.Y.Label.Text = yl
+	p.X.Label.Text = xl + " (no unit)"
+	p.Y.Label.Text = yl + " (no unit)"
 	lo, hi := math.Inf(1), math.Inf(-1)
-	for _, q := range pts {
-		lo = math.Min(lo, math.Min(q.X, q.Y))
-		hi = math.Max(hi, math.Max(q.X, q.Y))
+	for _, g := range groups {
+		for _, q := range g.pts {
+			lo = math.Min(lo, math.Min(q.X, q.Y))
+			hi = math.Max(hi, math.Max(q.X, q.Y))
+		}
 	}
 	line, err := plotter.NewLine(plotter.XYs{{X: lo, Y: lo}, {X: hi, Y: hi}})
 	if err != nil {
@@ -138,18 +171,20 @@ func scatterVsPrediction(base, title, xl, yl string, pts plotter.XYs) error {
 	}
 	line.Color = color.Gray{Y: 150}
 	line.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
-	sc, err := plotter.NewScatter(pts)
-	if err != nil {
-		return err
+	p.Add(line, plotter.NewGrid())
+	legend := p.Legend // the plot's style; drawn beside the axes
+	legend.Top, legend.Left = true, true
+	legend.Add("y = x", line)
+	for i, g := range groups {
+		sc, err := plotter.NewScatter(g.pts)
+		if err != nil {
+			return err
+		}
+		styleSeries(i, nil, sc)
+		p.Add(sc)
+		legend.Add(g.name, sc)
 	}
-	sc.GlyphStyle.Shape = draw.CircleGlyph{}
-	sc.GlyphStyle.Color = color.RGBA{R: 31, G: 119, B: 180, A: 255}
-	p.Add(line, sc)
-	p.Legend.Add("y = x", line)
-	p.Legend.Add("classes", sc)
-	p.Legend.Top = true
-	p.Legend.Left = true
-	return save(p, base)
+	return saveFigure(p, &legend, base, 6.4*vg.Inch, 4.5*vg.Inch)
 }
 
 // minorityPlot draws ||mu_K|| of the last class against its count n_K for the
@@ -186,10 +221,12 @@ func minorityPlot(base string, byName map[string]verify.Case, rows []verify.Row)
 	}
 	sortXY(meas)
 	sortXY(pred)
-	p := plot.New()
-	p.Title.Text = "minority collapse: class 4"
-	p.X.Label.Text = "n_4"
-	p.Y.Label.Text = "||mu_4||"
+	p := texPlot()
+	p.Title.Text = "minority collapse: class 3, the smallest"
+	p.X.Label.Text = "n_3 (training samples of class 3)"
+	p.Y.Label.Text = "‖μ_3‖ (no unit)"
+	legend := p.Legend // the plot's style; drawn beside the axes
+	legend.Top, legend.Left = true, true
 	pl, err := plotter.NewLine(pred)
 	if err != nil {
 		return err
@@ -202,8 +239,8 @@ func minorityPlot(base string, byName map[string]verify.Case, rows []verify.Row)
 	sc.GlyphStyle.Shape = draw.CircleGlyph{}
 	sc.GlyphStyle.Color = color.RGBA{R: 214, G: 39, B: 40, A: 255}
 	p.Add(pl, sc)
-	p.Legend.Add("predicted sqrt(rho_4)", pl)
-	p.Legend.Add("measured", sc)
+	legend.Add("predicted √ρ_3", pl)
+	legend.Add("measured", sc)
 	if !math.IsNaN(nlo) {
 		ymax := 0.0
 		for _, q := range append(append(plotter.XYs{}, meas...), pred...) {
@@ -216,10 +253,10 @@ func minorityPlot(base string, byName map[string]verify.Case, rows []verify.Row)
 		th.Dashes = []vg.Length{vg.Points(4), vg.Points(3)}
 		th.Color = color.RGBA{B: 200, A: 255}
 		p.Add(th)
-		p.Legend.Add(fmt.Sprintf("threshold n_lo = %.4g", nlo), th)
+		legend.Add(fmt.Sprintf("threshold n_{lo} = %.4g", nlo), th)
 	}
-	p.Legend.Top = false // bottom right, clear of the threshold line
-	return save(p, base)
+	p.Add(plotter.NewGrid())
+	return saveFigure(p, &legend, base, 6.4*vg.Inch, 4.5*vg.Inch)
 }
 
 func sortXY(xy plotter.XYs) {
@@ -230,54 +267,64 @@ func sortXY(xy plotter.XYs) {
 	}
 }
 
-func save(p *plot.Plot, base string) error {
-	for _, ext := range []string{".svg", ".png"} {
-		if err := p.Save(6*vg.Inch, 4.5*vg.Inch, base+ext); err != nil {
-			return fmt.Errorf("plot %s: %w", base+ext, err)
-		}
-	}
-	return nil
-}
-
 // writeMeasurePlots writes, as SVG and PNG: the metrics of every
 // checkpoint and the bound's f - LB against the epoch on log axes
-// (measure-metrics), and for the
-// last checkpoint the measured and predicted rho_k and M_k against n_k
-// (measure-rho, measure-margin). Zero or undefined values and epoch 0 are
-// left out of the log plot.
+// (measure-metrics), and for the last checkpoint the measured and
+// predicted rho_k and M_k against n_k (measure-rho, measure-margin).
 func writeMeasurePlots(dir string, reports []*checkpoint.Report) error {
 	if len(reports) == 0 {
 		return nil
 	}
-	p := plot.New()
-	p.Title.Text = "deviation from the prediction against epoch"
-	p.X.Label.Text = "epoch"
-	p.Y.Label.Text = "metric"
-	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
-	p.X.Tick.Marker, p.Y.Tick.Marker = plot.LogTicks{Prec: -1}, plot.LogTicks{Prec: -1}
-	series := []struct {
+	if err := measureMetricsPlot(filepath.Join(dir, "measure-metrics"), reports); err != nil {
+		return err
+	}
+	return measureClassPlots(dir, reports[len(reports)-1])
+}
+
+// measureSeries are the series of the metrics figure: a name (LaTeX) and
+// the value of a checkpoint, nil when it has none.
+func measureSeries() []struct {
+	name string
+	get  func(r *checkpoint.Report) *float64
+} {
+	abs := func(v *float64) *float64 {
+		if v == nil {
+			return nil
+		}
+		a := math.Abs(*v)
+		return &a
+	}
+	return []struct {
 		name string
 		get  func(r *checkpoint.Report) *float64
 	}{
-		{"|objective gap|", func(r *checkpoint.Report) *float64 {
-			if r.ObjectiveGap == nil {
-				return nil
-			}
-			v := math.Abs(*r.ObjectiveGap)
-			return &v
-		}},
-		{"f - LB (bound)", func(r *checkpoint.Report) *float64 { return r.BoundGap }},
-		{"NC1", func(r *checkpoint.Report) *float64 { return r.Metrics.NC1 }},
-		{"NC2_H", func(r *checkpoint.Report) *float64 { return r.Metrics.NC2H }},
-		{"NC2_W", func(r *checkpoint.Report) *float64 { return r.Metrics.NC2W }},
-		{"NC2_W balanced", func(r *checkpoint.Report) *float64 { return r.Metrics.NC2WBalanced }},
-		{"NC2_WWT", func(r *checkpoint.Report) *float64 { return r.Metrics.NC2WWT }},
-		{"NC3_WH", func(r *checkpoint.Report) *float64 { return r.Metrics.NC3WH }},
-		{"max cos", func(r *checkpoint.Report) *float64 { v := r.Metrics.MaxCos; return &v }},
+		{`|gap| = |f - f^*| / max(1, |f^*|)`, func(r *checkpoint.Report) *float64 { return abs(r.ObjectiveGap) }},
+		{`f - LB (bound)`, func(r *checkpoint.Report) *float64 { return r.BoundGap }},
+		{`NC1`, func(r *checkpoint.Report) *float64 { return r.Metrics.NC1 }},
+		{`NC2_H`, func(r *checkpoint.Report) *float64 { return r.Metrics.NC2H }},
+		{`NC2_W`, func(r *checkpoint.Report) *float64 { return r.Metrics.NC2W }},
+		{`NC2_W balanced`, func(r *checkpoint.Report) *float64 { return r.Metrics.NC2WBalanced }},
+		{`NC2_{WWᵀ}`, func(r *checkpoint.Report) *float64 { return r.Metrics.NC2WWT }},
+		{`NC3_{WH}`, func(r *checkpoint.Report) *float64 { return r.Metrics.NC3WH }},
+		{`max |cos(μ_k, μ_l)|`, func(r *checkpoint.Report) *float64 { v := r.Metrics.MaxCos; return &v }},
+		{`margin error`, func(r *checkpoint.Report) *float64 { return r.Metrics.MarginError }},
 	}
-	palette := plotutil.SoftColors
-	drawn := 0
-	for i, sr := range series {
+}
+
+// measureMetricsPlot draws every series of measureSeries against the
+// epoch on log axes, the legend outside the axes, the last epoch ticked.
+// Zero or undefined values and epoch 0 are left out (log axes).
+func measureMetricsPlot(base string, reports []*checkpoint.Report) error {
+	p := texPlot()
+	p.Title.Text = "deviation from the predicted global minimizer against the epoch"
+	p.X.Label.Text = "epoch (log)"
+	p.Y.Label.Text = "deviation, no unit (log)"
+	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
+	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	legend := p.Legend // the plot's style; drawn beside the axes, not in them
+	legend.Top, legend.Left = true, true
+	last, drawn := 0.0, 0
+	for i, sr := range measureSeries() {
 		var xy plotter.XYs
 		for _, r := range reports {
 			v := sr.get(r)
@@ -285,6 +332,7 @@ func writeMeasurePlots(dir string, reports []*checkpoint.Report) error {
 				continue
 			}
 			xy = append(xy, plotter.XY{X: float64(*r.Epoch), Y: *v})
+			last = math.Max(last, float64(*r.Epoch))
 		}
 		if len(xy) == 0 {
 			continue
@@ -293,36 +341,36 @@ func writeMeasurePlots(dir string, reports []*checkpoint.Report) error {
 		if err != nil {
 			return err
 		}
-		l.Color = palette[i%len(palette)]
-		s.Color = l.Color
-		s.Shape = plotutil.Shape(i)
-		if i >= len(palette) {
-			l.Dashes = []vg.Length{vg.Points(4), vg.Points(2)}
-		}
+		styleSeries(i, l, s)
 		p.Add(l, s)
-		p.Legend.Add(sr.name, l, s)
+		legend.Add(sr.name, l, s)
 		drawn++
 	}
-	if drawn > 0 {
-		p.Legend.Top = false
-		p.Legend.Left = true
-		if err := save(p, filepath.Join(dir, "measure-metrics")); err != nil {
-			return err
-		}
+	if drawn == 0 {
+		return nil
 	}
-	last := reports[len(reports)-1]
+	p.X.Tick.Marker = epochTicks{last: last}
+	p.Add(plotter.NewGrid())
+	return saveFigure(p, &legend, base, 7.2*vg.Inch, 4.5*vg.Inch)
+}
+
+// measureClassPlots draws, for one checkpoint, the measured and predicted
+// rho_k and M_k of every class against its count n_k.
+func measureClassPlots(dir string, last *checkpoint.Report) error {
 	title := filepath.Base(last.File)
 	if last.Epoch != nil {
 		title = fmt.Sprintf("epoch %d", *last.Epoch)
 	}
 	for _, fig := range []struct {
-		base, what string
-		meas       func(c checkpoint.ClassReport) float64
-		pred       func(c checkpoint.ClassReport) *float64
+		base, what, label string
+		meas              func(c checkpoint.ClassReport) float64
+		pred              func(c checkpoint.ClassReport) *float64
 	}{
-		{"measure-rho", "rho_k = ||mu_k||^2", func(c checkpoint.ClassReport) float64 { return c.FeatureNormSq },
+		{"measure-rho", `ρ_k = ‖μ_k‖^2`, `ρ_k = ‖μ_k‖^2 (no unit)`,
+			func(c checkpoint.ClassReport) float64 { return c.FeatureNormSq },
 			func(c checkpoint.ClassReport) *float64 { return c.PredictedFeatureNormSq }},
-		{"measure-margin", "margin M_k", func(c checkpoint.ClassReport) float64 { return c.Margin },
+		{"measure-margin", `margin M_k`, `M_k (logit margin, no unit)`,
+			func(c checkpoint.ClassReport) float64 { return c.Margin },
 			func(c checkpoint.ClassReport) *float64 { return c.PredictedMargin }},
 	} {
 		var meas, pred plotter.XYs
@@ -332,18 +380,20 @@ func writeMeasurePlots(dir string, reports []*checkpoint.Report) error {
 				pred = append(pred, plotter.XY{X: float64(c.N), Y: *v})
 			}
 		}
-		p := plot.New()
+		p := texPlot()
 		p.Title.Text = fig.what + " against n_k, " + title
-		p.X.Label.Text = "n_k (class count)"
-		p.Y.Label.Text = fig.what
+		p.X.Label.Text = "n_k (training samples of class k)"
+		p.Y.Label.Text = fig.label
+		legend := p.Legend // the plot's style; drawn beside the axes, not in them
+		legend.Top, legend.Left = true, true
 		sc, err := plotter.NewScatter(meas)
 		if err != nil {
 			return err
 		}
-		sc.GlyphStyle.Shape = draw.CircleGlyph{}
-		sc.GlyphStyle.Color = color.RGBA{R: 214, G: 39, B: 40, A: 255}
+		styleSeries(3, nil, sc)
+		sc.Shape = draw.CircleGlyph{}
 		p.Add(sc)
-		p.Legend.Add("measured", sc)
+		legend.Add("measured", sc)
 		if len(pred) > 0 {
 			// Markers only: the prediction is a value per class of this
 			// setting, not a curve in n_k (changing n_k changes N).
@@ -353,18 +403,12 @@ func writeMeasurePlots(dir string, reports []*checkpoint.Report) error {
 			}
 			ps.GlyphStyle.Shape = draw.CrossGlyph{}
 			ps.GlyphStyle.Radius = vg.Points(5)
-			ps.GlyphStyle.Color = color.Gray{Y: 60}
+			ps.GlyphStyle.Color = color.Gray{Y: 40}
 			p.Add(ps)
-			p.Legend.Add("predicted", ps)
+			legend.Add("predicted", ps)
 		}
-		// Room above the points for the legend.
-		ymax := 0.0
-		for _, q := range append(append(plotter.XYs{}, meas...), pred...) {
-			ymax = math.Max(ymax, q.Y)
-		}
-		p.Y.Max = math.Max(p.Y.Max, 1.2*ymax)
-		p.Legend.Top = true
-		if err := save(p, filepath.Join(dir, fig.base)); err != nil {
+		p.Add(plotter.NewGrid())
+		if err := saveFigure(p, &legend, filepath.Join(dir, fig.base), 6.4*vg.Inch, 4.2*vg.Inch); err != nil {
 			return err
 		}
 	}

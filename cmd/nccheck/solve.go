@@ -20,6 +20,7 @@ import (
 	"gonum.org/v1/gonum/mat"
 
 	"nccheck/internal/report"
+	"nccheck/internal/sysmem"
 	"nccheck/metrics"
 	"nccheck/optimize"
 	"nccheck/setting"
@@ -111,7 +112,8 @@ func runSolve(args []string, stdout, stderr io.Writer) int {
 	if errors.As(err, &me) {
 		// Predicted before anything is allocated (Problem.PredictMemory).
 		return badInput(stderr, "solve", &setting.InputError{Field: "--n/--d", Value: fmt.Sprintf("N=%d d=%d", s.N(), s.Dim),
-			Reason: fmt.Sprintf("the solve needs %v, above the %.3g GiB available", me.Prediction, float64(me.Limit)/(1<<30))})
+			Reason: fmt.Sprintf("the solver needs %v, above %s; --restarts sets how many run at once (one per core at most)",
+				me.Prediction, limitText(me.Limit))})
 	}
 	if err != nil {
 		if errors.Is(err, setting.ErrNonFinite) {
@@ -151,6 +153,15 @@ func runSolve(args []string, stdout, stderr io.Writer) int {
 		return failure(stderr, "solve", err)
 	}
 	return exitOK
+}
+
+// limitText describes a memory limit of bytes as verify's refusals do: the
+// process's limit with its source when it is that one.
+func limitText(bytes int64) string {
+	if l := sysmem.Current(); l.Known() && l.Bytes == bytes {
+		return l.Describe()
+	}
+	return "the limit of " + sysmem.FormatBytes(bytes)
 }
 
 // solveRestart is one restart in the JSON report.

@@ -188,7 +188,11 @@ func (vf *verifyFlags) setup() ([]verify.Case, verify.Config, render.WriteOption
 			return nil, cfg, opt, &setting.InputError{Field: "--plot", Value: strconv.Quote(*vf.plotDir), Reason: err.Error()}
 		}
 	}
-	solverSet := optimize.Settings{Tol: *vf.solverTol, MaxIter: *vf.maxIter, Restarts: *vf.restarts, Workers: max(1, runtime.GOMAXPROCS(0) / *vf.jobs),
+	// The cores are shared by the settings solved at once (-j, at most the
+	// number of settings): a single setting gets all of them, as in solve,
+	// and its memory is predicted the same way.
+	atOnce := max(1, min(*vf.jobs, len(cases)))
+	solverSet := optimize.Settings{Tol: *vf.solverTol, MaxIter: *vf.maxIter, Restarts: *vf.restarts, Workers: max(1, runtime.GOMAXPROCS(0)/atOnce),
 		CertTol: vf.tol.Objective}
 	if err := verify.CheckLimits(cases, solverSet, *vf.jobs); err != nil {
 		return nil, cfg, opt, err

@@ -14,8 +14,8 @@ n_k come from the labels. All arithmetic is float64.
 
 Columns of the table (one row per checkpoint):
   obj      section-1 objective (1/N) sum CE(W h_i, y_i) + lW/2 ||W||^2 + lH/2 ||H||^2
-  f*       predicted optimal value (section 2); gap = (obj - f*)/|f*|, the relative gap
-           as `nccheck measure` defines it
+  f*       predicted optimal value (section 2); gap = (obj - f*)/max(1, |f*|), the
+           relative gap as `nccheck measure` defines it (metrics.ObjectiveGap)
   acc      train accuracy (argmax of W h_i)
   NC1      tr(Sigma_W pinv(Sigma_B)) / K, pinv over the eigenvalues of Sigma_B above
            max(1e-15, d*eps) times the largest (--json also gives NC1_rankK1, the
@@ -150,7 +150,7 @@ def measure(H, y, W, lw, lh):
     else:
         Merr = rhoerr = float("nan")
     dead = int(np.sum(H.max(axis=0) <= 0))
-    return dict(objective=float(obj), fstar=pr["fstar"], gap=float((obj - pr["fstar"]) / abs(pr["fstar"])),
+    return dict(objective=float(obj), fstar=pr["fstar"], gap=float((obj - pr["fstar"]) / max(1.0, abs(pr["fstar"]))),
                 acc=acc, NC1=nc1, NC1_rankK1=nc1_rank, NC1_numpy_pinv=nc1_pinv, SigmaB_rank=int(keep.sum()), NC2_H=nc2h, NC2_W=nc2w, NC2_W_balanced=nc2wb,
                 NC2_WWT=nc2wwt, NC3_WH=nc3, maxcos=maxcos, maxcos_alive=maxcosA,
                 margin_relerr=Merr, rho_relerr=rhoerr, dead_dims=dead,

@@ -22,7 +22,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 EXTS = ("png",)
 SERIES = (  # (JSON key, label, colour, marker)
-    ("objective_gap", r"gap $(f-f^*)/|f^*|$", "black", "o"),
+    ("objective_gap", r"gap $(f-f^*)/\max(1,|f^*|)$", "black", "o"),
     ("nc1", r"NC1", "tab:blue", "s"),
     ("nc2_h", r"NC2$_H$", "tab:orange", "^"),
     ("nc2_w", r"NC2$_W$ (imbalanced)", "tab:green", "v"),
