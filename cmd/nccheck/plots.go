@@ -110,6 +110,23 @@ func (ticks125) Ticks(lo, hi float64) []plot.Tick {
 	return out
 }
 
+// decadeTicks is plot.LogTicks with its labels written with one
+// significant digit ("1e-05", "0.001"), so that a power of ten computed
+// with rounding (9.999999999999999e-05) prints as the power it is.
+type decadeTicks struct{}
+
+// Ticks returns plot.LogTicks' ticks between lo and hi (both > 0),
+// relabelled.
+func (decadeTicks) Ticks(lo, hi float64) []plot.Tick {
+	ticks := plot.LogTicks{Prec: -1}.Ticks(lo, hi)
+	for i, t := range ticks {
+		if t.Label != "" {
+			ticks[i].Label = strconv.FormatFloat(t.Value, 'g', 1, 64)
+		}
+	}
+	return ticks
+}
+
 // scatterGroup is one colour of a scatter: its legend name and points.
 type scatterGroup struct {
 	name string
@@ -320,7 +337,7 @@ func measureMetricsPlot(base string, reports []*checkpoint.Report) error {
 	p.X.Label.Text = "epoch (log)"
 	p.Y.Label.Text = "deviation, no unit (log)"
 	p.X.Scale, p.Y.Scale = plot.LogScale{}, plot.LogScale{}
-	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	p.Y.Tick.Marker = decadeTicks{}
 	legend := p.Legend // the plot's style; drawn beside the axes, not in them
 	legend.Top, legend.Left = true, true
 	last, drawn := 0.0, 0
