@@ -182,59 +182,8 @@ func main() {
 				os.Exit(2)
 			}
 			fs := fstar(s)
-			p := &optimize.Problem{Counts: s.counts, Dim: s.d, LambdaW: s.lw, LambdaH: s.lh, ReLU: true}
 			do := func(solver string, set optimize.Settings) {
-				debug.FreeOSMemory() // a GC, and the heap returned to the system
-				resetPeakRSS()
-				var before, after runtime.MemStats
-				runtime.ReadMemStats(&before)
-				t0 := time.Now()
-				res, err := optimize.Solve(p, set)
-				if err != nil {
-					fmt.Fprintln(os.Stderr, err)
-					os.Exit(1)
-				}
-				lb := res.LowerBound
-				if *cert && set.Certifier == nil {
-					// The bracket of the best point, as nccheck solve --cert-tol 0 computes it.
-					r, err := certificate.AtPoint(s.setting(), res.Point.W, res.Point.H, nil, nil)
-					if err != nil {
-						fmt.Fprintln(os.Stderr, err)
-						os.Exit(1)
-					}
-					lb = r.LowerBound
-				} else if *cert {
-					lb = res.Restarts[res.Best].LowerBound
-				}
-				el := time.Since(t0).Seconds()
-				runtime.ReadMemStats(&after)
-				worst := res.Restarts[0]
-				esc, note := 0, ""
-				for i, rr := range res.Restarts {
-					esc += rr.Escapes
-					if rr.Objective > worst.Objective {
-						worst = rr
-					}
-					note += fmt.Sprintf("r%d:%d/%.2g ", i, rr.Evaluations, (rr.Objective-fs)/fs)
-				}
-				if len(res.Restarts) == 1 {
-					note = res.Restarts[0].Status.String()
-				} else {
-					note = "per-restart-evals/gap " + note
-				}
-				if res.Stats.PolishRounds > 0 {
-					note += fmt.Sprintf("; polish: %d rounds, %d evals", res.Stats.PolishRounds, res.Stats.PolishEvaluations)
-				}
-				mem := fmt.Sprintf("memory: predicted %.0f MB, allocated %.0f MB, peak RSS %.0f MB;",
-					float64(p.PredictMemory(set).Bytes)/1e6, float64(after.TotalAlloc-before.TotalAlloc)/1e6, float64(peakRSS())/1e6)
-				x := run{setting: name, solver: solver, seed: seed, seconds: el, evals: res.Stats.Evaluations, objective: res.Objective,
-					gap: (res.Objective - fs) / fs, zero: res.Restarts[res.Best].ZeroMeanClasses, escapes: esc,
-					note: mem + " " + strings.TrimSpace(note), restarts: len(res.Restarts), width: res.Objective - lb}
-				x.certified = x.width <= certTol*math.Max(1, math.Abs(res.Objective))
-				if len(res.Restarts) > 1 {
-					// Judge the worst restart: every one must reach f*.
-					x.gap = (worst.Objective - fs) / fs
-				}
+				x := solveRun(name, s, seed, fs, solver, set, *cert)
 				runs = append(runs, x)
 				print(x)
 			}
@@ -406,4 +355,63 @@ func peakRSS() int64 {
 		}
 	}
 	return 0
+}
+
+// solveRun solves setting s (named name, global minimum fs) once with set,
+// and returns the run's line: time, evaluations, worst restart's gap,
+// memory, and with cert the width of the best point's bracket.
+func solveRun(name string, s setting, seed int, fs float64, solver string, set optimize.Settings, cert bool) run {
+	p := &optimize.Problem{Counts: s.counts, Dim: s.d, LambdaW: s.lw, LambdaH: s.lh, ReLU: true}
+	debug.FreeOSMemory() // a GC, and the heap returned to the system
+	resetPeakRSS()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	t0 := time.Now()
+	res, err := optimize.Solve(p, set)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	lb := res.LowerBound
+	if cert && set.Certifier == nil {
+		// The bracket of the best point, as nccheck solve --cert-tol 0 computes it.
+		r, err := certificate.AtPoint(s.setting(), res.Point.W, res.Point.H, nil, nil)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		lb = r.LowerBound
+	} else if cert {
+		lb = res.Restarts[res.Best].LowerBound
+	}
+	el := time.Since(t0).Seconds()
+	runtime.ReadMemStats(&after)
+	worst := res.Restarts[0]
+	esc, note := 0, ""
+	for i, rr := range res.Restarts {
+		esc += rr.Escapes
+		if rr.Objective > worst.Objective {
+			worst = rr
+		}
+		note += fmt.Sprintf("r%d:%d/%.2g ", i, rr.Evaluations, (rr.Objective-fs)/fs)
+	}
+	if len(res.Restarts) == 1 {
+		note = res.Restarts[0].Status.String()
+	} else {
+		note = "per-restart-evals/gap " + note
+	}
+	if res.Stats.PolishRounds > 0 {
+		note += fmt.Sprintf("; polish: %d rounds, %d evals", res.Stats.PolishRounds, res.Stats.PolishEvaluations)
+	}
+	mem := fmt.Sprintf("memory: predicted %.0f MB, allocated %.0f MB, peak RSS %.0f MB;",
+		float64(p.PredictMemory(set).Bytes)/1e6, float64(after.TotalAlloc-before.TotalAlloc)/1e6, float64(peakRSS())/1e6)
+	x := run{setting: name, solver: solver, seed: seed, seconds: el, evals: res.Stats.Evaluations, objective: res.Objective,
+		gap: (res.Objective - fs) / fs, zero: res.Restarts[res.Best].ZeroMeanClasses, escapes: esc,
+		note: mem + " " + strings.TrimSpace(note), restarts: len(res.Restarts), width: res.Objective - lb}
+	x.certified = x.width <= certTol*math.Max(1, math.Abs(res.Objective))
+	if len(res.Restarts) > 1 {
+		// Judge the worst restart: every one must reach f*.
+		x.gap = (worst.Objective - fs) / fs
+	}
+	return x
 }
