@@ -222,8 +222,12 @@ func perronRatio(q *mat.SymDense, v []float64, s2 float64) float64 {
 
 // descent returns the strongest of the candidate directions c (the Perron
 // or top eigenvector v, and every unit vector e_k) with c^T Q c >
-// (1 + tol) lambda_W lambda_H, or nil.
+// (1 + tol) lambda_W lambda_H, or nil. A unit vector whose ratio equals the
+// Perron vector's to within tieRel (the Perron vector is then e_k up to
+// rounding) is preferred, so that the choice does not depend on the last
+// bits of the two computations.
 func descent(q *mat.SymDense, a *mat.Dense, v []float64, m model, tol float64) *Descent {
+	const tieRel = 1e-12
 	k := q.SymmetricDim()
 	c := unit(v)
 	best, perron := -1.0, true
@@ -231,7 +235,8 @@ func descent(q *mat.SymDense, a *mat.Dense, v []float64, m model, tol float64) *
 		best = mat.Inner(mat.NewVecDense(k, c), q, mat.NewVecDense(k, c)) / m.s2
 	}
 	for i := 0; i < k; i++ {
-		if r := q.At(i, i) / m.s2; r > best {
+		r := q.At(i, i) / m.s2
+		if r > best || (perron && r >= best*(1-tieRel)) {
 			best, perron = r, false
 			c = make([]float64, k)
 			c[i] = 1
