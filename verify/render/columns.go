@@ -226,9 +226,19 @@ func certColumns() []column {
 			return solverBracket(r, f)
 		}},
 		{name: "predicted_lower_bound", header: "LB (predicted)", latex: "LB (predicted)", right: true,
-			cell: func(r verify.Row, _ fmtr) string { return value(r.PredictedLowerBound) }},
+			cell: func(r verify.Row, _ fmtr) string {
+				if r.PredictedObjective == nil {
+					return notApplicable
+				}
+				return value(r.PredictedLowerBound)
+			}},
 		{name: "predicted_certificate_gap", header: "proof gap", latex: "proof gap", right: true,
-			cell: func(r verify.Row, f fmtr) string { return dec(r.PredictedCertificateGap, f) }},
+			cell: func(r verify.Row, f fmtr) string {
+				if r.PredictedObjective == nil {
+					return notApplicable
+				}
+				return dec(r.PredictedCertificateGap, f)
+			}},
 		{name: "proof", header: "proof", latex: "proof", right: true, cell: func(r verify.Row, f fmtr) string {
 			switch {
 			case r.PredictedCertificateGap != nil:

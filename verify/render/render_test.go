@@ -116,6 +116,16 @@ func TestProvedBracketColumn(t *testing.T) {
 	}
 }
 
+// TestPredictedCertificateNotApplicable: a row without a prediction has
+// "n/a" (does not apply) in the prediction's certificate columns.
+func TestPredictedCertificateNotApplicable(t *testing.T) {
+	r := row("noprediction", verify.Certified, 2.5e-10, nil)
+	text := write(t, []verify.Row{r}, WriteOptions{Columns: []string{"setting", "predicted_lower_bound", "predicted_certificate_gap"}})
+	if !strings.Contains(text, "| noprediction |            n/a |       n/a |") {
+		t.Errorf("text:\n%s", text)
+	}
+}
+
 // TestSELIColumns: the distance to SELI in every format, "undef" when
 // every class counts as collapsed.
 func TestSELIColumns(t *testing.T) {
