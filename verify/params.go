@@ -10,7 +10,7 @@ import (
 // command-line flag name, as a row file's header records them: "theory"
 // (the theories' names, comma-separated), "prec", "seed", "kkt", the
 // tolerances ("tol-objective", "tol-geometry", "tol-nc1", "tol-margin",
-// "tol-cos", "tol-collapse", "proof-bits") and the solver's own parameters
+// "tol-cos", "tol-collapse", "proof-bits"), "proof-budget" and the solver's own parameters
 // when it is a ParamSolver ("restarts", "tol", "max-iter" for NewSolver).
 func (cfg Config) Params() map[string]string {
 	cfg = cfg.withDefaults()
@@ -19,6 +19,9 @@ func (cfg Config) Params() map[string]string {
 		"prec":   strconv.FormatUint(uint64(cfg.Prec), 10),
 		"seed":   strconv.FormatUint(cfg.Seed, 10),
 		"kkt":    strconv.FormatBool(cfg.ExactKKT),
+		// Which rows get a proved bracket (the verdicts certified and
+		// refuted rest on it where there is one).
+		"proof-budget": strconv.FormatInt(cfg.ProofBudget, 10),
 	}
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 	t := cfg.Tol
