@@ -82,7 +82,7 @@ func (l *gridLayout) walkEntry(dec *json.Decoder) bool {
 	}
 	defer func() { l.entries = append(l.entries, e) }()
 	if tok != json.Delim('{') {
-		if skipRestJSON(dec, tok) != nil {
+		if skipRest(dec, tok) != nil {
 			return false
 		}
 		e.end = int(dec.InputOffset())
@@ -105,7 +105,7 @@ func (l *gridLayout) walkEntry(dec *json.Decoder) bool {
 		if s, ok := v.(string); ok && k == "name" {
 			e.name = s
 		}
-		if skipRestJSON(dec, v) != nil {
+		if skipRest(dec, v) != nil {
 			return false
 		}
 	}
@@ -311,26 +311,5 @@ func skipJSON(dec *json.Decoder) error {
 	if err != nil {
 		return err
 	}
-	return skipRestJSON(dec, tok)
-}
-
-// skipRestJSON consumes the rest of a value whose first token is tok.
-func skipRestJSON(dec *json.Decoder, tok json.Token) error {
-	if d, ok := tok.(json.Delim); !ok || (d != '{' && d != '[') {
-		return nil
-	}
-	for depth := 1; depth > 0; {
-		tok, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		if d, ok := tok.(json.Delim); ok {
-			if d == '{' || d == '[' {
-				depth++
-			} else {
-				depth--
-			}
-		}
-	}
-	return nil
+	return skipRest(dec, tok)
 }
