@@ -55,13 +55,18 @@ func (r *rows) Dims() (n, d int) { return len(r.labels), r.d }
 func (r *rows) Labels() []int { return r.labels }
 
 func (r *rows) Scan(fn func(first int, rows []float64) error) error {
-	n := len(r.labels)
-	if len(r.data) != n*r.d {
-		return fmt.Errorf("metrics: %d values for %d samples of dimension %d", len(r.data), n, r.d)
+	return scanRowBlocks(r.data, r.d, len(r.labels), fn)
+}
+
+// scanRowBlocks passes data (n rows of d values, row-major) to fn in blocks
+// of blockRows rows, without copying, after checking its length.
+func scanRowBlocks[T float32 | float64](data []T, d, n int, fn func(first int, rows []T) error) error {
+	if len(data) != n*d {
+		return fmt.Errorf("metrics: %d values for %d samples of dimension %d", len(data), n, d)
 	}
 	for i := 0; i < n; i += blockRows {
 		j := min(n, i+blockRows)
-		if err := fn(i, r.data[i*r.d:j*r.d]); err != nil {
+		if err := fn(i, data[i*d:j*d]); err != nil {
 			return err
 		}
 	}
@@ -89,17 +94,7 @@ func (r *rows32) Dims() (n, d int) { return len(r.labels), r.d }
 func (r *rows32) Labels() []int { return r.labels }
 
 func (r *rows32) Scan32(fn func(first int, rows []float32) error) error {
-	n := len(r.labels)
-	if len(r.data) != n*r.d {
-		return fmt.Errorf("metrics: %d values for %d samples of dimension %d", len(r.data), n, r.d)
-	}
-	for i := 0; i < n; i += blockRows {
-		j := min(n, i+blockRows)
-		if err := fn(i, r.data[i*r.d:j*r.d]); err != nil {
-			return err
-		}
-	}
-	return nil
+	return scanRowBlocks(r.data, r.d, len(r.labels), fn)
 }
 
 func (r *rows32) Scan(fn func(first int, rows []float64) error) error {
