@@ -3,6 +3,7 @@ package checkpoint
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/mat"
 
@@ -149,7 +150,7 @@ func (c *Checkpoint) statsHeader(a *archive, sa statsArray) (*member, error) {
 		reason = fmt.Sprintf("has dtype %s; want an integer dtype", dtypeName(m.h.Descr.Type))
 	case !sa.integer && floatType(m.h.Descr.Type) == "":
 		reason = fmt.Sprintf("has dtype %s; want float32 or float64", dtypeName(m.h.Descr.Type))
-	case !sameShape(shape, want) && !(len(want) == 0 && sameShape(shape, []int{1})):
+	case !slices.Equal(shape, want) && !(len(want) == 0 && slices.Equal(shape, []int{1})):
 		reason = fmt.Sprintf("has shape %v; want %v (K = %d, d = %d of the classifier)", shape, want, c.K, c.D)
 	}
 	if reason != "" {
@@ -163,18 +164,6 @@ func (c *Checkpoint) statsHeader(a *archive, sa statsArray) (*member, error) {
 		c.statsFortran += 8 * int64(want[0]) * int64(want[1])
 	}
 	return m, nil
-}
-
-func sameShape(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // readStats reads the data of every opened array into c.stats and checks it.

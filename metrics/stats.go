@@ -3,6 +3,7 @@ package metrics
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -349,7 +350,7 @@ func (m *Measurement) SplitStats(s *Stats) (*Split, error) {
 	if err := s.ValidateSplit(); err != nil {
 		return nil, err
 	}
-	if !mat.Equal(s.W, m.W) || !equalBias(s.B, m.B) {
+	if !mat.Equal(s.W, m.W) || !slices.Equal(s.B, m.B) {
 		return nil, fmt.Errorf("metrics: the split's statistics have another classifier or bias than the training measurement")
 	}
 	n := s.N()
@@ -362,16 +363,4 @@ func (m *Measurement) SplitStats(s *Stats) (*Split, error) {
 		return nil, err
 	}
 	return sp, nil
-}
-
-func equalBias(a, b []float64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
