@@ -161,21 +161,7 @@ func randomPair(t *testing.T, dir string, counts []int, d int, bias bool, seed u
 		}
 	}
 	labels := metrics.ClassLabels(counts)
-	rows := make([][]float64, len(labels))
-	flat := make([]float64, 0, len(labels)*d)
-	lab := make([]int64, len(labels))
-	for i, y := range labels {
-		rows[i] = make([]float64, d)
-		for j := range rows[i] {
-			v := rng.NormFloat64()
-			if j == y%d {
-				v += 3
-			}
-			rows[i][j] = math.Max(0, v)
-		}
-		flat = append(flat, rows[i]...)
-		lab[i] = int64(y)
-	}
+	rows, flat, lab := randomRows(rng, labels, d, 3)
 	st, err := metrics.AccumulateStats(metrics.FromRows(flat, d, labels), w, b, true)
 	if err != nil {
 		t.Fatal(err)
@@ -261,21 +247,7 @@ func randomPairSameW(t *testing.T, path, dir string, counts []int, d int, seed u
 	}
 	rng := rand.New(rand.NewPCG(seed, 13))
 	labels := metrics.ClassLabels(counts)
-	rows := make([][]float64, len(labels))
-	flat := make([]float64, 0, len(labels)*d)
-	lab := make([]int64, len(labels))
-	for i, y := range labels {
-		rows[i] = make([]float64, d)
-		for j := range rows[i] {
-			v := rng.NormFloat64()
-			if j == y%d {
-				v += 2
-			}
-			rows[i][j] = math.Max(0, v)
-		}
-		flat = append(flat, rows[i]...)
-		lab[i] = int64(y)
-	}
+	rows, flat, lab := randomRows(rng, labels, d, 2)
 	st, err := accumulateSplit(flat, d, labels, c.W, c.B, len(counts))
 	if err != nil {
 		t.Fatal(err)
@@ -449,4 +421,27 @@ func TestStatsMemoryOverflow(t *testing.T) {
 	}
 	_, err := OpenWith(path, OpenSettings{MaxMemory: 1 << 40, MemorySource: "test limit"})
 	checkError(t, err, path, metrics.StatsFeatureGram, "above the 1 TiB the process may still allocate (test limit)")
+}
+
+// randomRows draws one row of d features per label from rng: ReLU'd
+// standard normals, shift added to feature y mod d of a sample of class y.
+// It returns the rows, their row-major concatenation, and the labels as
+// int64 (the .npz dtype).
+func randomRows(rng *rand.Rand, labels []int, d int, shift float64) (rows [][]float64, flat []float64, lab []int64) {
+	rows = make([][]float64, len(labels))
+	flat = make([]float64, 0, len(labels)*d)
+	lab = make([]int64, len(labels))
+	for i, y := range labels {
+		rows[i] = make([]float64, d)
+		for j := range rows[i] {
+			v := rng.NormFloat64()
+			if j == y%d {
+				v += shift
+			}
+			rows[i][j] = math.Max(0, v)
+		}
+		flat = append(flat, rows[i]...)
+		lab[i] = int64(y)
+	}
+	return rows, flat, lab
 }
