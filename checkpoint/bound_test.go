@@ -20,15 +20,7 @@ import (
 func TestBoundAtPrediction(t *testing.T) {
 	s := mk([]int{40, 20, 10, 5, 1}, 6, "1.5e-2", "1.5e-2") // class 4 collapses
 	path := filepath.Join(t.TempDir(), "p.npz")
-	writeNPZ(t, path, minimizerArrays(t, s, false, 0, 1))
-	c, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := Measure(c, Options{LambdaW: s.LambdaW, LambdaH: s.LambdaH})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := measureArrays(t, path, s, minimizerArrays(t, s, false, 0, 1))
 	if r.LowerBound == nil || r.BoundGap == nil || r.DualNormRatio == nil {
 		t.Fatalf("no bound: %v", r.Undefined)
 	}
@@ -50,6 +42,22 @@ func TestBoundAtPrediction(t *testing.T) {
 	if r.FreeCoordinates != 2 { // d = 6, 4 alive classes on coordinates 0..3
 		t.Errorf("free coordinates %d, want 2", r.FreeCoordinates)
 	}
+}
+
+// measureArrays writes arr as a checkpoint at path and measures it with
+// the regularization of s.
+func measureArrays(t *testing.T, path string, s setting.Setting, arr arrays) *Report {
+	t.Helper()
+	writeNPZ(t, path, arr)
+	c, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := Measure(c, Options{LambdaW: s.LambdaW, LambdaH: s.LambdaH})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 // mergedArrays is the predicted minimizer of s (float64) with class b forced
@@ -81,15 +89,7 @@ func mergedArrays(t *testing.T, s setting.Setting, a, b int) arrays {
 func TestBoundMergedClasses(t *testing.T) {
 	s := mk([]int{40, 30, 20, 10}, 5, "5e-3", "2e-3")
 	path := filepath.Join(t.TempDir(), "merged.npz")
-	writeNPZ(t, path, mergedArrays(t, s, 2, 3))
-	c, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := Measure(c, Options{LambdaW: s.LambdaW, LambdaH: s.LambdaH})
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := measureArrays(t, path, s, mergedArrays(t, s, 2, 3))
 	if r.LowerBound == nil {
 		t.Fatalf("no bound: %v", r.Undefined)
 	}
@@ -123,15 +123,7 @@ func TestBoundBelowObjective(t *testing.T) {
 	s := mk([]int{40, 20, 10, 5, 1}, 6, "1.5e-2", "1.5e-2")
 	path := filepath.Join(t.TempDir(), "q.npz")
 	for _, eps := range []float64{1e-3, 1e-1} {
-		writeNPZ(t, path, minimizerArrays(t, s, true, eps, 4))
-		c, err := Open(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r, err := Measure(c, Options{LambdaW: s.LambdaW, LambdaH: s.LambdaH})
-		if err != nil {
-			t.Fatal(err)
-		}
+		r := measureArrays(t, path, s, minimizerArrays(t, s, true, eps, 4))
 		if r.LowerBound == nil || !(*r.LowerBound < r.Objective) {
 			t.Errorf("eps %g: LB %v not below the objective %g", eps, deref(r.LowerBound), r.Objective)
 		}
