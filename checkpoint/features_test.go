@@ -44,16 +44,9 @@ func randomMembers(n, d, k int, float64s, fortran bool) []rawMember {
 		if fortran {
 			v = vals[(e%n)*d+e/n] // feature e/n of sample e%n
 		}
-		if float64s {
-			feat = binary.LittleEndian.AppendUint64(feat, math.Float64bits(v))
-		} else {
-			feat = binary.LittleEndian.AppendUint32(feat, math.Float32bits(float32(v)))
-		}
+		feat = appendFloat(feat, v, float64s)
 	}
-	h := npyHeader(descr, n, d)
-	if fortran {
-		h = "{'descr': '" + descr + "', 'fortran_order': True, 'shape': (" + itoa(n) + ", " + itoa(d) + "), }\n"
-	}
+	h := matrixHeader(descr, n, d, fortran)
 	w := make([]float32, k*d)
 	for i := range w {
 		w[i] = float32(0.1 * rng.NormFloat64())

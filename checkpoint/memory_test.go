@@ -22,16 +22,9 @@ func patternMembers(n, d, k int, float64s, fortran bool) []rawMember {
 	feat := make([]byte, 0, n*d*size)
 	for i := 0; i < n*d; i++ {
 		v := 0.5 + float64(i%7)/8
-		if float64s {
-			feat = binary.LittleEndian.AppendUint64(feat, math.Float64bits(v))
-		} else {
-			feat = binary.LittleEndian.AppendUint32(feat, math.Float32bits(float32(v)))
-		}
+		feat = appendFloat(feat, v, float64s)
 	}
-	h := npyHeader(descr, n, d)
-	if fortran {
-		h = "{'descr': '" + descr + "', 'fortran_order': True, 'shape': (" + itoa(n) + ", " + itoa(d) + "), }\n"
-	}
+	h := matrixHeader(descr, n, d, fortran)
 	labels := make([]int64, n)
 	for i := range labels {
 		labels[i] = int64(i % k)
@@ -45,6 +38,24 @@ func patternMembers(n, d, k int, float64s, fortran bool) []rawMember {
 		{name: "labels.npy", data: npyV1(npyHeader("<i8", n), i64s(labels...)), deflate: true},
 		{name: "classifier.npy", data: npyV1(npyHeader("<f4", k, d), f32s(w...))},
 	}
+}
+
+// appendFloat appends v to b little-endian: as a float64 when float64s, as
+// a float32 otherwise.
+func appendFloat(b []byte, v float64, float64s bool) []byte {
+	if float64s {
+		return binary.LittleEndian.AppendUint64(b, math.Float64bits(v))
+	}
+	return binary.LittleEndian.AppendUint32(b, math.Float32bits(float32(v)))
+}
+
+// matrixHeader is the .npy header of an r x c matrix of dtype descr:
+// npyHeader's, or an unpadded Fortran-order one when fortran.
+func matrixHeader(descr string, r, c int, fortran bool) string {
+	if fortran {
+		return "{'descr': '" + descr + "', 'fortran_order': True, 'shape': (" + itoa(r) + ", " + itoa(c) + "), }\n"
+	}
+	return npyHeader(descr, r, c)
 }
 
 func itoa(v int) string { return string(binary.AppendUvarint(nil, 0)[:0]) + fmtInt(v) }

@@ -407,7 +407,7 @@ func TestStatsMemoryOverflow(t *testing.T) {
 		h := npyV1(header, nil)
 		return rawMember{name: name + ".npy", data: h, raw: true, usize: uint64(len(h)) + 8*elems}
 	}
-	fortran := "{'descr': '<f8', 'fortran_order': True, 'shape': (" + itoa(d) + ", " + itoa(d) + "), }\n"
+	fortran := matrixHeader("<f8", d, d, true)
 	writeZip(t, path, lying(metrics.StatsFeatureGram, fortran, d*d), lying(metrics.StatsFeatureSums, npyHeader("<f8", k, d), k*d),
 		lying(ArrayClassifier, npyHeader("<f8", k, d), k*d),
 		rawMember{name: "norm_sq_sums.npy", data: npyV1(npyHeader("<f8", k), make([]byte, 16))},
