@@ -94,13 +94,19 @@ func (t *Table) writeTW(w io.Writer, markdown bool) error {
 // markdownCells is t with its header and cells escaped for Markdown.
 func (t *Table) markdownCells() *Table {
 	out := &Table{Align: t.Align, Key: t.Key}
+	return t.mapCells(out, MarkdownEscape)
+}
+
+// mapCells sets out's header and rows to t's passed through f and returns
+// out.
+func (t *Table) mapCells(out *Table, f func(string) string) *Table {
 	for _, h := range t.Header {
-		out.Header = append(out.Header, MarkdownEscape(h))
+		out.Header = append(out.Header, f(h))
 	}
 	for _, row := range t.Rows {
 		r := make([]string, len(row))
 		for i, c := range row {
-			r[i] = MarkdownEscape(c)
+			r[i] = f(c)
 		}
 		out.Rows = append(out.Rows, r)
 	}
@@ -260,17 +266,7 @@ func (t *Table) printable() *Table {
 		return t
 	}
 	out := &Table{Title: Printable(t.Title), Align: t.Align}
-	for _, h := range t.Header {
-		out.Header = append(out.Header, Printable(h))
-	}
-	for _, row := range t.Rows {
-		r := make([]string, len(row))
-		for i, c := range row {
-			r[i] = Printable(c)
-		}
-		out.Rows = append(out.Rows, r)
-	}
-	return out
+	return t.mapCells(out, Printable)
 }
 
 // DecimalSci shortens a decimal string to digits significant digits
