@@ -10,6 +10,7 @@ import (
 	"nccheck/closedform"
 	"nccheck/internal/sysmem"
 	"nccheck/metrics"
+	"nccheck/setting"
 )
 
 // Error is a problem with a checkpoint file: File is its path, Array the
@@ -46,8 +47,10 @@ const (
 	ArrayEpoch      = "epoch"
 )
 
-// MaxClasses bounds K, the number of rows of the classifier.
-const MaxClasses = 100000
+// MaxClasses bounds K, the number of rows of the classifier: the
+// setting's limit (setting.MaxClasses), since every checkpoint is measured
+// against a setting of its K classes.
+const MaxClasses = setting.MaxClasses
 
 // Checkpoint is an opened checkpoint file: everything but the features,
 // which Samples reads from the file (held in memory or streamed: InMemory).
