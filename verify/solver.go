@@ -115,7 +115,7 @@ func (o optimizeSolver) Solve(ctx context.Context, s setting.Setting, seed uint6
 	set := o.set
 	set.Seed = seed
 	if set.Certifier == nil && set.CertTol > 0 {
-		set.Certifier = boundOf(s)
+		set.Certifier = BoundCertifier(s)
 	}
 	res, err := optimize.SolveContext(ctx, p, set)
 	if err != nil {
@@ -129,10 +129,10 @@ func (o optimizeSolver) Solve(ctx context.Context, s setting.Setting, seed uint6
 	return num, nil
 }
 
-// boundOf returns the float64 bound of theory.md section 11 for s
+// BoundCertifier returns the float64 bound of theory.md section 11 for s
 // (certificate.AtPoint at a variable vector, samples class by class) as a
 // solver's Certifier, or nil when the certificate does not apply to s.
-func boundOf(s setting.Setting) optimize.Certifier {
+func BoundCertifier(s setting.Setting) optimize.Certifier {
 	if _, err := certificate.NewAccumulator(s); err != nil {
 		return nil
 	}

@@ -60,6 +60,7 @@ import (
 	"nccheck/closedform"
 	"nccheck/optimize"
 	nsetting "nccheck/setting"
+	"nccheck/verify"
 )
 
 // setting is a benchmark setting; the same names and values are in
@@ -117,19 +118,6 @@ func (s setting) setting() nsetting.Setting {
 		panic(fmt.Sprint("bench/cmp: lambdas: ", err1, err2))
 	}
 	return nsetting.Setting{Counts: s.counts, Dim: s.d, LambdaW: lw, LambdaH: lh}
-}
-
-// certifier returns the float64 bound of theory.md section 11 at a point
-// of s as the solver's Certifier.
-func certifier(s nsetting.Setting) optimize.Certifier {
-	return optimize.CertifierFunc(func(p *optimize.Problem, x []float64) (float64, error) {
-		pt := p.PointOf(x)
-		r, err := certificate.AtPoint(s, pt.W, pt.H, pt.B, nil)
-		if err != nil {
-			return 0, err
-		}
-		return r.LowerBound, nil
-	})
 }
 
 // certTol is the relative bracket width that certifies a restart (the
@@ -190,9 +178,9 @@ func main() {
 			switch {
 			case *cert:
 				do("all", optimize.Settings{Seed: uint64(seed), Restarts: *restarts})
-				do("cert-nopolish", optimize.Settings{Seed: uint64(seed), Restarts: *restarts, Certifier: certifier(s.setting()), CertTol: certTol, MaxPolish: -1})
-				do("cert", optimize.Settings{Seed: uint64(seed), Restarts: *restarts, Certifier: certifier(s.setting()), CertTol: certTol})
-				do("cert-r1", optimize.Settings{Seed: uint64(seed), Restarts: 1, Certifier: certifier(s.setting()), CertTol: certTol})
+				do("cert-nopolish", optimize.Settings{Seed: uint64(seed), Restarts: *restarts, Certifier: verify.BoundCertifier(s.setting()), CertTol: certTol, MaxPolish: -1})
+				do("cert", optimize.Settings{Seed: uint64(seed), Restarts: *restarts, Certifier: verify.BoundCertifier(s.setting()), CertTol: certTol})
+				do("cert-r1", optimize.Settings{Seed: uint64(seed), Restarts: 1, Certifier: verify.BoundCertifier(s.setting()), CertTol: certTol})
 			default:
 				do("nccheck", optimize.Settings{Seed: uint64(seed), Restarts: *restarts})
 			}
